@@ -15,6 +15,9 @@ const watch = args.has('--watch');
 const argv = process.argv.slice(2);
 const outIdx = argv.indexOf('--out');
 const outDir = outIdx >= 0 ? argv[outIdx + 1] : 'out';
+// --only REGEX builds only the test/bench entries whose path matches.
+const onlyIdx = argv.indexOf('--only');
+const only = onlyIdx >= 0 ? new RegExp(argv[onlyIdx + 1]) : undefined;
 
 function files(dir, re) {
   const out = [];
@@ -55,16 +58,19 @@ const builds = [
 if (tests) {
   rmSync(outDir, { recursive: true, force: true });
   const entry = (f) => [relative('.', f).replace(/\.ts$/, ''), f];
+  const keep = ([, f]) => !only || only.test(f);
   builds.push({
     ...node,
     sourcemap: 'inline',
-    entryPoints: Object.fromEntries([
-      ...files('test/unit', /\.test\.ts$/).map(entry),
-      ...files('test/integration', /\.ts$/).map(entry),
-      ...files('test/e2e', /\.ts$/).map(entry),
-      ...files('test/harness', /\.ts$/).map(entry),
-      ...files('bench', /\.ts$/).map(entry),
-    ]),
+    entryPoints: Object.fromEntries(
+      [
+        ...files('test/unit', /\.test\.ts$/).map(entry),
+        ...files('test/integration', /\.ts$/).map(entry),
+        ...files('test/e2e', /\.ts$/).map(entry),
+        ...files('test/harness', /\.ts$/).map(entry),
+        ...files('bench', /\.ts$/).map(entry),
+      ].filter(keep),
+    ),
     outdir: outDir,
     // Loaded from node_modules at run time: mocha by the in-host suite, playwright-core by the harness.
     external: ['vscode', 'mocha', 'playwright-core', '@vscode/test-electron'],
