@@ -1,0 +1,81 @@
+// Argument builders for `nix` command lines. Pure: no process, no `vscode`.
+
+/** Options every nix invocation honours. */
+export interface NixCommandOptions {
+  /**
+   * Whether nix may create or rewrite `flake.lock`. Only runs the user explicitly started (build, update, lock)
+   * may; refreshes, lenses and dry-builds pass `--no-write-lock-file`.
+   */
+  writeLockFile?: boolean;
+  /** `--offline`: use only what is already in the store and caches. */
+  offline?: boolean;
+  /** The user's extra arguments (a machine-scoped setting). */
+  extraArgs?: readonly string[];
+  /** Whether the subcommand takes flake options (`--no-write-lock-file`); false for e.g. `--version`, `log`. */
+  flakeOptions?: boolean;
+}
+
+export const EXPERIMENTAL = ['--extra-experimental-features', 'nix-command flakes'] as const;
+
+/**
+ * Settings that must never be passed on the user's behalf: accepting a flake's `nixConfig` lets the flake run
+ * programs (e.g. a `post-build-hook`) as a trusted user.
+ */
+const FORBIDDEN_SETTINGS = new Set(['accept-flake-config', 'extra-accept-flake-config']);
+
+/**
+ * Removes `--accept-flake-config`, `--option accept-flake-config …` and `--extra-accept-flake-config` from a list of
+ * user arguments, keeping everything else in order. Returns the kept arguments and what was dropped.
+ */
+export function sanitizeExtraArgs(args: readonly string[]): { args: string[]; dropped: string[] } {
+  const kept: string[] = [];
+  const dropped: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const flag = a.replace(/^--(?:no-)?/, '');
+    if (a.startsWith('--') && FORBIDDEN_SETTINGS.has(flag.split('=')[0])) {
+      dropped.push(a);
+      continue;
+    }
+    if ((a === '--option' || a === '--extra-option') && FORBIDDEN_SETTINGS.has(args[i + 1] ?? '')) {
+      dropped.push(a, args[i + 1], ...(i + 2 < args.length ? [args[i + 2]] : []));
+      i += 2;
+      continue;
+    }
+    kept.push(a);
+  }
+  return { args: kept, dropped };
+}
+
+/**
+ * Builds the full argument list of a nix command: experimental features, the subcommand, flake options,
+ * `--offline`, the user's extra arguments (sanitised), then the command's own arguments.
+ *
+ *   nixArgs(['flake', 'show'], ['--json', '.'], { offline: true })
+ *   → ['--extra-experimental-features', 'nix-command flakes', 'flake', 'show', '--no-write-lock-file',
+ *      '--offline', '--json', '.']
+ */
+export function nixArgs(subcommand: readonly string[], rest: readonly string[], opts: NixCommandOptions = {}): string[] {
+  const out: string[] = [...EXPERIMENTAL, ...subcommand];
+  if ((opts.flakeOptions ?? true) && !opts.writeLockFile) out.push('--no-write-lock-file');
+  if (opts.offline) out.push('--offline');
+  if (opts.extraArgs?.length) out.push(...sanitizeExtraArgs(opts.extraArgs).args);
+  out.push(...rest);
+  return out;
+}
+
+/** Quotes one argument for display in a log line, the way a POSIX shell would need it. Never executed. */
+export function quoteForDisplay(arg: string): string {
+  if (arg !== '' && /^[\w@%+=:,./#-]+$/.test(arg)) return arg;
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A command line for logs and error messages: `nix --extra-experimental-features 'nix-command flakes' …`. */
+export function displayCommand(file: string, args: readonly string[]): string {
+  return [file, ...args].map(quoteForDisplay).join(' ');
+}
+
+/** The environment every nix child gets on top of the inherited one: no colours, no TTY tricks. */
+export function nixEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...base, NO_COLOR: '1', TERM: 'dumb', NIX_PAGER: 'cat', PAGER: 'cat', GIT_TERMINAL_PROMPT: '0' };
+}

@@ -1,0 +1,126 @@
+// Test support shared by unit and in-host tests: an offline Nix environment and fixture flakes copied into fresh
+// git repositories. Uses the real nix and git.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+
+/** The repository root (tests run from it, or from out/… below it). */
+export function repoRoot(): string {
+  let d = __dirname;
+  for (let i = 0; i < 8; i++) {
+    try {
+      if (JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')).name === 'nix-flakes') return d;
+    } catch {
+      // keep looking
+    }
+    d = dirname(d);
+  }
+  return resolve('.');
+}
+
+let scratch: string | undefined;
+/** A temporary folder for this test process. */
+export function scratchDir(): string {
+  scratch ??= mkdtempSync(join(process.env.NIX_FLAKES_TEST_TMP ?? tmpdir(), 'nix-flakes-test-'));
+  return scratch;
+}
+
+/**
+ * NIX_CONFIG for offline tests: flakes on, no substituters, an empty registry (otherwise nix retries the network),
+ * no build users when root, no sandbox (builders use the host's /bin/sh).
+ */
+export function nixConfig(extra: string[] = []): string {
+  const registry = join(scratchDir(), 'registry.json');
+  writeFileSync(registry, '{"flakes":[],"version":2}');
+  const lines = [
+    'experimental-features = nix-command flakes',
+    'substituters =',
+    `flake-registry = ${registry}`,
+    'sandbox = false',
+    'warn-dirty = false',
+  ];
+  if (process.getuid?.() === 0) lines.push('build-users-group =');
+  return [...lines, ...extra].join('\n');
+}
+
+export function nixTestEnv(extra: string[] = []): NodeJS.ProcessEnv {
+  return { ...process.env, NIX_CONFIG: nixConfig(extra) };
+}
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'test',
+      GIT_AUTHOR_EMAIL: 'test@example.invalid',
+      GIT_COMMITTER_NAME: 'test',
+      GIT_COMMITTER_EMAIL: 'test@example.invalid',
+    },
+  });
+}
+
+/** Creates a git repository at `dir` with `files` added and committed. */
+export function makeRepo(dir: string, files: Record<string, string>): string {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'init');
+  return dir;
+}
+
+/** Commits everything in `dir` (a new revision of a fixture repository). */
+export function commitAll(dir: string, message = 'change'): string {
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '--allow-empty', '-m', message);
+  return git(dir, 'rev-parse', 'HEAD').trim();
+}
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)).map((f) => join(n, f)) : [n]));
+}
+
+/**
+ * Copies test/fixtures/flakes/<name> into a fresh git repository and commits it. In every file, `@REPO:<other>@`
+ * becomes the absolute path of the copy of fixture <other> (copied first, once per call tree via `copies`), so
+ * inputs use absolute `git+file://` or `path:` URLs (Nix 2.8 refuses relative paths that leave the flake).
+ */
+export function copyFixture(name: string, copies: Map<string, string> = new Map(), parent = scratchDir()): string {
+  const existing = copies.get(name);
+  if (existing) return existing;
+  const src = join(repoRoot(), 'test', 'fixtures', 'flakes', name);
+  const dest = mkdtempSync(join(parent, `${name}-`));
+  copies.set(name, dest);
+  const files: Record<string, string> = {};
+  for (const rel of walk(src)) {
+    files[rel] = readFileSync(join(src, rel), 'utf8').replace(/@REPO:([\w-]+)@/g, (_, other: string) => copyFixture(other, copies, parent));
+  }
+  return makeRepo(dest, files);
+}
+
+/** Copies a fixture folder without making it a git repository (for plain folders and untracked-file tests). */
+export function copyPlain(name: string): string {
+  const dest = mkdtempSync(join(scratchDir(), `${name}-`));
+  cpSync(join(repoRoot(), 'test', 'fixtures', 'flakes', name), dest, { recursive: true });
+  return dest;
+}
+
+/** Store paths and process ids of every running process whose command line contains `marker`. */
+export function processesWith(marker: string): { pid: number; cmd: string }[] {
+  const found: { pid: number; cmd: string }[] = [];
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmd.includes(marker) && Number(pid) !== process.pid) found.push({ pid: Number(pid), cmd });
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
