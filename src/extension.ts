@@ -1,5 +1,62 @@
+// Entry point: builds the context, registers each feature, returns fast. Nothing runs nix until it is needed.
 import * as vscode from 'vscode';
+import { Ctx } from './context';
+import { describe } from './core/nix/version';
+import { registerOutputs } from './features/outputs/view';
+import type { DetectResult } from './core/nix/detect';
+import type { Flake } from './flakes';
 
-export function activate(_context: vscode.ExtensionContext): void {}
+/** What the extension exports to other extensions (and to its own in-host tests). */
+export interface NixFlakesApi {
+  nix(): Promise<DetectResult>;
+  flakes(): Promise<Flake[]>;
+  /** Resolves once the context keys reflect the workspace (flakes found, nix detected). */
+  ready: Promise<void>;
+}
 
-export function deactivate(): void {}
+let ctx: Ctx | undefined;
+
+export function activate(context: vscode.ExtensionContext): NixFlakesApi {
+  try {
+    ctx = new Ctx(context);
+    context.subscriptions.push(ctx);
+    const c = ctx;
+    registerOutputs(c);
+    c.register(
+      vscode.commands.registerCommand('nixFlakes.showLog', () => c.log.show()),
+      vscode.commands.registerCommand('nixFlakes.openSettings', () =>
+        vscode.commands.executeCommand('workbench.action.openSettings', '@ext:nix-flakes.nix-flakes'),
+      ),
+      vscode.commands.registerCommand('nixFlakes.showNixVersion', async () => {
+        const r = await c.nix();
+        if (r.ok) {
+          const text = `${describe(r.nix.version)} at ${r.nix.path} (${r.nix.system})`;
+          void vscode.window.showInformationMessage(text);
+          return text;
+        }
+        void vscode.window.showErrorMessage(r.message, 'Open Settings').then((a) => a && vscode.commands.executeCommand('nixFlakes.openSettings'));
+        return r.message;
+      }),
+    );
+    const ready = c.updateState().then(
+      () => undefined,
+      (e) => reportActivationError(c, e),
+    );
+    return { nix: () => c.nix(), flakes: () => c.flakes(), ready };
+  } catch (e) {
+    if (ctx) reportActivationError(ctx, e);
+    else void vscode.window.showErrorMessage(`Nix Flakes failed to start: ${(e as Error).message}`);
+    throw e;
+  }
+}
+
+function reportActivationError(c: Ctx, e: unknown): void {
+  const err = e as Error;
+  c.log.error(`activation failed: ${err.stack ?? err}`);
+  void vscode.window.showErrorMessage(`Nix Flakes failed to start: ${err.message}`, 'Show Log').then((a) => a && c.log.show());
+}
+
+export function deactivate(): void {
+  ctx?.dispose();
+  ctx = undefined;
+}

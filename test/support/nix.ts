@@ -1,7 +1,7 @@
 // Test support shared by unit and in-host tests: an offline Nix environment and fixture flakes copied into fresh
 // git repositories. Uses the real nix and git.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -86,28 +86,42 @@ function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)).map((f) => join(n, f)) : [n]));
 }
 
+/** Fixture flakes live in test/fixtures/flakes/; the bundled examples in examples/ are fixtures too. */
+export function fixtureSource(name: string): string {
+  for (const base of [join(repoRoot(), 'test', 'fixtures', 'flakes'), join(repoRoot(), 'examples')]) {
+    if (existsSync(join(base, name))) return join(base, name);
+  }
+  throw new Error(`no fixture flake named ${name}`);
+}
+
 /**
- * Copies test/fixtures/flakes/<name> into a fresh git repository and commits it. In every file, `@REPO:<other>@`
+ * Copies test/fixtures/flakes/<name> (or examples/<name>) into a fresh git repository and commits it. In every file, `@REPO:<other>@`
  * becomes the absolute path of the copy of fixture <other> (copied first, once per call tree via `copies`), so
  * inputs use absolute `git+file://` or `path:` URLs (Nix 2.8 refuses relative paths that leave the flake).
  */
 export function copyFixture(name: string, copies: Map<string, string> = new Map(), parent = scratchDir()): string {
   const existing = copies.get(name);
   if (existing) return existing;
-  const src = join(repoRoot(), 'test', 'fixtures', 'flakes', name);
+  const src = fixtureSource(name);
   const dest = mkdtempSync(join(parent, `${name}-`));
   copies.set(name, dest);
   const files: Record<string, string> = {};
   for (const rel of walk(src)) {
     files[rel] = readFileSync(join(src, rel), 'utf8').replace(/@REPO:([\w-]+)@/g, (_, other: string) => copyFixture(other, copies, parent));
   }
-  return makeRepo(dest, files);
+  makeRepo(dest, files);
+  // Lock inputs as a user's repository would have them, so nothing warns about a missing lock file.
+  if (/\binputs\b/.test(files['flake.nix'] ?? '') && !('flake.lock' in files)) {
+    execFileSync('nix', ['flake', 'lock'], { cwd: dest, env: nixTestEnv(), stdio: 'pipe' });
+    commitAll(dest, 'lock');
+  }
+  return dest;
 }
 
 /** Copies a fixture folder without making it a git repository (for plain folders and untracked-file tests). */
 export function copyPlain(name: string): string {
   const dest = mkdtempSync(join(scratchDir(), `${name}-`));
-  cpSync(join(repoRoot(), 'test', 'fixtures', 'flakes', name), dest, { recursive: true });
+  cpSync(fixtureSource(name), dest, { recursive: true });
   return dest;
 }
 

@@ -1,0 +1,8 @@
+{ config, lib, ... }:
+{
+  networking.hostName = "db";
+  services.postgresql = {
+    enable = true;
+    port = 5432;
+  };
+}

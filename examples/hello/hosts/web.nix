@@ -1,0 +1,6 @@
+{ config, lib, ... }:
+{
+  networking.hostName = "web";
+  services.nginx.enable = true;
+  services.openssh.enable = true;
+}

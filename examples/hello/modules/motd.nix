@@ -1,0 +1,4 @@
+{ config, lib, ... }:
+{
+  users.motd = "Welcome to ${config.networking.hostName}";
+}

@@ -1,0 +1,31 @@
+// Typed access to the extension's settings, read per resource (multi-root). The only place that knows their names.
+import * as vscode from 'vscode';
+
+export const SECTION = 'nixFlakes';
+
+export interface Settings {
+  /** Machine-scoped: a repository's settings cannot change it. */
+  nixPath: string;
+  /** Machine-scoped: a repository's settings cannot inject flags. */
+  extraArgs: string[];
+  offline: boolean;
+  systems: string[];
+  autoRefresh: boolean;
+}
+
+export function settings(scope?: vscode.ConfigurationScope): Settings {
+  const c = vscode.workspace.getConfiguration(SECTION, scope);
+  const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  return {
+    nixPath: c.get<string>('nixPath', '') ?? '',
+    extraArgs: strings(c.get('extraArgs')),
+    offline: c.get<boolean>('offline', false) === true,
+    systems: strings(c.get('systems')),
+    autoRefresh: c.get<boolean>('autoRefresh', true) !== false,
+  };
+}
+
+/** True when a configuration change touches one of the given settings. */
+export function affects(e: vscode.ConfigurationChangeEvent, ...names: (keyof Settings)[]): boolean {
+  return names.some((n) => e.affectsConfiguration(`${SECTION}.${n}`));
+}

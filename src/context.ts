@@ -1,0 +1,123 @@
+// The extension's context: owns every disposable, the log, the settings, the detected Nix and the flakes found in
+// the workspace. Features get it and register what they need through it.
+import * as vscode from 'vscode';
+import { affects, settings, Settings } from './config';
+import { detectNix, DetectResult, NixInstallation } from './core/nix/detect';
+import { describe } from './core/nix/version';
+import { nixArgs, nixEnv } from './core/nix/args';
+import { run, RunOptions, RunResult } from './core/nix/process';
+import { discoverFlakes, Flake } from './flakes';
+
+export type State = 'noFlake' | 'nixMissing' | 'nixTooOld' | 'ready';
+
+export class Ctx implements vscode.Disposable {
+  readonly log: vscode.LogOutputChannel;
+  private readonly disposables: vscode.Disposable[] = [];
+  private nixPromise: Promise<DetectResult> | undefined;
+  private flakesPromise: Promise<Flake[]> | undefined;
+  private readonly stateEmitter = new vscode.EventEmitter<void>();
+  /** Fires when the detected Nix, the flakes or the trust state change. */
+  readonly onDidChangeState = this.stateEmitter.event;
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    this.log = this.register(vscode.window.createOutputChannel('Nix Flakes', { log: true }));
+    this.register(this.stateEmitter);
+    this.register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (affects(e, 'nixPath')) {
+          this.nixPromise = undefined;
+          void this.updateState();
+        }
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.updateState()),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => {
+        this.flakesPromise = undefined;
+        void this.updateState();
+      }),
+    );
+  }
+
+  register<T extends vscode.Disposable>(...items: [T, ...vscode.Disposable[]]): T {
+    this.disposables.push(...items);
+    return items[0];
+  }
+
+  get trusted(): boolean {
+    return vscode.workspace.isTrusted;
+  }
+
+  settings(scope?: vscode.ConfigurationScope): Settings {
+    return settings(scope);
+  }
+
+  /** The detected Nix, detected once (again after nixPath changes). Never evaluates workspace code. */
+  nix(): Promise<DetectResult> {
+    this.nixPromise ??= detectNix(settings().nixPath, { log: (m) => this.log.info(m) }).then((r) => {
+      if (r.ok) this.log.info(`Using ${describe(r.nix.version)} at ${r.nix.path} (system ${r.nix.system})`);
+      else this.log.warn(r.message);
+      return r;
+    });
+    return this.nixPromise;
+  }
+
+  /** The flakes in the workspace (found by their flake.nix), cached until folders change or refresh(). */
+  flakes(): Promise<Flake[]> {
+    this.flakesPromise ??= discoverFlakes();
+    return this.flakesPromise;
+  }
+
+  forgetFlakes(): void {
+    this.flakesPromise = undefined;
+  }
+
+  /**
+   * Runs nix with the user's settings for `scope`. Refuses in Restricted Mode: nothing is evaluated in a folder the
+   * user has not trusted.
+   */
+  async runNix(
+    subcommand: string[],
+    rest: string[],
+    opts: RunOptions & { scope?: vscode.ConfigurationScope; writeLockFile?: boolean; flakeOptions?: boolean } = {},
+  ): Promise<RunResult> {
+    if (!this.trusted) throw new Error('Restricted Mode: nix is not run in a folder that is not trusted.');
+    const nix = await this.requireNix();
+    const s = settings(opts.scope);
+    const args = nixArgs(subcommand, rest, { writeLockFile: opts.writeLockFile, offline: s.offline, extraArgs: s.extraArgs, flakeOptions: opts.flakeOptions });
+    return run(nix.path, args, { ...opts, env: nixEnv(opts.env ?? process.env), log: opts.log ?? ((m) => this.log.info(m)) });
+  }
+
+  async requireNix(): Promise<NixInstallation> {
+    const r = await this.nix();
+    if (!r.ok) throw new Error(r.message);
+    return r.nix;
+  }
+
+  /** Recomputes the `nixFlakes.state` context key that gates views, welcome content and palette entries. */
+  async updateState(): Promise<State | undefined> {
+    if (!this.trusted) {
+      await vscode.commands.executeCommand('setContext', 'nixFlakes.state', undefined);
+      this.stateEmitter.fire();
+      return undefined;
+    }
+    const flakes = await this.flakes();
+    let state: State;
+    if (flakes.length === 0) state = 'noFlake';
+    else {
+      const nix = await this.nix();
+      state = nix.ok ? 'ready' : nix.reason === 'too-old' ? 'nixTooOld' : 'nixMissing';
+    }
+    await vscode.commands.executeCommand('setContext', 'nixFlakes.state', state);
+    this.stateEmitter.fire();
+    return state;
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.splice(0).reverse()) {
+      try {
+        d.dispose();
+      } catch (e) {
+        console.error(e);
+      }
+    }
+  }
+}

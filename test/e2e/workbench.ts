@@ -1,0 +1,102 @@
+// Driving the real workbench (code-server + Chromium) the way a user does: clicks, the palette, screenshots.
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+import { Browser, CodeServer, launchBrowser, startCodeServer } from '../harness/codeserver';
+import { nixConfig, repoRoot, scratchDir } from '../support/nix';
+
+export const SHOTS = join(repoRoot(), 'test-results', 'screenshots');
+
+export interface Workbench {
+  server: CodeServer;
+  browser: Browser;
+  page: Page;
+  /** Every nix command line the extension ran (through a recording wrapper first on PATH). */
+  nixCalls(): string[];
+  shot(name: string, target?: Locator): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A `nix` first on PATH that records its arguments, then runs the real one. */
+function nixRecorder(): { dir: string; log: string } {
+  const dir = mkdtempSync(join(scratchDir(), 'nix-recorder-'));
+  const log = join(dir, 'calls.log');
+  const real = ['/usr/bin/nix', '/usr/local/bin/nix', '/nix/var/nix/profiles/default/bin/nix'].find((p) => existsSync(p)) ?? 'nix';
+  writeFileSync(join(dir, 'nix'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${real}' "$@"\n`);
+  chmodSync(join(dir, 'nix'), 0o755);
+  return { dir, log };
+}
+
+export interface OpenOptions {
+  /** Folder or .code-workspace to open. */
+  target: string;
+  /** Workspace Trust on: an untrusted folder opens in Restricted Mode. */
+  trust?: boolean;
+  /** Load the extension from its packaged VSIX (default) or as a development extension. */
+  vsix?: string;
+  settings?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function openWorkbench(o: OpenOptions): Promise<Workbench> {
+  const rec = nixRecorder();
+  const runDir = mkdtempSync(join(scratchDir(), 'e2e-'));
+  const server = await startCodeServer({
+    runDir,
+    trust: o.trust,
+    // The extension host's PATH comes from the user's login shell, so point the extension at the recorder directly.
+    settings: { 'nixFlakes.nixPath': join(rec.dir, 'nix'), ...o.settings },
+    env: { NIX_CONFIG: nixConfig(), ...o.env },
+  });
+  let browser: Browser | undefined;
+  try {
+    const vsix = o.vsix ?? join(repoRoot(), 'dist', 'nix-flakes.vsix');
+    await server.installVsix(vsix);
+    browser = await launchBrowser(runDir);
+    const page = browser.page;
+    await page.goto(server.workbenchUrl(o.target));
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await page.locator('.part.activitybar').waitFor({ timeout: 60_000 });
+    const b = browser;
+    return {
+      server,
+      browser: b,
+      page,
+      nixCalls: () => (existsSync(rec.log) ? readFileSync(rec.log, 'utf8').split('\n').filter(Boolean) : []),
+      async shot(name: string, target?: Locator) {
+        mkdirSync(SHOTS, { recursive: true });
+        const path = join(SHOTS, `${name}.png`);
+        await page.waitForTimeout(800); // notifications slide in
+        await (target ?? page).screenshot({ path });
+        return path;
+      },
+      async close() {
+        await b.close().catch(() => undefined);
+        await server.stop();
+      },
+    };
+  } catch (e) {
+    await browser?.close().catch(() => undefined);
+    await server.stop();
+    throw e;
+  }
+}
+
+/** Opens the Nix container in the activity bar. */
+export async function openNixView(page: Page): Promise<void> {
+  const item = page.locator('.part.activitybar .action-item a[aria-label^="Nix"], .part.activitybar .action-item .action-label[aria-label^="Nix"]').first();
+  await item.waitFor({ timeout: 60_000 });
+  const pane = page.locator('.pane-header[aria-label*="Flake Outputs"], .split-view-view .pane-header:has-text("Flake Outputs")').first();
+  if (!(await pane.isVisible().catch(() => false))) await item.click();
+  await page.locator('.sidebar').waitFor();
+}
+
+/** Runs a command from the palette by its title, as a user types it. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row').first().waitFor();
+  await page.keyboard.press('Enter');
+}

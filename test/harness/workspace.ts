@@ -1,0 +1,32 @@
+// Prepares the workspace the in-host suites open: fixture flakes copied into fresh git repositories, gathered in a
+// multi-root .code-workspace, and the environment (offline NIX_CONFIG, where the fixtures are).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { copyFixture, nixConfig, repoRoot, scratchDir } from '../support/nix';
+
+/** The fixtures opened as workspace folders. */
+export const WORKSPACE_FIXTURES = ['basic'];
+
+export interface PreparedWorkspace {
+  workspaceFile: string;
+  fixtures: Record<string, string>;
+  env: NodeJS.ProcessEnv;
+}
+
+export function prepareWorkspace(names: string[] = WORKSPACE_FIXTURES): PreparedWorkspace {
+  const copies = new Map<string, string>();
+  const fixtures: Record<string, string> = {};
+  for (const n of names) fixtures[n] = copyFixture(n, copies);
+  for (const [n, p] of copies) fixtures[n] ??= p;
+  const workspaceFile = join(scratchDir(), 'tests.code-workspace');
+  writeFileSync(workspaceFile, JSON.stringify({ folders: names.map((n) => ({ path: fixtures[n], name: n })), settings: {} }, null, 2));
+  return {
+    workspaceFile,
+    fixtures,
+    env: {
+      NIX_CONFIG: nixConfig(),
+      NIX_FLAKES_FIXTURES: JSON.stringify(fixtures),
+      NIX_FLAKES_REPO: repoRoot(),
+    },
+  };
+}

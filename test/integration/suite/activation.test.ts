@@ -1,0 +1,38 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { extension, fixture } from './helpers';
+
+describe('activation', () => {
+  it('activates in a flake workspace and finds the flake', async () => {
+    const api = await extension();
+    const flakes = await api.flakes();
+    const basic = fixture('basic');
+    assert.ok(
+      flakes.some((f) => f.uri.fsPath === basic),
+      `flakes found: ${flakes.map((f) => f.uri.fsPath).join(', ')}`,
+    );
+  });
+
+  it('detects the real nix and reports its version', async () => {
+    const api = await extension();
+    const r = await api.nix();
+    assert.ok(r.ok, r.ok ? '' : r.message);
+    assert.ok(r.nix.caps.supported);
+    const text = await vscode.commands.executeCommand<string>('nixFlakes.showNixVersion');
+    assert.match(text, /^(Nix|Lix|Determinate Nix) \d+\.\d+/);
+  });
+
+  it('contributes the nix language for .nix files', async () => {
+    await extension();
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(`${fixture('basic')}/flake.nix`));
+    assert.equal(doc.languageId, 'nix');
+  });
+
+  it('sets the state context key to ready', async () => {
+    const api = await extension();
+    await api.ready;
+    // The welcome views read nixFlakes.state; ready means the tree shows the flakes.
+    const exts = vscode.extensions.getExtension('nix-flakes.nix-flakes');
+    assert.ok(exts?.isActive);
+  });
+});
