@@ -38,6 +38,8 @@ const node = {
   minify: production,
   logLevel: 'warning',
   external: ['vscode'],
+  // Prefer ES module builds: some packages' "main" is a UMD bundle whose dynamic require()s esbuild cannot follow.
+  mainFields: ['module', 'main'],
 };
 
 const builds = [

@@ -1,0 +1,446 @@
+// The model of a flake's outputs, from `nix flake show --json` (CppNix/Lix classic format, and Determinate Nix's
+// `{"version": 2, "inventory": …}` flake-schema format). No `vscode` import.
+//
+// Classic format facts this relies on (nix-cli reference §2): a leaf is an object with a string `type`;
+// anything else is a container, except that `{}` is also what Nix prints for an output it did not evaluate
+// (another system on 2.14+, legacyPackages without --legacy, import-from-derivation on 2.29+, a non-derivation
+// on 2.33+). So `{}` is an "omitted" leaf wherever the category's shape says a leaf belongs, and an empty
+// container elsewhere unless a warning names it.
+
+import { NIXOS_TOPLEVEL } from './installable';
+import {
+  clip,
+  isJsonObject,
+  own,
+  parseJson,
+  sortedKeys,
+  type FlakeParseError,
+  type JsonObject,
+} from './json';
+import { omittedReasonFor, type NixWarning, type OmittedReason } from './warnings';
+
+export type { OmittedReason } from './warnings';
+
+/** What a leaf is. `overlay` is Nix's `nixpkgs-overlay`; `omitted` is a `{}` marker. */
+export type OutputKind =
+  | 'derivation'
+  | 'app'
+  | 'template'
+  | 'nixos-configuration'
+  | 'nixos-module'
+  | 'overlay'
+  | 'unknown'
+  | 'omitted';
+
+/** `maybe`: a package may have a main program (`nix run` decides); the adapter decides whether to offer it. */
+export type Runnable = boolean | 'maybe';
+
+/** An output: something with an attribute path that can be selected. */
+export interface OutputLeaf {
+  type: 'leaf';
+  /** The last attribute name (the category name for single outputs such as `lib`). */
+  name: string;
+  /** Full attribute path, e.g. `['packages', 'x86_64-linux', 'hello']`. */
+  attrPath: string[];
+  kind: OutputKind;
+  /** The `type` string as Nix printed it, when it differs from `kind` (e.g. `nixpkgs-overlay`, or a future type). */
+  rawType?: string;
+  /** The system of per-system outputs (`attrPath[1]`). */
+  system?: string;
+  /** The derivation's `name` (e.g. `hello-2.12.1`). */
+  derivationName?: string;
+  /** `meta.description` (or the schema's short description); never an empty string. */
+  description?: string;
+  /** Determinate's schema label, e.g. `package`, `CI test`. */
+  what?: string;
+  /** Why Nix did not show it, for `kind: 'omitted'`. */
+  omitted?: OmittedReason;
+  /** `nix build` makes sense (derivations; NixOS configurations through `buildAttrPath`). */
+  buildable: boolean;
+  /** `nix run` makes sense: apps yes, packages maybe. */
+  runnable: Runnable;
+  /** `nix develop` makes sense (dev shells and packages). */
+  developable: boolean;
+  /** The attribute path to build when it is not `attrPath` (NixOS: `….config.system.build.toplevel`). */
+  buildAttrPath?: string[];
+}
+
+/** A container: a system (`packages.x86_64-linux`) or a nested set (`hydraJobs.build`). */
+export interface OutputGroup {
+  type: 'group';
+  name: string;
+  attrPath: string[];
+  system?: string;
+  children: OutputNode[];
+}
+
+export type OutputNode = OutputLeaf | OutputGroup;
+
+/** `per-system`: `<category>.<system>.<name>` or `<category>.<system>`; `flat`: `<category>.<name>`;
+ *  `single`: the category itself is the output (`lib`, `overlay`); `nested`: any depth (`hydraJobs`, unknown). */
+export type CategoryShape = 'per-system' | 'flat' | 'single' | 'nested';
+
+export interface OutputCategory {
+  /** The output attribute, e.g. `packages`. */
+  name: string;
+  /** One of the outputs Nix knows about (not `unknown`). */
+  known: boolean;
+  shape: CategoryShape;
+  /** A legacy singular form: `defaultPackage`, `devShell`, `defaultApp`, `overlay`, `nixosModule`, `defaultTemplate`. */
+  legacyForm: boolean;
+  /** Determinate's schema documentation for this output. */
+  doc?: string;
+  /** Sorted by name. */
+  children: OutputNode[];
+  /** Every leaf below, depth first, in order. */
+  leaves: OutputLeaf[];
+  /** No outputs at all (not even omitted ones). */
+  empty: boolean;
+}
+
+export interface FlakeShowModel {
+  format: 'classic' | 'inventory';
+  /** Sorted by name. */
+  categories: OutputCategory[];
+}
+
+export type FlakeShowResult = { ok: true; model: FlakeShowModel } | { ok: false; error: FlakeParseError };
+
+export interface FlakeShowOptions {
+  /** Warnings from the same run (`parseFlakeShowWarnings(stderr)`), to tell why outputs were omitted. */
+  warnings?: readonly NixWarning[];
+  /** The current system; `{}` outputs of other systems are then known to be omitted for that reason. */
+  system?: string;
+}
+
+/** Limits against hostile output. */
+const MAX_DEPTH = 64;
+const MAX_NODES = 500_000;
+
+interface CategorySchema {
+  shape: CategoryShape;
+  /** Attribute path length (category included) at which leaves are expected; `{}` there is an omitted output. */
+  leafDepth?: number;
+  /** The kind of its leaves, for the inventory format (which has no `type`). */
+  kind?: OutputKind;
+  legacyForm?: boolean;
+}
+
+const CATEGORIES: Readonly<Record<string, CategorySchema>> = {
+  packages: { shape: 'per-system', leafDepth: 3, kind: 'derivation' },
+  legacyPackages: { shape: 'per-system', leafDepth: 3, kind: 'derivation' },
+  checks: { shape: 'per-system', leafDepth: 3, kind: 'derivation' },
+  devShells: { shape: 'per-system', leafDepth: 3, kind: 'derivation' },
+  apps: { shape: 'per-system', leafDepth: 3, kind: 'app' },
+  formatter: { shape: 'per-system', leafDepth: 2, kind: 'derivation' },
+  defaultPackage: { shape: 'per-system', leafDepth: 2, kind: 'derivation', legacyForm: true },
+  devShell: { shape: 'per-system', leafDepth: 2, kind: 'derivation', legacyForm: true },
+  defaultApp: { shape: 'per-system', leafDepth: 2, kind: 'app', legacyForm: true },
+  overlays: { shape: 'flat', leafDepth: 2, kind: 'overlay' },
+  nixosModules: { shape: 'flat', leafDepth: 2, kind: 'nixos-module' },
+  nixosConfigurations: { shape: 'flat', leafDepth: 2, kind: 'nixos-configuration' },
+  darwinConfigurations: { shape: 'flat', leafDepth: 2 },
+  homeConfigurations: { shape: 'flat', leafDepth: 2 },
+  templates: { shape: 'flat', leafDepth: 2, kind: 'template' },
+  hydraJobs: { shape: 'nested', kind: 'derivation' },
+  lib: { shape: 'single' },
+  overlay: { shape: 'single', leafDepth: 1, kind: 'overlay', legacyForm: true },
+  nixosModule: { shape: 'single', leafDepth: 1, kind: 'nixos-module', legacyForm: true },
+  defaultTemplate: { shape: 'single', leafDepth: 1, kind: 'template', legacyForm: true },
+};
+
+const UNKNOWN_CATEGORY: CategorySchema = { shape: 'nested' };
+
+/** The schema of an output name (own properties only: output names come from the flake). */
+function schemaOf(name: string): CategorySchema {
+  return Object.prototype.hasOwnProperty.call(CATEGORIES, name) ? CATEGORIES[name] : UNKNOWN_CATEGORY;
+}
+
+/** Categories whose derivations are packages: runnable "maybe" and developable. */
+const PACKAGE_CATEGORIES = new Set(['packages', 'legacyPackages', 'defaultPackage']);
+/** Categories whose derivations are development shells. */
+const SHELL_CATEGORIES = new Set(['devShells', 'devShell']);
+
+const CLASSIC_TYPES: Readonly<Record<string, OutputKind>> = {
+  derivation: 'derivation',
+  app: 'app',
+  template: 'template',
+  'nixos-configuration': 'nixos-configuration',
+  'nixos-module': 'nixos-module',
+  'nixpkgs-overlay': 'overlay',
+  unknown: 'unknown',
+  omitted: 'omitted',
+};
+
+/**
+ * Parses the stdout of `nix flake show --json` into a model of categories, groups and leaves.
+ * Accepts the classic format and Determinate's `{"version": 2, "inventory": …}`. Never throws: malformed JSON,
+ * wrong types and oversized input give a typed error.
+ */
+export function parseFlakeShow(stdout: string, opts: FlakeShowOptions = {}): FlakeShowResult {
+  const parsed = parseJson(stdout, 'The output of nix flake show');
+  if (!parsed.ok) return parsed;
+  const root = parsed.value;
+  if (!isJsonObject(root)) return schemaError([], 'expected a JSON object of flake outputs');
+  const walker = new Walker(opts);
+  try {
+    return { ok: true, model: isInventory(root) ? walker.inventory(root) : walker.classic(root) };
+  } catch (e) {
+    if (e instanceof ShowSchemaError) return { ok: false, error: e.error };
+    if (e instanceof RangeError) return { ok: false, error: { kind: 'too-deep', message: 'The flake show output is nested too deeply.' } };
+    throw e;
+  }
+}
+
+/** The leaf or group at an attribute path, if the model has it. */
+export function findOutput(model: FlakeShowModel, attrPath: readonly string[]): OutputNode | undefined {
+  const category = model.categories.find((c) => c.name === attrPath[0]);
+  if (!category) return undefined;
+  let nodes: readonly OutputNode[] = category.children;
+  for (;;) {
+    const next = nodes.find((n) => isPrefix(n.attrPath, attrPath));
+    if (!next) return undefined;
+    if (next.attrPath.length === attrPath.length) return next;
+    if (next.type === 'leaf') return undefined;
+    nodes = next.children;
+  }
+}
+
+/** Every leaf of the model, category by category. */
+export function allLeaves(model: FlakeShowModel): OutputLeaf[] {
+  return model.categories.flatMap((c) => c.leaves);
+}
+
+function isPrefix(prefix: readonly string[], path: readonly string[]): boolean {
+  return prefix.length <= path.length && prefix.every((name, i) => name === path[i]);
+}
+
+function isInventory(root: JsonObject): boolean {
+  return typeof own(root, 'version') === 'number' && isJsonObject(own(root, 'inventory'));
+}
+
+class ShowSchemaError extends Error {
+  constructor(readonly error: FlakeParseError) {
+    super(error.message);
+  }
+}
+
+function schemaError(path: readonly string[], what: string): { ok: false; error: FlakeParseError } {
+  return { ok: false, error: schemaErrorValue(path, what) };
+}
+
+function schemaErrorValue(path: readonly string[], what: string): FlakeParseError {
+  const at = path.length ? ` at '${clip(path.join('.'), 200)}'` : '';
+  return { kind: 'schema', message: `Unexpected nix flake show output${at}: ${what}.`, path: [...path] };
+}
+
+function optionalString(obj: JsonObject, key: string, path: readonly string[]): string | undefined {
+  const v = own(obj, key);
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new ShowSchemaError(schemaErrorValue([...path, key], `'${key}' should be a string`));
+  return v === '' ? undefined : clip(v);
+}
+
+/** Walks one document, counting nodes to bound the work. */
+class Walker {
+  private nodes = 0;
+
+  constructor(private readonly opts: FlakeShowOptions) {}
+
+  classic(root: JsonObject): FlakeShowModel {
+    const categories = sortedKeys(root).map((name) => {
+      const schema = schemaOf(name);
+      const value = own(root, name);
+      const node = this.classicNode(name, schema, value, [name]);
+      const children = node.type === 'group' ? node.children : [node];
+      return makeCategory(name, schema, children);
+    });
+    return { format: 'classic', categories };
+  }
+
+  inventory(root: JsonObject): FlakeShowModel {
+    const inv = own(root, 'inventory') as JsonObject;
+    const categories = sortedKeys(inv).map((name) => {
+      const schema = schemaOf(name);
+      const entry = own(inv, name);
+      const path = ['inventory', name];
+      if (!isJsonObject(entry)) throw new ShowSchemaError(schemaErrorValue(path, 'expected an object'));
+      const doc = optionalString(entry, 'doc', path);
+      let children: OutputNode[];
+      if (own(entry, 'unknown') === true) {
+        children = [this.leaf(name, schema, [name], { kind: 'unknown' })];
+      } else {
+        const output = own(entry, 'output') ?? own(entry, 'node');
+        if (output === undefined) children = [];
+        else {
+          const node = this.inventoryNode(name, schema, output, [name]);
+          children = node.type === 'group' ? node.children : [node];
+        }
+      }
+      const category = makeCategory(name, schema, children);
+      return doc === undefined ? category : { ...category, doc };
+    });
+    return { format: 'inventory', categories };
+  }
+
+  private count(path: readonly string[]): void {
+    if (++this.nodes > MAX_NODES) {
+      throw new ShowSchemaError({ kind: 'too-large', message: `The flake show output has more than ${MAX_NODES} entries.` });
+    }
+    if (path.length > MAX_DEPTH) {
+      throw new ShowSchemaError({ kind: 'too-deep', message: `The flake show output is nested deeper than ${MAX_DEPTH} levels.` });
+    }
+  }
+
+  private classicNode(category: string, schema: CategorySchema, value: unknown, path: string[]): OutputNode {
+    this.count(path);
+    if (!isJsonObject(value)) throw new ShowSchemaError(schemaErrorValue(path, 'expected an object'));
+    const type = own(value, 'type');
+    if (type !== undefined) {
+      if (typeof type !== 'string') throw new ShowSchemaError(schemaErrorValue([...path, 'type'], "'type' should be a string"));
+      const kind = Object.prototype.hasOwnProperty.call(CLASSIC_TYPES, type) ? CLASSIC_TYPES[type] : 'unknown';
+      return this.leaf(category, schema, path, {
+        kind,
+        ...(kind === 'omitted' ? { omitted: this.omittedReason(schema, path) ?? 'unknown' } : {}),
+        rawType: kind === type ? undefined : clip(type, 200),
+        derivationName: optionalString(value, 'name', path),
+        description: optionalString(value, 'description', path),
+      });
+    }
+    const keys = sortedKeys(value);
+    if (keys.length === 0) {
+      const reason = this.omittedReason(schema, path);
+      if (reason !== undefined) return this.leaf(category, schema, path, { kind: 'omitted', omitted: reason });
+    }
+    const children = keys.map((k) => this.classicNode(category, schema, own(value, k), [...path, k]));
+    return this.group(schema, path, children);
+  }
+
+  private inventoryNode(category: string, schema: CategorySchema, value: unknown, path: string[]): OutputNode {
+    this.count(path);
+    if (!isJsonObject(value)) throw new ShowSchemaError(schemaErrorValue(path, 'expected an object'));
+    const children = own(value, 'children');
+    if (children !== undefined) {
+      if (!isJsonObject(children)) throw new ShowSchemaError(schemaErrorValue([...path, 'children'], "'children' should be an object"));
+      const nodes = sortedKeys(children).map((k) => this.inventoryNode(category, schema, own(children, k), [...path, k]));
+      return this.group(schema, path, nodes);
+    }
+    const what = optionalString(value, 'what', path);
+    const description = optionalString(value, 'shortDescription', path) ?? optionalString(value, 'description', path);
+    if (own(value, 'filtered') === true) return this.leaf(category, schema, path, { kind: 'omitted', omitted: 'other-system', what, description });
+    if (own(value, 'failed') === true) return this.leaf(category, schema, path, { kind: 'omitted', omitted: 'failed', what, description });
+    if (own(value, 'skipped') === true || (own(value, 'isLegacy') === true && what === undefined)) {
+      return this.leaf(category, schema, path, { kind: 'omitted', omitted: 'legacy', what, description });
+    }
+    const derivationName = inventoryDerivationName(value, path);
+    const hasDerivation = derivationName !== undefined || isJsonObject(own(value, 'derivation')) || typeof own(value, 'derivation') === 'string';
+    if (what === undefined && !hasDerivation && Object.keys(value).length === 0) {
+      return this.leaf(category, schema, path, { kind: 'omitted', omitted: this.omittedReason(schema, path) ?? 'unknown' });
+    }
+    return this.leaf(category, schema, path, { kind: inventoryKind(schema, what, hasDerivation), what, description, derivationName });
+  }
+
+  /** Why a `{}` at this path is an omitted output, or undefined when it is an empty container. */
+  private omittedReason(schema: CategorySchema, path: readonly string[]): OmittedReason | undefined {
+    const fromWarnings = this.opts.warnings ? omittedReasonFor(this.opts.warnings, path.join('.')) : undefined;
+    if (fromWarnings) return fromWarnings;
+    if (path[0] === 'legacyPackages' && path.length === 2) return 'legacy';
+    if (schema.leafDepth !== undefined && path.length === schema.leafDepth && path.length > 1) {
+      if (schema.shape === 'per-system' && this.opts.system !== undefined && path[1] !== this.opts.system) return 'other-system';
+      return 'unknown';
+    }
+    return undefined;
+  }
+
+  private group(schema: CategorySchema, path: string[], children: OutputNode[]): OutputGroup {
+    const system = schema.shape === 'per-system' && path.length === 2 ? path[1] : undefined;
+    return { type: 'group', name: path[path.length - 1], attrPath: path, ...(system !== undefined ? { system } : {}), children };
+  }
+
+  private leaf(
+    category: string,
+    schema: CategorySchema,
+    path: string[],
+    fields: Pick<OutputLeaf, 'kind'> & Partial<Pick<OutputLeaf, 'rawType' | 'derivationName' | 'description' | 'what' | 'omitted'>>,
+  ): OutputLeaf {
+    const { kind, ...details } = fields;
+    const system = schema.shape === 'per-system' && path.length >= 2 ? path[1] : undefined;
+    const leaf: OutputLeaf = {
+      type: 'leaf',
+      name: path[path.length - 1],
+      attrPath: path,
+      kind,
+      ...definedOnly({ system, ...details }),
+      buildable: false,
+      runnable: false,
+      developable: false,
+    };
+    applyCapabilities(leaf, category);
+    return leaf;
+  }
+}
+
+/** Sets buildable / runnable / developable from the category and kind. */
+function applyCapabilities(leaf: OutputLeaf, category: string): void {
+  if (leaf.kind === 'derivation') {
+    leaf.buildable = true;
+    leaf.runnable = PACKAGE_CATEGORIES.has(category) ? 'maybe' : false;
+    leaf.developable = PACKAGE_CATEGORIES.has(category) || SHELL_CATEGORIES.has(category);
+  } else if (leaf.kind === 'app') {
+    leaf.runnable = true;
+  } else if (leaf.kind === 'nixos-configuration') {
+    leaf.buildable = true;
+    leaf.buildAttrPath = [...leaf.attrPath, ...NIXOS_TOPLEVEL];
+  }
+}
+
+function makeCategory(name: string, schema: CategorySchema, children: OutputNode[]): OutputCategory {
+  const leaves: OutputLeaf[] = [];
+  const collect = (nodes: readonly OutputNode[]): void => {
+    for (const n of nodes) {
+      if (n.type === 'leaf') leaves.push(n);
+      else collect(n.children);
+    }
+  };
+  collect(children);
+  return {
+    name,
+    known: schema !== UNKNOWN_CATEGORY,
+    shape: schema.shape,
+    legacyForm: schema.legacyForm === true,
+    children,
+    leaves,
+    empty: leaves.length === 0,
+  };
+}
+
+/** A copy without the keys whose value is undefined, so that models compare and print cleanly. */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function inventoryDerivationName(value: JsonObject, path: readonly string[]): string | undefined {
+  const direct = optionalString(value, 'derivationName', path);
+  if (direct !== undefined) return direct;
+  const drv = own(value, 'derivation');
+  if (isJsonObject(drv)) return optionalString(drv, 'name', [...path, 'derivation']);
+  if (typeof drv === 'string') {
+    // A store path: /nix/store/<hash>-<name>.drv
+    const m = /^\/nix\/store\/[0-9a-z]{32}-(.+?)(?:\.drv)?$/.exec(drv);
+    return m ? clip(m[1]) : undefined;
+  }
+  if (drv !== undefined && drv !== null) throw new ShowSchemaError(schemaErrorValue([...path, 'derivation'], "'derivation' should be an object or a string"));
+  return undefined;
+}
+
+function inventoryKind(schema: CategorySchema, what: string | undefined, hasDerivation: boolean): OutputKind {
+  if (schema.kind) return schema.kind;
+  const w = what?.toLowerCase() ?? '';
+  if (w.includes('nixos configuration')) return 'nixos-configuration';
+  if (w.includes('nixos module')) return 'nixos-module';
+  if (w.includes('overlay')) return 'overlay';
+  if (w.includes('template')) return 'template';
+  if (/\bapp\b/.test(w)) return 'app';
+  if (hasDerivation) return 'derivation';
+  return 'unknown';
+}

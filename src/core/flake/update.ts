@@ -1,0 +1,215 @@
+// Updating flake inputs: the nix arguments per version, the `• Updated input …` messages, and lock diffs.
+// No `vscode` import.
+//
+// Semantics (nix-cli reference §4): Nix ≥ 2.19, Lix and Determinate take input paths as arguments of
+// `nix flake update` and the flake with `--flake`; ≤ 2.18 reads `nix flake update X` as a flake reference, so
+// single inputs go through `nix flake lock --update-input X`. Messages go to stderr inside a `warning:`.
+
+import { capabilities, type NixVersion } from '../nix/version';
+import { clip } from './json';
+import { allInputs, type FlakeLock, type LockInput } from './lock';
+import { nixMessageLines } from './stderr';
+import { formatDate } from './time';
+
+export interface UpdateOptions {
+  /** Add `--commit-lock-file` (commits flake.lock with a `flake.lock: Update` message). */
+  commitLockFile?: boolean;
+}
+
+/**
+ * The nix arguments (after `nix`) that update `inputs` (all of them when empty) of the flake `flakeRef`:
+ * `flake update --flake REF [inputs…]` on 2.19+ / Lix / Determinate; on older Nix `flake update REF` for all,
+ * `flake lock REF --update-input A --update-input B` for some. Input paths should be checked with
+ * `isValidInputPath` first (Nix rejects other names).
+ */
+export function updateArgs(version: NixVersion, flakeRef: string, inputs: readonly string[], opts: UpdateOptions = {}): string[] {
+  const commit = opts.commitLockFile ? ['--commit-lock-file'] : [];
+  if (capabilities(version).flakeUpdateInputs) return ['flake', 'update', ...commit, '--flake', flakeRef, ...inputs];
+  if (inputs.length === 0) return ['flake', 'update', ...commit, flakeRef];
+  return ['flake', 'lock', ...commit, flakeRef, ...inputs.flatMap((i) => ['--update-input', i])];
+}
+
+/** `flake lock REF`: creates missing lock entries only (never updates existing ones on 2.19+). */
+export function lockArgs(flakeRef: string): string[] {
+  return ['flake', 'lock', flakeRef];
+}
+
+/** One side of a `• Updated input` message. */
+export interface LockedRefText {
+  /** The locked reference as printed, without quotes, e.g. `github:NixOS/nixpkgs/31d8e65…?narHash=…`. */
+  ref?: string;
+  /** For `follows 'x'` entries: the followed input path. */
+  follows?: string;
+  /** The 40-hex revision found in the reference. */
+  rev?: string;
+  shortRev?: string;
+  /** `YYYY-MM-DD`, as printed after the reference. */
+  date?: string;
+}
+
+export interface LockUpdateMessages {
+  /** The flake.lock path of `updating lock file '…'` / `creating lock file "…"`. */
+  lockFile?: string;
+  /** `creating lock file` rather than `updating lock file`. */
+  created: boolean;
+  added: ({ path: string } & LockedRefText)[];
+  removed: { path: string }[];
+  updated: { path: string; from: LockedRefText; to: LockedRefText }[];
+  /** Input names that matched nothing (2.8's `--update-input` warning, 2.19.2+'s `Invalid flake input`, newer wordings). */
+  unknownInputs: string[];
+  /** `committed new revision '…'` after `--commit-lock-file`. */
+  committedRevision?: string;
+}
+
+const BULLET = /^\s*•\s*(Added|Removed|Updated) input (?:'([^']*)'|"([^"]*)")(:?)\s*$/;
+const HEADER = /^(?:warning:\s*)?(updating|creating) lock file (?:'([^']*)'|"([^"]*)"|(\S+?))\s*:?\s*$/;
+const REF_LINE = /^\s*(?:→\s*)?(?:follows (?:'([^']*)'|"([^"]*)")|'([^']*)'|"([^"]*)"|(\S+))(?:\s+\((\d{4}-\d{2}-\d{2})\))?\s*$/;
+const UNKNOWN_INPUT = [
+  /the flag '--update-input ([^']*)' does not match any input/,
+  /Invalid flake input '([^']*)'/,
+  /^(?:warning:\s*)?'([^']*)' does not match any input of this flake/,
+];
+const COMMITTED = /committed new revision '([0-9a-f]+)'/;
+
+/**
+ * Reads `• Added/Removed/Updated input '…'` messages (ANSI stripped; 2.8's and newer quoting, including
+ * double-quoted lock file paths and `follows '…'` entries), unknown-input warnings and the committed revision
+ * from the stderr of `nix flake update` / `nix flake lock`. Plain text or internal-json. Never throws.
+ */
+export function parseLockUpdateMessages(stderr: string): LockUpdateMessages {
+  const result: LockUpdateMessages = { created: false, added: [], removed: [], updated: [], unknownInputs: [] };
+  const lines = nixMessageLines(stderr);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const header = HEADER.exec(line);
+    if (header) {
+      result.created = header[1] === 'creating';
+      result.lockFile = clip(header[2] ?? header[3] ?? header[4] ?? '', 1024);
+      continue;
+    }
+    const bullet = BULLET.exec(line);
+    if (bullet) {
+      const path = clip(bullet[2] ?? bullet[3] ?? '', 1024);
+      if (bullet[1] === 'Removed') result.removed.push({ path });
+      else if (bullet[1] === 'Added') {
+        const ref = refLine(lines[i + 1]);
+        if (ref) i++;
+        result.added.push({ path, ...ref });
+      } else {
+        const from = refLine(lines[i + 1]);
+        if (from) i++;
+        const to = refLine(lines[i + 1]);
+        if (to) i++;
+        result.updated.push({ path, from: from ?? {}, to: to ?? {} });
+      }
+      continue;
+    }
+    for (const re of UNKNOWN_INPUT) {
+      const m = re.exec(line);
+      if (m && !result.unknownInputs.includes(m[1])) result.unknownInputs.push(clip(m[1], 1024));
+    }
+    const committed = COMMITTED.exec(line);
+    if (committed) result.committedRevision = committed[1];
+  }
+  return result;
+}
+
+/** How one input changed between two lock files. */
+export type InputChangeKind = 'added' | 'removed' | 'updated' | 'unchanged';
+
+/** The state of an input on one side of a diff. */
+export interface InputState {
+  rev?: string;
+  shortRev?: string;
+  /** `YYYY-MM-DD` of lastModified. */
+  date?: string;
+  lastModified?: number;
+  narHash?: string;
+  /** For follows entries: the followed path (`''` follows nothing). */
+  follows?: string;
+  locked?: string;
+}
+
+export interface InputChange {
+  /** `home-manager/nixpkgs`. */
+  path: string;
+  change: InputChangeKind;
+  from?: InputState;
+  to?: InputState;
+  /** For changed inputs: `nixpkgs: 2025-10-01 (a1b2c3d) → 2025-11-20 (e4f5a6b)`. */
+  summary?: string;
+}
+
+/**
+ * Compares two lock files input path by input path (follows entries included), like Nix's lock file diff.
+ * Sorted by path.
+ */
+export function diffLocks(before: FlakeLock, after: FlakeLock): InputChange[] {
+  const old = byPath(before);
+  const now = byPath(after);
+  const paths = [...new Set([...old.keys(), ...now.keys()])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return paths.map((path) => {
+    const a = old.get(path);
+    const b = now.get(path);
+    const from = a ? stateOf(a) : undefined;
+    const to = b ? stateOf(b) : undefined;
+    const change: InputChangeKind = !a ? 'added' : !b ? 'removed' : sameState(from, to) ? 'unchanged' : 'updated';
+    const entry: InputChange = { path, change, ...(from ? { from } : {}), ...(to ? { to } : {}) };
+    if (change !== 'unchanged') entry.summary = summarize(path, change, from, to);
+    return entry;
+  });
+}
+
+/** The summary lines of the changed inputs of a diff. */
+export function diffSummary(changes: readonly InputChange[]): string[] {
+  return changes.flatMap((c) => (c.summary ? [c.summary] : []));
+}
+
+/** `2025-10-01 (a1b2c3d)`, `follows nixpkgs`, or the locked reference when there is no revision. */
+export function describeState(s: InputState): string {
+  if (s.follows !== undefined) return s.follows === '' ? 'follows nothing' : `follows ${s.follows}`;
+  const id = s.shortRev ?? (s.narHash ? shortHash(s.narHash) : undefined);
+  const date = s.date ?? 'unknown date';
+  return id ? `${date} (${id})` : s.locked ? `${date} (${s.locked})` : date;
+}
+
+function summarize(path: string, change: InputChangeKind, from?: InputState, to?: InputState): string {
+  if (change === 'added' && to) return `${path}: added, ${describeState(to)}`;
+  if (change === 'removed') return `${path}: removed`;
+  return `${path}: ${from ? describeState(from) : '?'} → ${to ? describeState(to) : '?'}`;
+}
+
+function byPath(lock: FlakeLock): Map<string, LockInput> {
+  return new Map(allInputs(lock).map((i) => [i.id, i]));
+}
+
+function stateOf(i: LockInput): InputState {
+  if (i.follows) return { follows: i.follows.join('/') };
+  return {
+    ...(i.rev !== undefined ? { rev: i.rev, shortRev: i.shortRev } : {}),
+    ...(i.lastModified !== undefined ? { date: formatDate(i.lastModified), lastModified: i.lastModified } : {}),
+    ...(i.narHash !== undefined ? { narHash: i.narHash } : {}),
+    ...(i.locked !== undefined ? { locked: i.locked } : {}),
+  };
+}
+
+function sameState(a?: InputState, b?: InputState): boolean {
+  if (!a || !b) return false;
+  return a.follows === b.follows && a.rev === b.rev && a.narHash === b.narHash && a.locked === b.locked && a.lastModified === b.lastModified;
+}
+
+/** `sha256-AbCdEf…` → `AbCdEfG` (7 characters after the algorithm). */
+function shortHash(h: string): string {
+  return h.replace(/^[a-z0-9]+-/, '').slice(0, 7);
+}
+
+function refLine(line: string | undefined): LockedRefText | undefined {
+  if (line === undefined || BULLET.test(line) || !/^\s/.test(line)) return undefined;
+  const m = REF_LINE.exec(line);
+  if (!m) return undefined;
+  const follows = m[1] ?? m[2];
+  if (follows !== undefined) return { follows: clip(follows, 1024) };
+  const ref = clip(m[3] ?? m[4] ?? m[5] ?? '', 2048);
+  const rev = /(?:^|[/=])([0-9a-f]{40})(?:[?&#/]|$)/.exec(ref)?.[1];
+  return { ref, ...(rev ? { rev, shortRev: rev.slice(0, 7) } : {}), ...(m[6] ? { date: m[6] } : {}) };
+}

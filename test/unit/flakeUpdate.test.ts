@@ -1,0 +1,194 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseNixVersion, type NixVersion } from '../../src/core/nix/version';
+import { parseFlakeLock, type FlakeLock } from '../../src/core/flake/lock';
+import { describeState, diffLocks, diffSummary, lockArgs, parseLockUpdateMessages, updateArgs } from '../../src/core/flake/update';
+
+const fixture = (name: string): string => readFileSync(path.resolve('test/fixtures/captured/flake', name), 'utf8');
+
+function version(banner: string): NixVersion {
+  const v = parseNixVersion(banner);
+  assert.ok(v, banner);
+  return v;
+}
+
+function lockOf(text: string): FlakeLock {
+  const r = parseFlakeLock(text);
+  if (!r.ok) assert.fail(r.error.message);
+  return r.lock;
+}
+
+test('update arguments for Nix ≤ 2.18', () => {
+  for (const banner of ['nix (Nix) 2.8.0', 'nix (Nix) 2.18.1']) {
+    const v = version(banner);
+    assert.deepEqual(updateArgs(v, '/src/f', []), ['flake', 'update', '/src/f']);
+    assert.deepEqual(updateArgs(v, '/src/f', ['nixpkgs', 'home-manager/nixpkgs']), [
+      'flake', 'lock', '/src/f', '--update-input', 'nixpkgs', '--update-input', 'home-manager/nixpkgs',
+    ]);
+    assert.deepEqual(updateArgs(v, '/src/f', [], { commitLockFile: true }), ['flake', 'update', '--commit-lock-file', '/src/f']);
+    assert.deepEqual(updateArgs(v, '/src/f', ['a'], { commitLockFile: true }), ['flake', 'lock', '--commit-lock-file', '/src/f', '--update-input', 'a']);
+  }
+});
+
+test('update arguments for Nix ≥ 2.19, Lix and Determinate', () => {
+  for (const banner of ['nix (Nix) 2.19.0', 'nix (Nix) 2.19.1', 'nix (Nix) 2.33.0', 'nix (Lix, like Nix) 2.91.1', 'nix (Determinate Nix 3.14.0) 2.32.4']) {
+    const v = version(banner);
+    assert.deepEqual(updateArgs(v, '/src/f', []), ['flake', 'update', '--flake', '/src/f'], banner);
+    assert.deepEqual(updateArgs(v, '/src/f', ['nixpkgs', 'a/b']), ['flake', 'update', '--flake', '/src/f', 'nixpkgs', 'a/b']);
+    assert.deepEqual(updateArgs(v, '.', ['x'], { commitLockFile: true }), ['flake', 'update', '--commit-lock-file', '--flake', '.', 'x']);
+  }
+  assert.deepEqual(lockArgs('/src/f'), ['flake', 'lock', '/src/f']);
+});
+
+test('real 2.8 --update-input messages', () => {
+  const m = parseLockUpdateMessages(fixture('nix-2.8-lock-update-input-a.stderr.txt'));
+  assert.equal(m.lockFile, '/tmp/h-flake/root/flake.lock');
+  assert.equal(m.created, false);
+  assert.deepEqual(m.added, []);
+  assert.deepEqual(m.removed, []);
+  assert.deepEqual(m.unknownInputs, []);
+  assert.deepEqual(m.updated.map((u) => [u.path, u.from.shortRev, u.from.date, u.to.shortRev, u.to.date]), [
+    ['a', '8bcc058', '2025-10-02', '8d5690e', '2026-11-25'],
+    ['a/nixpkgs', 'da8d391', '2025-10-01', '7fb6ceb', '2025-11-20'],
+  ]);
+  assert.equal(m.updated[1].from.ref, 'git+file:///tmp/h-flake/nixpkgs?ref=master&rev=da8d391a26e75fecee26bf92e706c9372a4c647c');
+  assert.equal(m.updated[1].to.rev, '7fb6ceb28e4359e3b48bb9d5a25f1ddf2476a1d6');
+});
+
+test('real 2.8 unknown input warnings, and added / removed inputs', () => {
+  assert.deepEqual(parseLockUpdateMessages(fixture('nix-2.8-lock-update-input-unknown.stderr.txt')).unknownInputs, ['b/nixpkgs', 'doesnotexist']);
+  const m = parseLockUpdateMessages(fixture('nix-2.8-lock-added-removed.stderr.txt'));
+  assert.deepEqual(m.added.map((a) => [a.path, a.shortRev, a.date]), [
+    ['extra', '117e405', '2026-11-25'],
+    ['extra/nixpkgs', '7fb6ceb', '2025-11-20'],
+  ]);
+  assert.deepEqual(m.removed, [{ path: 'tb' }]);
+  assert.deepEqual(m.updated, []);
+});
+
+test('real 2.8 --commit-lock-file, no-change and internal-json runs', () => {
+  const commit = parseLockUpdateMessages(fixture('nix-2.8-update-commit.stderr.txt'));
+  assert.equal(commit.committedRevision, '759dcf7950c8bd52bbcf46ba500c7c6c2643b94e');
+  assert.deepEqual(commit.updated.map((u) => `${u.path} ${u.from.shortRev}→${u.to.shortRev}`), ['nixpkgs 7fb6ceb→25ae523']);
+  // The commit message carries the same diff.
+  assert.deepEqual(parseLockUpdateMessages(fixture('nix-2.8-update-commit.gitlog.txt')).updated.map((u) => u.to.date), ['2026-01-15']);
+  const none = parseLockUpdateMessages(fixture('nix-2.8-update-nochange.stderr.txt'));
+  assert.deepEqual([none.added, none.removed, none.updated, none.unknownInputs], [[], [], [], []]);
+  assert.equal(none.lockFile, undefined);
+  const ij = parseLockUpdateMessages(fixture('nix-2.8-lock-update-input-internal-json.stderr.txt'));
+  assert.equal(ij.lockFile, '/tmp/h-flake/root/flake.lock');
+  assert.deepEqual(ij.updated.map((u) => [u.path, u.from.shortRev, u.to.shortRev]), [['extra', '117e405', '9f81e1e']]);
+  // 2.8 on a flake reference that is really an input name: not an update message at all.
+  const wrong = parseLockUpdateMessages(fixture('nix-2.8-update-input-name-error.stderr.txt'));
+  assert.deepEqual([wrong.updated, wrong.unknownInputs], [[], []]);
+});
+
+test('newer formats: double-quoted lock paths, follows entries, new unknown-input wordings', () => {
+  const m = parseLockUpdateMessages(fixture('handwritten-nix-master-update.stderr.txt'));
+  assert.equal(m.lockFile, '/home/u/my flake/flake.lock');
+  assert.deepEqual(m.unknownInputs, ['nixpkgs.foo', 'doesnotexist']);
+  assert.deepEqual(m.updated.map((u) => [u.path, u.from.shortRev, u.from.date, u.to.shortRev ?? u.to.follows, u.to.date]), [
+    ['nixpkgs', 'a1b2c3d', '2025-10-01', 'e4f5a6b', '2025-11-20'],
+    ['home-manager/nixpkgs', '0000000', '2025-06-27', 'nixpkgs', undefined],
+  ]);
+  assert.deepEqual(m.added.map((a) => [a.path, a.shortRev ?? a.follows]), [['treefmt', '1111111'], ['treefmt/nixpkgs', 'nixpkgs']]);
+  assert.deepEqual(m.removed.map((r) => r.path), ['flake-utils', 'flake-utils/systems']);
+  const created = parseLockUpdateMessages(fixture('handwritten-nix-2.35-create.stderr.txt'));
+  assert.equal(created.created, true);
+  assert.equal(created.lockFile, '/src/new/flake.lock');
+  assert.deepEqual(created.added.map((a) => a.path), ['nixpkgs']);
+});
+
+test('ANSI colours of a terminal are stripped', () => {
+  const tty =
+    "\x1b[35;1mwarning:\x1b[0m updating lock file '/x/flake.lock':\n" +
+    "• \x1b[1mUpdated input 'nixpkgs':\x1b[0m\n" +
+    "    'github:NixOS/nixpkgs/a1b2c3d4e5f60718293a4b5c6d7e8f9012345678' (2025-10-01)\n" +
+    "  → 'github:NixOS/nixpkgs/e4f5a6b7c8d90a1b2c3d4e5f6a7b8c9d0e1f2a3b' (2025-11-20)\n" +
+    "• \x1b[32;1mAdded input 'x':\x1b[0m\n    'path:/x?lastModified=1&narHash=sha256-x'\n" +
+    "• \x1b[31;1mRemoved input 'y'\x1b[0m\n";
+  const m = parseLockUpdateMessages(tty);
+  assert.equal(m.updated[0].to.shortRev, 'e4f5a6b');
+  assert.deepEqual(m.added, [{ path: 'x', ref: 'path:/x?lastModified=1&narHash=sha256-x' }]);
+  assert.deepEqual(m.removed, [{ path: 'y' }]);
+});
+
+test('hostile stderr never throws', () => {
+  const empty = { created: false, added: [], removed: [], updated: [], unknownInputs: [] };
+  assert.deepEqual(parseLockUpdateMessages(''), empty);
+  assert.deepEqual(parseLockUpdateMessages(undefined as unknown as string), empty);
+  assert.deepEqual(parseLockUpdateMessages('x'.repeat(10 * 1024 * 1024)), empty);
+  const cut = parseLockUpdateMessages("• Updated input 'a':\n");
+  assert.deepEqual(cut.updated, [{ path: 'a', from: {}, to: {} }]);
+  assert.deepEqual(parseLockUpdateMessages('@nix {"action":"msg"}\n@nix {oops').updated, []);
+});
+
+test('diffLocks: a real update of one input', () => {
+  const changes = diffLocks(lockOf(fixture('nix-2.8-flake.lock.before-update.json')), lockOf(fixture('nix-2.8-flake.lock.after-update.json')));
+  const changed = changes.filter((c) => c.change !== 'unchanged');
+  assert.equal(changed.length, 1);
+  assert.equal(changed[0].path, 'nixpkgs');
+  assert.equal(changed[0].summary, 'nixpkgs: 2025-11-20 (7fb6ceb) → 2026-01-15 (25ae523)');
+  assert.deepEqual(changed[0].from, {
+    rev: '7fb6ceb28e4359e3b48bb9d5a25f1ddf2476a1d6',
+    shortRev: '7fb6ceb',
+    date: '2025-11-20',
+    lastModified: 1763640000,
+    narHash: 'sha256-0uTIlz/WKJgiPE5wgFMsnM+BYX/AruEgrkCL8MuNx8I=',
+    locked: 'git+file:///tmp/h-flake/nixpkgs?ref=master&rev=7fb6ceb28e4359e3b48bb9d5a25f1ddf2476a1d6',
+  });
+  const follows = changes.find((c) => c.path === 'b/nixpkgs');
+  assert.equal(follows?.change, 'unchanged');
+  assert.deepEqual(follows?.from, { follows: 'nixpkgs' });
+  assert.deepEqual(diffSummary(changes), ['nixpkgs: 2025-11-20 (7fb6ceb) → 2026-01-15 (25ae523)']);
+});
+
+test('diffLocks: added, removed and updated inputs, sorted by path', () => {
+  const before = lockOf(fixture('nix-2.8-flake.lock.before.json'));
+  const after = lockOf(fixture('nix-2.8-flake.lock.before-update.json'));
+  const changes = diffLocks(before, after).filter((c) => c.change !== 'unchanged');
+  assert.deepEqual(changes.map((c) => [c.path, c.change]), [
+    ['a', 'updated'],
+    ['a/nixpkgs', 'updated'],
+    ['extra', 'added'],
+    ['extra/nixpkgs', 'added'],
+    ['tb', 'removed'],
+  ]);
+  assert.equal(changes[1].summary, 'a/nixpkgs: 2025-10-01 (da8d391) → 2025-11-20 (7fb6ceb)');
+  assert.equal(changes[2].summary, `extra: added, ${changes[2].to?.date} (117e405)`);
+  assert.equal(changes[4].summary, 'tb: removed');
+  assert.equal(changes[4].to, undefined);
+});
+
+test('describeState covers follows and inputs without a revision', () => {
+  assert.equal(describeState({ follows: 'nixpkgs' }), 'follows nixpkgs');
+  assert.equal(describeState({ follows: '' }), 'follows nothing');
+  assert.equal(describeState({ narHash: 'sha256-HDfQGvQL4ugGkd48w99EN3ppmvuxfGjwgJZLL9Bx/BM=' }), 'unknown date (HDfQGvQ)');
+  assert.equal(describeState({ date: '2025-01-01', locked: 'path:/x' }), '2025-01-01 (path:/x)');
+  assert.equal(describeState({}), 'unknown date');
+  const text = (rev: string | string[]) =>
+    JSON.stringify({
+      nodes: {
+        root: { inputs: { x: rev } },
+        ...(typeof rev === 'string' ? { [rev]: { locked: { type: 'git', url: 'file:///x', rev, lastModified: 1759320000 }, original: { type: 'git', url: 'file:///x' } } } : {}),
+        n: { locked: { type: 'git', url: 'file:///n', rev: 'n'.repeat(40), lastModified: 1759320000 }, original: { type: 'git', url: 'file:///n' } },
+      },
+      root: 'root',
+      version: 7,
+    });
+  const toFollows = diffLocks(lockOf(text('abcdef0123')), lockOf(text([])));
+  assert.equal(toFollows.find((c) => c.path === 'x')?.summary, 'x: 2025-10-01 (abcdef0) → follows nothing');
+});
+
+test('the flake core index exports the public API', async () => {
+  const flake = await import('../../src/core/flake');
+  for (const name of [
+    'parseFlakeShow', 'parseFlakeShowWarnings', 'installable', 'parseInstallable', 'nixosToplevelInstallable', 'flakeRefForFolder',
+    'parseFlakeLock', 'findInput', 'allInputs', 'formatAge', 'formatDate', 'findDuplicateInputs', 'findDuplicateInputsAcross',
+    'updateArgs', 'lockArgs', 'parseLockUpdateMessages', 'diffLocks',
+  ]) {
+    assert.equal(typeof (flake as Record<string, unknown>)[name], 'function', name);
+  }
+});
