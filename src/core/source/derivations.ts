@@ -1,0 +1,255 @@
+// Calls of derivation builders (`stdenv.mkDerivation { … }`, `buildGoModule rec { … }`, `runCommand "x" { } ''…''`)
+// in a Nix source: the ranges a "Build" CodeLens needs, and the call around a `meta.position` line.
+// No `vscode` import.
+
+import { GroupKind, setAtToken, sourceOf, type AttrSet, type Binding, type NixSource, type SourceInput } from './syntax';
+import { TokenKind } from './tokens';
+import type { Range } from './text';
+import { endsOperand, groupEnd, operandEnd, selectChain, stringLiteralAt } from './walk';
+
+/** The builders looked for by default. A name matches a whole identifier or the last segments of a select chain. */
+export const DEFAULT_BUILDERS: readonly string[] = [
+  'mkDerivation',
+  'stdenv.mkDerivation',
+  'stdenvNoCC.mkDerivation',
+  'buildPythonPackage',
+  'buildPythonApplication',
+  'buildGoModule',
+  'rustPlatform.buildRustPackage',
+  'buildRustPackage',
+  'buildNpmPackage',
+  'writeShellApplication',
+  'writeShellScriptBin',
+  'runCommand',
+  'runCommandNoCC',
+  'runCommandLocal',
+  'derivation',
+  'builtins.derivation',
+  'mkShell',
+];
+
+/** Functions that wrap a derivation call without hiding it: `x = lib.fix (self: mkDerivation { … })`. */
+const WRAPPERS: ReadonlySet<string> = new Set(['fix', 'makeOverridable', 'recurseIntoAttrs', 'lowPrio', 'hiPrio']);
+
+/** The binding a call is the value of. */
+export interface CallBinding {
+  readonly path: readonly string[];
+  readonly keyRange: Range;
+  readonly inLet: boolean;
+  readonly binding: Binding;
+}
+
+/** One call of a derivation builder. */
+export interface DerivationCall {
+  /** The builder that matched, as listed (`stdenv.mkDerivation`). */
+  readonly builder: string;
+  /** The function as written (`pkgs.stdenv.mkDerivation`). */
+  readonly callee: string;
+  readonly calleeRange: Range;
+  /** From the start of the function expression to the end of its last argument. */
+  readonly range: Range;
+  /** The attribute set argument: `{ … }`, `rec { … }`, or the set returned by `(finalAttrs: { … })`. */
+  readonly argsRange: Range | undefined;
+  readonly args: AttrSet | undefined;
+  /** The binding whose value the call is (`hello = stdenv.mkDerivation …`, also in `let`). */
+  readonly binding: CallBinding | undefined;
+  /** `name`, `pname` and `version` when given as string literals in the argument set (source text if interpolated). */
+  readonly name: string | undefined;
+  readonly pname: string | undefined;
+  readonly version: string | undefined;
+}
+
+interface BuilderTable {
+  /** Builder specs (split on `.`), by their last segment. */
+  readonly byLast: ReadonlyMap<string, readonly string[][]>;
+  /** The last segments by length, to compare identifiers in place without slicing them. */
+  readonly byLength: readonly (readonly string[] | undefined)[];
+}
+
+function builderTable(builders: readonly string[]): BuilderTable {
+  const byLast = new Map<string, string[][]>();
+  const byLength: string[][] = [];
+  for (const b of builders) {
+    const segs = b.split('.').filter((s) => s !== '');
+    if (segs.length === 0) continue;
+    const last = segs[segs.length - 1];
+    const list = byLast.get(last);
+    if (list) list.push(segs);
+    else {
+      byLast.set(last, [segs]);
+      (byLength[last.length] ??= []).push(last);
+    }
+  }
+  return { byLast, byLength };
+}
+
+/** The last segment among `table`'s that the identifier at `[start, end)` spells, if any. */
+function lastSegmentAt(table: BuilderTable, text: string, start: number, end: number): string | undefined {
+  const names = table.byLength[end - start];
+  if (names === undefined) return undefined;
+  for (const name of names) if (text.startsWith(name, start)) return name;
+  return undefined;
+}
+
+/** The longest builder spec that `names` ends with. */
+function matchBuilder(names: readonly string[], specs: readonly string[][]): string[] | undefined {
+  let best: string[] | undefined;
+  for (const spec of specs) {
+    if (spec.length > names.length || (best && spec.length <= best.length)) continue;
+    let ok = true;
+    for (let i = 1; i <= spec.length && ok; i++) ok = spec[spec.length - i] === names[names.length - i];
+    if (ok) best = spec;
+  }
+  return best;
+}
+
+/**
+ * Every call of a derivation builder in the source, in text order. A builder name in a string or comment is not
+ * a call, nor is one that is not applied to an argument (`inherit (pkgs) mkDerivation;`, `{ mkDerivation }:`), nor
+ * one that is a list element (`[ mkDerivation { } ]` is two elements in Nix).
+ */
+export function findDerivationCalls(input: SourceInput, builders: readonly string[] = DEFAULT_BUILDERS): DerivationCall[] {
+  const src = sourceOf(input);
+  const { kinds, starts, ends, text, count } = src.tokens;
+  const table = builderTable(builders);
+  const calls: DerivationCall[] = [];
+  const unbound: { call: number; start: number }[] = [];
+  for (let t = 0; t < count; t++) {
+    if (kinds[t] !== TokenKind.Ident || kinds[t + 1] === TokenKind.Dot) continue;
+    const last = lastSegmentAt(table, text, starts[t], ends[t]);
+    const specs = last === undefined ? undefined : table.byLast.get(last);
+    if (!specs) continue;
+    // The start of the select chain ending at t.
+    let s = t;
+    while (s >= 2 && kinds[s - 1] === TokenKind.Dot && (kinds[s - 2] === TokenKind.Ident || kinds[s - 2] === TokenKind.Or)) s -= 2;
+    if (s >= 1 && kinds[s - 1] === TokenKind.Dot) continue; // `(x).mkDerivation`: not a plain chain
+    if (s >= 1 && (endsOperand(src, s - 1) || kinds[s - 1] === TokenKind.LBracket || kinds[s - 1] === TokenKind.Inherit)) continue;
+    const chain = selectChain(src, s);
+    if (!chain || chain.end !== t + 1) continue;
+    const spec = matchBuilder(chain.names, specs);
+    if (!spec) continue;
+    const call = readCall(src, s, chain.end);
+    if (!call) continue;
+    const binding = bindingOfHead(src, s);
+    if (!binding) unbound.push({ call: calls.length, start: s });
+    const strings = call.args ? literalAttrs(src, call.args) : undefined;
+    calls.push({
+      builder: spec.join('.'),
+      callee: chain.names.join('.'),
+      calleeRange: chain.range,
+      range: { start: starts[s], end: call.end },
+      argsRange: call.args?.range,
+      args: call.args,
+      binding,
+      name: strings?.name,
+      pname: strings?.pname,
+      version: strings?.version,
+    });
+    t = chain.end - 1;
+  }
+  if (unbound.length > 0) bindThroughWrappers(src, calls, unbound);
+  return calls;
+}
+
+/** The arguments after a callee ending at `from`: the offset where they end, and the attribute set among them. */
+function readCall(src: NixSource, start: number, from: number): { end: number; args: AttrSet | undefined } | undefined {
+  const { kinds, ends, count } = src.tokens;
+  let u = from;
+  let args: AttrSet | undefined;
+  while (u < count) {
+    const e = operandEnd(src, u);
+    if (e < 0) break;
+    // `name` followed by `=` starts the next binding (a `;` is missing): not an argument.
+    if (kinds[u] === TokenKind.Ident && (kinds[e] === TokenKind.Assign || kinds[e] === TokenKind.Colon)) break;
+    if (!args) args = argumentSet(src, u);
+    u = e;
+  }
+  if (u === from || u <= start) return undefined;
+  return { end: ends[u - 1], args };
+}
+
+/** The set an argument is, or returns: `{ … }`, `rec { … }`, `(finalAttrs: { … })`. */
+function argumentSet(src: NixSource, t: number): AttrSet | undefined {
+  const k = src.tokens.kinds[t];
+  if (k === TokenKind.LBrace || k === TokenKind.Rec) return setAtToken(src, t);
+  if (k === TokenKind.LParen && src.syntax.groupKind[t] === GroupKind.Paren) {
+    const head = src.syntax.parenHead[t];
+    return head >= 0 ? setAtToken(src, head) : undefined;
+  }
+  return undefined;
+}
+
+function toCallBinding(b: Binding): CallBinding {
+  return { path: b.path, keyRange: b.keyRange, inLet: b.inLet, binding: b };
+}
+
+/** The binding whose value has its head at token `t`. */
+function bindingOfHead(src: NixSource, t: number): CallBinding | undefined {
+  const i = t >= 0 && t < src.tokens.count ? src.syntax.bindingAt[t] : 0;
+  return i > 0 ? toCallBinding(src.bindings[i - 1]) : undefined;
+}
+
+/** `x = lib.fix (self: mkDerivation { … })`: binds calls that are the head of a wrapper's parenthesised argument. */
+function bindThroughWrappers(src: NixSource, calls: DerivationCall[], unbound: readonly { call: number; start: number }[]): void {
+  const { kinds, count } = src.tokens;
+  const { parenHead, groupKind } = src.syntax;
+  const wanted = new Map<number, number>();
+  for (const u of unbound) wanted.set(u.start, u.call);
+  for (let p = 0; p < count; p++) {
+    if (kinds[p] !== TokenKind.LParen || groupKind[p] !== GroupKind.Paren) continue;
+    const call = wanted.get(parenHead[p]);
+    if (call === undefined || p < 1 || kinds[p - 1] !== TokenKind.Ident) continue;
+    // The wrapper's chain, ending just before the `(`.
+    let s = p - 1;
+    while (s >= 2 && kinds[s - 1] === TokenKind.Dot && kinds[s - 2] === TokenKind.Ident) s -= 2;
+    const chain = selectChain(src, s);
+    if (!chain || chain.end !== p || !WRAPPERS.has(chain.names[chain.names.length - 1])) continue;
+    const binding = bindingOfHead(src, s);
+    if (binding) calls[call] = { ...calls[call], binding };
+  }
+}
+
+/** `name`, `pname` and `version` string literals of a set. */
+function literalAttrs(src: NixSource, set: AttrSet): { name?: string; pname?: string; version?: string } {
+  const out: { name?: string; pname?: string; version?: string } = {};
+  for (const b of set.bindings) {
+    if (b.inherited || b.keys.length !== 1) continue;
+    const key = b.keys[0].name;
+    if (key !== 'name' && key !== 'pname' && key !== 'version') continue;
+    // A plain string value has its opening quote as the value's head.
+    const head = b.valueHead;
+    if (head < 0 || out[key] !== undefined) continue;
+    const lit = stringLiteralAt(src, head, groupEnd(src, head));
+    if (lit && lit.range.end === b.valueRange.end) out[key] = lit.value;
+  }
+  return out;
+}
+
+/**
+ * The innermost derivation call whose lines — from its binding's key (when it has one) to the end of its argument —
+ * contain the 1-based `line`. Nix's `meta.position` is `file:line`, pointing at the `description`, `version` or
+ * `name` line inside the call.
+ */
+export function enclosingDerivation(
+  input: SourceInput,
+  line: number,
+  builders: readonly string[] = DEFAULT_BUILDERS,
+): DerivationCall | undefined {
+  const src = sourceOf(input);
+  const lines = src.lines();
+  const target = Math.floor(line) - 1;
+  if (!(target >= 0) || target >= lines.lineCount) return undefined;
+  let best: DerivationCall | undefined;
+  let bestSize = Infinity;
+  for (const call of findDerivationCalls(src, builders)) {
+    const start = Math.min(call.range.start, call.binding?.keyRange.start ?? Infinity);
+    const end = call.range.end;
+    if (lines.lineAt(start) > target || lines.lineAt(end) < target) continue;
+    const size = end - start;
+    if (size < bestSize) {
+      best = call;
+      bestSize = size;
+    }
+  }
+  return best;
+}

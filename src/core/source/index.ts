@@ -1,0 +1,10 @@
+// The Nix source scanner: tokens, bindings and builder calls, for CodeLens, the option locator and flake.nix edits.
+// No `vscode` import. Every offset is a 0-based UTF-16 offset into the text; `LineIndex` converts to positions.
+
+export * from './text';
+export * from './tokens';
+export * from './syntax';
+export * from './walk';
+export * from './modules';
+export * from './derivations';
+export * from './flake';
