@@ -57,6 +57,9 @@ const builds = [
   },
 ];
 
+// --no-webview: only the extension bundle (and tests).
+if (args.has('--no-webview')) builds.splice(1, 1);
+
 if (tests) {
   rmSync(outDir, { recursive: true, force: true });
   const entry = (f) => [relative('.', f).replace(/\.ts$/, ''), f];

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { Ctx } from './context';
 import { describe } from './core/nix/version';
-import { registerOutputs } from './features/outputs/view';
+import { registerOutputs, Outputs } from './features/outputs';
 import type { DetectResult } from './core/nix/detect';
 import type { Flake } from './flakes';
 
@@ -12,6 +12,8 @@ export interface NixFlakesApi {
   flakes(): Promise<Flake[]>;
   /** Resolves once the context keys reflect the workspace (flakes found, nix detected). */
   ready: Promise<void>;
+  /** The outputs service and builds, for integration tests and other extensions. */
+  outputs: Outputs;
 }
 
 let ctx: Ctx | undefined;
@@ -21,7 +23,7 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
     ctx = new Ctx(context);
     context.subscriptions.push(ctx);
     const c = ctx;
-    registerOutputs(c);
+    const outputs = registerOutputs(c);
     c.register(
       vscode.commands.registerCommand('nixFlakes.showLog', () => c.log.show()),
       vscode.commands.registerCommand('nixFlakes.openSettings', () =>
@@ -42,7 +44,7 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
       () => undefined,
       (e) => reportActivationError(c, e),
     );
-    return { nix: () => c.nix(), flakes: () => c.flakes(), ready };
+    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, outputs };
   } catch (e) {
     if (ctx) reportActivationError(ctx, e);
     else void vscode.window.showErrorMessage(`Nix Flakes failed to start: ${(e as Error).message}`);

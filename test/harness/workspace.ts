@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { copyFixture, nixConfig, repoRoot, scratchDir } from '../support/nix';
 
 /** The fixtures opened as workspace folders. */
-export const WORKSPACE_FIXTURES = ['basic'];
+export const WORKSPACE_FIXTURES = ['hello', 'builds', 'broken', 'unlocked'];
 
 export interface PreparedWorkspace {
   workspaceFile: string;

@@ -110,8 +110,9 @@ export function copyFixture(name: string, copies: Map<string, string> = new Map(
     files[rel] = readFileSync(join(src, rel), 'utf8').replace(/@REPO:([\w-]+)@/g, (_, other: string) => copyFixture(other, copies, parent));
   }
   makeRepo(dest, files);
-  // Lock inputs as a user's repository would have them, so nothing warns about a missing lock file.
-  if (/\binputs\b/.test(files['flake.nix'] ?? '') && !('flake.lock' in files)) {
+  // Lock inputs as a user's repository would have them, so nothing warns about a missing lock file (fixtures
+  // named *unlocked stay without one).
+  if (/\binputs\b/.test(files['flake.nix'] ?? '') && !('flake.lock' in files) && !name.endsWith('unlocked')) {
     execFileSync('nix', ['flake', 'lock'], { cwd: dest, env: nixTestEnv(), stdio: 'pipe' });
     commitAll(dest, 'lock');
   }

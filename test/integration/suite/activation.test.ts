@@ -6,9 +6,9 @@ describe('activation', () => {
   it('activates in a flake workspace and finds the flake', async () => {
     const api = await extension();
     const flakes = await api.flakes();
-    const basic = fixture('basic');
+    const hello = fixture('hello');
     assert.ok(
-      flakes.some((f) => f.uri.fsPath === basic),
+      flakes.some((f) => f.uri.fsPath === hello),
       `flakes found: ${flakes.map((f) => f.uri.fsPath).join(', ')}`,
     );
   });
@@ -24,7 +24,7 @@ describe('activation', () => {
 
   it('contributes the nix language for .nix files', async () => {
     await extension();
-    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(`${fixture('basic')}/flake.nix`));
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(`${fixture('hello')}/flake.nix`));
     assert.equal(doc.languageId, 'nix');
   });
 

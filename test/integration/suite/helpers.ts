@@ -20,3 +20,23 @@ export function fixture(name: string): string {
   if (!p) throw new Error(`fixture ${name} was not prepared (have: ${Object.keys(map).join(', ')})`);
   return p;
 }
+
+/** The flake of a prepared fixture, as the extension found it. */
+export async function flakeOf(name: string) {
+  const api = await extension();
+  const dir = fixture(name);
+  const flake = (await api.flakes()).find((f) => f.uri.fsPath === dir);
+  if (!flake) throw new Error(`the extension did not find the flake of ${name} (${dir})`);
+  return flake;
+}
+
+/** Waits until `check` returns a truthy value (polling), or fails after `ms`. */
+export async function until<T>(what: string, check: () => T | Promise<T>, ms = 30_000): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v as Exclude<T, undefined | null | false | 0 | ''>;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

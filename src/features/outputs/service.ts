@@ -1,0 +1,258 @@
+// Evaluates each flake's outputs (`nix flake show --json`) and keeps the result: the last good listing survives a
+// broken edit, a failing listing falls back to one guarded evaluation per category, results are cached by a cheap
+// key so a reload with nothing changed runs no nix, and refreshes from file changes are debounced, coalesced and
+// cancel evaluations started for an older state.
+import * as vscode from 'vscode';
+import type { Ctx } from '../../context';
+import type { Flake } from '../../flakes';
+import { CancelledError, ExitError } from '../../core/nix/process';
+import { parseNixErrors } from '../../core/errors/fromLog';
+import type { NixError } from '../../core/errors/types';
+import { FlakeShowModel, parseFlakeShow } from '../../core/flake/show';
+import { NixWarning, parseFlakeShowWarnings } from '../../core/flake/warnings';
+import { flakeCacheKey } from '../../core/flake/cacheKey';
+import { guardedApply, GuardedListing, halves, namesApply, readGuarded, readNames, showJsonFromListing, STANDARD_CATEGORIES } from '../../core/flake/guarded';
+import { formatAttrPath } from '../../core/flake/installable';
+import { describe } from '../../core/nix/version';
+
+export interface FlakeOutputs {
+  /** The last good listing (kept when a later evaluation fails). */
+  model?: FlakeShowModel;
+  /** From the guarded per-category listing: attribute paths (joined by NUL) that failed, with a message. */
+  broken: Map<string, string>;
+  /** The model came from the guarded listing because `nix flake show` failed. */
+  partial: boolean;
+  /** Errors of the last evaluation (empty when it succeeded). */
+  errors: NixError[];
+  /** Warnings of the last evaluation, with explanations (untrusted flake configuration, …). */
+  warnings: NixWarning[];
+  evaluating: boolean;
+  fromCache: boolean;
+  /** The systems whose outputs the model holds. */
+  systems: string[];
+}
+
+interface CacheEntry {
+  key: string;
+  stdout: string;
+  warnings: string;
+}
+
+const CACHE_PREFIX = 'nixFlakes.outputs:';
+/** Quiet time after the last change before evaluating. */
+const DEBOUNCE_MS = 400;
+/** Scheduled evaluations of one flake start at least this far apart, so a burst of saves costs at most two. */
+const MIN_INTERVAL_MS = 2500;
+
+export class OutputsService implements vscode.Disposable {
+  private readonly state = new Map<string, FlakeOutputs>();
+  private readonly running = new Map<string, AbortController>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly lastStart = new Map<string, number>();
+  private readonly changed = new vscode.EventEmitter<Flake | undefined>();
+  readonly onDidChange = this.changed.event;
+  /** How many `nix flake show` runs were started, per flake (for the refresh-storm guarantee). */
+  readonly evaluations = new Map<string, number>();
+
+  constructor(private readonly ctx: Ctx) {}
+
+  get(flake: Flake): FlakeOutputs {
+    const k = flake.uri.toString();
+    let s = this.state.get(k);
+    if (!s) {
+      s = { broken: new Map(), partial: false, errors: [], warnings: [], evaluating: false, fromCache: false, systems: [] };
+      this.state.set(k, s);
+    }
+    return s;
+  }
+
+  /** The result for a flake, evaluating it first if it never was. */
+  async ensure(flake: Flake): Promise<FlakeOutputs> {
+    const s = this.get(flake);
+    if (!s.model && !s.evaluating && s.errors.length === 0) await this.evaluate(flake);
+    return this.get(flake);
+  }
+
+  /** Schedules an evaluation after a quiet period; a newer schedule replaces an older one. */
+  schedule(flake: Flake): void {
+    const k = flake.uri.toString();
+    clearTimeout(this.timers.get(k));
+    // A change makes a running evaluation stale: cancel it now rather than wait for it.
+    this.running.get(k)?.abort();
+    const delay = Math.max(DEBOUNCE_MS, (this.lastStart.get(k) ?? 0) + MIN_INTERVAL_MS - Date.now());
+    this.timers.set(
+      k,
+      setTimeout(() => {
+        this.timers.delete(k);
+        this.lastStart.set(k, Date.now());
+        void this.evaluate(flake);
+      }, delay),
+    );
+  }
+
+  /** Evaluates now (a refresh the user asked for skips the cache). */
+  async evaluate(flake: Flake, opts: { force?: boolean } = {}): Promise<void> {
+    const k = flake.uri.toString();
+    this.running.get(k)?.abort();
+    const ac = new AbortController();
+    this.running.set(k, ac);
+    const s = this.get(flake);
+    s.evaluating = true;
+    this.changed.fire(flake);
+    try {
+      await this.evaluateInto(flake, s, ac.signal, opts.force ?? false);
+    } catch (e) {
+      if (!(e instanceof CancelledError)) {
+        s.errors = [{ kind: 'other', message: (e as Error).message, trace: [], raw: String(e) }];
+        this.ctx.log.error(`outputs of ${flake.label}: ${(e as Error).message}`);
+      }
+    } finally {
+      if (this.running.get(k) === ac) {
+        this.running.delete(k);
+        s.evaluating = false;
+        this.changed.fire(flake);
+      }
+    }
+  }
+
+  private async evaluateInto(flake: Flake, s: FlakeOutputs, signal: AbortSignal, force: boolean): Promise<void> {
+    const nix = await this.ctx.requireNix();
+    const settings = this.ctx.settings(flake.folder);
+    const systems = settings.systems.length ? settings.systems : [nix.system];
+    const foreign = systems.some((x) => x !== nix.system);
+    const extra = [describe(nix.version), systems.join(','), settings.extraArgs.join(' '), String(settings.offline)];
+    const key = await flakeCacheKey(flake.uri.fsPath, { extra, signal });
+    const cacheId = CACHE_PREFIX + flake.uri.toString();
+    const cached = this.ctx.extension.workspaceState.get<CacheEntry>(cacheId);
+    if (!force && key && cached?.key === key) {
+      const parsed = parseFlakeShow(cached.stdout, { system: nix.system });
+      if (parsed.ok) {
+        this.ctx.log.info(`outputs of ${flake.label}: unchanged, shown from the cache`);
+        Object.assign(s, { model: parsed.model, partial: false, broken: new Map(), errors: [], warnings: parseFlakeShowWarnings(cached.warnings), fromCache: true, systems });
+        return;
+      }
+    }
+    const k = flake.uri.toString();
+    this.evaluations.set(k, (this.evaluations.get(k) ?? 0) + 1);
+    const args = ['--json', ...(foreign && nix.caps.allSystems ? ['--all-systems'] : []), flake.uri.fsPath];
+    try {
+      const r = await this.ctx.runNix(['flake', 'show'], args, { cwd: flake.uri.fsPath, signal, scope: flake.folder });
+      const stderr = r.stderrLines.join('\n');
+      const parsed = parseFlakeShow(r.stdout, { system: nix.system, warnings: parseFlakeShowWarnings(stderr) });
+      if (!parsed.ok) throw new Error(parsed.error.message);
+      await this.expandUnknown(flake, parsed.model, signal);
+      Object.assign(s, { model: parsed.model, partial: false, broken: new Map(), errors: [], warnings: parseFlakeShowWarnings(stderr), fromCache: false, systems });
+      if (key) await this.ctx.extension.workspaceState.update(cacheId, { key, stdout: r.stdout, warnings: stderr } satisfies CacheEntry);
+    } catch (e) {
+      if (!(e instanceof ExitError)) throw e;
+      const stderr = e.stderrLines.join('\n');
+      s.errors = parseNixErrors(stderr);
+      if (s.errors.length === 0) s.errors = [{ kind: 'other', message: e.stderrTail(8) || e.message, trace: [], raw: stderr }];
+      s.warnings = parseFlakeShowWarnings(stderr);
+      s.fromCache = false;
+      this.ctx.log.warn(`nix flake show failed for ${flake.label}; listing each category on its own`);
+      await this.listGuarded(flake, s, systems, signal);
+    }
+  }
+
+  /**
+   * `nix flake show` reports outputs it has no schema for (homeConfigurations, darwinConfigurations, lib…) as one
+   * `unknown` leaf. List their names with one cheap evaluation each (attribute names only, nothing forced).
+   */
+  private async expandUnknown(flake: Flake, model: FlakeShowModel, signal: AbortSignal): Promise<void> {
+    for (const [i, c] of model.categories.entries()) {
+      const only = c.leaves.length === 1 ? c.leaves[0] : undefined;
+      if (!only || only.kind !== 'unknown' || only.attrPath.length !== 1 || c.name === 'lib') continue;
+      try {
+        const r = await this.ctx.runNix(['eval'], ['--json', `${flake.uri.fsPath}#${c.name}`, '--apply', 'x: if builtins.isAttrs x then builtins.attrNames x else null'], { cwd: flake.uri.fsPath, signal, scope: flake.folder });
+        const names = JSON.parse(r.stdout) as unknown;
+        if (!Array.isArray(names) || names.length === 0) continue;
+        const json = { [c.name]: Object.fromEntries(names.filter((n): n is string => typeof n === 'string').map((n) => [n, { type: 'unknown' }])) };
+        const expanded = parseFlakeShow(JSON.stringify(json));
+        if (expanded.ok && expanded.model.categories[0]) model.categories[i] = expanded.model.categories[0];
+      } catch (e) {
+        if (e instanceof CancelledError) throw e;
+        // Keep the single unknown leaf.
+      }
+    }
+  }
+
+  /** One guarded evaluation per category; a category that fails as a whole is halved until its broken leaves are found. */
+  private async listGuarded(flake: Flake, s: FlakeOutputs, systems: string[], signal: AbortSignal): Promise<void> {
+    const categories = s.model?.categories.map((c) => c.name) ?? STANDARD_CATEGORIES;
+    const listing: GuardedListing = new Map();
+    const broken = new Map<string, string>();
+    let budget = 24; // extra processes for halving, over all categories
+    const evalJson = async (category: string, apply: string): Promise<{ ok: true; json: unknown } | { ok: false; error: string; missing: boolean }> => {
+      try {
+        const r = await this.ctx.runNix(['eval'], ['--json', `${flake.uri.fsPath}#${category}`, '--apply', apply], { cwd: flake.uri.fsPath, signal, scope: flake.folder });
+        return { ok: true, json: JSON.parse(r.stdout) };
+      } catch (e) {
+        if (e instanceof ExitError) {
+          const text = e.stderrLines.join('\n');
+          const missing = /does not provide attribute/.test(text);
+          return { ok: false, error: parseNixErrors(text)[0]?.message ?? e.stderrTail(3), missing };
+        }
+        if (e instanceof SyntaxError) return { ok: false, error: 'nix printed invalid JSON', missing: false };
+        throw e;
+      }
+    };
+    for (const category of categories) {
+      const all = await evalJson(category, guardedApply(category, systems));
+      if (all.ok) {
+        readGuarded(category, all.json, listing);
+        continue;
+      }
+      if (all.missing) continue;
+      const names = await evalJson(category, namesApply(category, systems));
+      if (!names.ok) {
+        // The same error as the whole flake's (a syntax error, an untracked file, a lock problem): nothing more
+        // can be listed, so stop here instead of trying every category.
+        if (names.error === s.errors[0]?.message) break;
+        broken.set(category, all.error);
+        continue;
+      }
+      for (const [system, leafNames] of readNames(category, names.json)) {
+        const sysPath = system ? [category, system] : [category];
+        const sysSystems = system ? [system] : systems;
+        const probe = async (subset: string[]): Promise<void> => {
+          if (subset.length === 0) return;
+          const r = budget-- > 0 ? await evalJson(category, guardedApply(category, sysSystems, subset)) : undefined;
+          if (r?.ok) {
+            readGuarded(category, r.json, listing);
+            return;
+          }
+          if (subset.length === 1 || !r) {
+            for (const n of subset) {
+              listing.set([...sysPath, n].join('\0'), { attrPath: [...sysPath, n], leaf: { t: 'broken' } });
+              broken.set([...sysPath, n].join('\0'), r?.error ?? all.error);
+            }
+            return;
+          }
+          const [a, b] = halves(subset);
+          await probe(a);
+          await probe(b);
+        };
+        await probe(leafNames);
+      }
+    }
+    for (const { attrPath, leaf } of listing.values()) {
+      if (leaf.t === 'broken' && !broken.has(attrPath.join('\0'))) broken.set(attrPath.join('\0'), 'evaluation failed (throw or assert)');
+    }
+    const parsed = parseFlakeShow(JSON.stringify(showJsonFromListing(listing)), {});
+    if (parsed.ok && parsed.model.categories.length) {
+      Object.assign(s, { model: parsed.model, partial: true, broken, systems });
+      const names = [...broken.keys()].map((p) => {
+        const f = formatAttrPath(p.split('\0'));
+        return f.ok ? f.value : p;
+      });
+      this.ctx.log.info(`guarded listing of ${flake.label}: ${listing.size} outputs, broken: ${names.join(', ') || 'none'}`);
+    }
+  }
+
+  dispose(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    for (const ac of this.running.values()) ac.abort();
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,183 @@
+import * as assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { extension, fixture, flakeOf, until } from './helpers';
+import type { Node } from '../../../src/features/outputs/view';
+
+async function children(node?: Node): Promise<Node[]> {
+  const api = await extension();
+  return api.outputs.provider.getChildren(node);
+}
+
+function label(item: vscode.TreeItem): string {
+  return typeof item.label === 'string' ? item.label : item.label?.label ?? '';
+}
+
+describe('Flake Outputs', () => {
+  it('lists every output type of the example flake, with icons and descriptions', async () => {
+    const api = await extension();
+    const flake = await flakeOf('hello');
+    const s = await api.outputs.service.ensure(flake);
+    assert.deepEqual(s.errors, []);
+    const names = s.model!.categories.map((c) => c.name);
+    for (const c of ['apps', 'checks', 'devShells', 'formatter', 'nixosConfigurations', 'nixosModules', 'overlays', 'packages', 'templates']) {
+      assert.ok(names.includes(c), `${c} in ${names.join(', ')}`);
+    }
+    const roots = await children();
+    const root = roots.find((n) => n.kind === 'flake' && n.flake.uri.fsPath === flake.uri.fsPath)!;
+    assert.ok(root, 'one root per flake in a multi-root workspace');
+    const cats = await children(root);
+    const items = cats.map((c) => api.outputs.provider.getTreeItem(c));
+    const packages = cats[items.findIndex((i) => label(i) === 'Packages')];
+    assert.ok(packages, `categories: ${items.map(label).join(', ')}`);
+    const leaves = await children(packages);
+    const hello = leaves.map((l) => api.outputs.provider.getTreeItem(l)).find((i) => label(i) === 'hello')!;
+    assert.match(String(hello.description), /hello-2\.12 — A program that greets the world/);
+    assert.match(String(hello.contextValue), /^nix:output:derivation:build:run:develop/);
+    const hosts = await children(cats[items.findIndex((i) => label(i) === 'NixOS Configurations')]);
+    const hostItems = hosts.map((h) => api.outputs.provider.getTreeItem(h));
+    assert.deepEqual(hostItems.map(label).sort(), ['db', 'web']);
+    assert.match(String(hostItems[0].contextValue), /:build.*:host/);
+  });
+
+  it('builds a package and reports its output path', async () => {
+    const flake = await flakeOf('builds');
+    const outcome = await vscode.commands.executeCommand<{ status: string; outputs: Record<string, string> }>('nixFlakes.build', {
+      flake,
+      attrPath: ['packages', 'x86_64-linux', 'ok'],
+      display: '.#ok',
+    });
+    assert.equal(outcome.status, 'built');
+    assert.match(outcome.outputs.out, /^\/nix\/store\/[0-9a-z]{32}-ok$/);
+    assert.ok(existsSync(outcome.outputs.out));
+    assert.ok(!existsSync(join(flake.uri.fsPath, 'result')), 'no result link by default');
+  });
+
+  it('puts a failing build in Problems at the derivation, with its last log lines', async () => {
+    const flake = await flakeOf('builds');
+    const outcome = await vscode.commands.executeCommand<{ status: string; lastLines: string[]; errors: { kind: string }[] }>('nixFlakes.build', {
+      flake,
+      attrPath: ['packages', 'x86_64-linux', 'fails'],
+      display: '.#fails',
+    });
+    assert.equal(outcome.status, 'failed');
+    assert.equal(outcome.errors[0]?.kind, 'builder-failed');
+    assert.ok(outcome.lastLines.includes('the second line'), outcome.lastLines.join('|'));
+    const file = vscode.Uri.file(join(flake.uri.fsPath, 'flake.nix'));
+    const diags = await until('a diagnostic in flake.nix', () => nixDiagnostics(file.fsPath));
+    const text = readFileSync(file.fsPath, 'utf8').split('\n');
+    assert.match(text[diags[0].range.start.line], /meta\.description = "A package whose build fails"/);
+    assert.match(diags[0].message, /exit code 3/);
+  });
+
+  it('cancelling a build leaves no nix or builder process', async () => {
+    const api = await extension();
+    const flake = await flakeOf('builds');
+    const pending = vscode.commands.executeCommand<{ status: string }>('nixFlakes.build', { flake, attrPath: ['packages', 'x86_64-linux', 'slow'], display: '.#slow' });
+    await until('the slow builder to run', () => processes('314159.26').length >= 2, 60_000);
+    api.outputs.builds.cancelAll();
+    const outcome = await pending;
+    assert.equal(outcome.status, 'cancelled');
+    await until('every builder to be gone', () => processes('314159.26').length === 0, 5000);
+  });
+
+  it('lists what still evaluates when one output is broken, and marks the broken ones', async () => {
+    const api = await extension();
+    const flake = await flakeOf('broken');
+    await api.outputs.service.evaluate(flake, { force: true });
+    const s = api.outputs.service.get(flake);
+    assert.ok(s.errors.length > 0, 'nix flake show failed');
+    assert.ok(s.partial);
+    const key = (...p: string[]) => p.join('\0');
+    assert.ok(s.broken.has(key('packages', 'x86_64-linux', 'missing')), [...s.broken.keys()].join(', '));
+    assert.ok(s.broken.has(key('packages', 'x86_64-linux', 'thrown')));
+    assert.ok(!s.broken.has(key('packages', 'x86_64-linux', 'good')));
+    const leaves = s.model!.categories.flatMap((c) => c.leaves.map((l) => l.attrPath.join('.')));
+    assert.ok(leaves.includes('packages.x86_64-linux.good') && leaves.includes('packages.x86_64-linux.zzz') && leaves.includes('checks.x86_64-linux.fine'), leaves.join(', '));
+    const diags = await until('the evaluation error in Problems', () => nixDiagnostics(join(flake.uri.fsPath, 'flake.nix')));
+    assert.match(diags[0].message, /attribute 'version' missing/);
+    assert.equal(diags[0].range.start.line, readFileSync(join(flake.uri.fsPath, 'flake.nix'), 'utf8').split('\n').findIndex((l) => l.includes('cfg.version')));
+  });
+
+  it('keeps the last good tree when an edit breaks evaluation, with the error in Problems', async () => {
+    const api = await extension();
+    const flake = await flakeOf('hello');
+    const file = join(flake.uri.fsPath, 'flake.nix');
+    const good = readFileSync(file, 'utf8');
+    try {
+      await api.outputs.service.evaluate(flake, { force: true });
+      const before = api.outputs.service.get(flake).model;
+      writeFileSync(file, good.replace('greeting = import ./pkgs/greeting.nix { inherit lib; };', 'greeting = import ./pkgs/greeting.nix { inherit lib; } ;;'));
+      await api.outputs.service.evaluate(flake, { force: true });
+      const s = api.outputs.service.get(flake);
+      assert.ok(s.errors.length > 0);
+      assert.equal(s.errors[0].kind, 'syntax-error');
+      assert.ok(s.model && s.model.categories.length >= (before?.categories.length ?? 1), 'the last good listing is kept');
+      const diags = await until('the syntax error in Problems', () => nixDiagnostics(file));
+      assert.equal(diags[0].range.start.line, good.split('\n').findIndex((l) => l.includes('greeting = import')));
+    } finally {
+      writeFileSync(file, good);
+      await api.outputs.service.evaluate(flake, { force: true });
+    }
+    assert.deepEqual(api.outputs.service.get(flake).errors, []);
+    await until('a good evaluation to clear the diagnostics', () => !nixDiagnostics(file));
+  });
+
+  it('a storm of 100 saves in a second evaluates at most twice', async () => {
+    const api = await extension();
+    const flake = await flakeOf('hello');
+    const file = join(flake.uri.fsPath, 'pkgs', 'greeting.nix');
+    const text = readFileSync(file, 'utf8');
+    const count = () => api.outputs.service.evaluations.get(flake.uri.toString()) ?? 0;
+    await until('no evaluation running', () => !api.outputs.service.get(flake).evaluating);
+    const before = count();
+    for (let i = 0; i < 100; i++) {
+      writeFileSync(file, `${text}# save ${i}\n`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await until('the refresh to start', () => count() > before, 10_000);
+    await until('the refresh to finish', () => !api.outputs.service.get(flake).evaluating, 30_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    writeFileSync(file, text);
+    assert.ok(count() - before <= 2, `${count() - before} evaluations`);
+    assert.ok(count() - before >= 1);
+  });
+
+  it('an unchanged flake is shown from the cache without running nix', async () => {
+    const api = await extension();
+    const flake = await flakeOf('builds');
+    await api.outputs.service.evaluate(flake, { force: true });
+    const count = api.outputs.service.evaluations.get(flake.uri.toString());
+    await api.outputs.service.evaluate(flake);
+    assert.equal(api.outputs.service.evaluations.get(flake.uri.toString()), count);
+    assert.ok(api.outputs.service.get(flake).fromCache);
+  });
+
+  it('never writes flake.lock when refreshing', async () => {
+    const api = await extension();
+    const flake = await flakeOf('unlocked');
+    await api.outputs.service.evaluate(flake, { force: true });
+    assert.deepEqual(api.outputs.service.get(flake).errors, []);
+    assert.ok(!existsSync(join(fixture('unlocked'), 'flake.lock')), 'no flake.lock was written');
+  });
+});
+
+/** The nix diagnostics of a file, or undefined when there are none. */
+function nixDiagnostics(path: string): vscode.Diagnostic[] | undefined {
+  const d = vscode.languages.getDiagnostics(vscode.Uri.file(path)).filter((x) => x.source === 'nix');
+  return d.length ? d : undefined;
+}
+
+function processes(marker: string): number[] {
+  const { readdirSync } = require('node:fs') as typeof import('node:fs');
+  const out: number[] = [];
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(marker)) out.push(Number(pid));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
