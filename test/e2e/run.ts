@@ -1,7 +1,9 @@
 // UI end-to-end tests: each scenario opens the real workbench with the packaged extension and clicks through it.
 // Prints `N passed, N failed`. Screenshots go to test-results/screenshots.
-import { copyFixture } from '../support/nix';
-import { openNixView, openWorkbench } from './workbench';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { copyFixture, processesWith, scratchDir } from '../support/nix';
+import { openNixView, openWorkbench, treeRow } from './workbench';
 
 interface Scenario {
   name: string;
@@ -46,6 +48,55 @@ const scenarios: Scenario[] = [
         await row.waitFor({ timeout: 30_000 });
         await wb.shot('outputs-view');
         assert(wb.nixCalls().some((c) => c.includes('--version')), 'nix was detected');
+      } finally {
+        await wb.close();
+      }
+    },
+  },
+  {
+    name: 'Outputs tree: categories and items, Build in progress with cancel, a failed build squiggled in the editor',
+    async run() {
+      const copies = new Map<string, string>();
+      const hello = copyFixture('hello', copies);
+      const builds = copyFixture('builds', copies);
+      const ws = join(scratchDir(), 'e2e-outputs.code-workspace');
+      writeFileSync(ws, JSON.stringify({ folders: [{ path: hello, name: 'hello' }, { path: builds, name: 'builds' }] }));
+      const wb = await openWorkbench({ target: ws });
+      const page = wb.page;
+      try {
+        await openNixView(page);
+        await treeRow(page, 'NixOS Configurations').waitFor({ timeout: 60_000 });
+        await treeRow(page, 'hello', { exact: true }).waitFor();
+        await treeRow(page, 'web').waitFor();
+        await wb.shot('outputs-tree');
+
+        // Build in progress: the inline Build action of a long build, then Cancel in its notification.
+        const slow = treeRow(page, 'slow');
+        await slow.hover();
+        await slow.locator('.action-label[aria-label="Build"]').click();
+        const toast = page.locator('.notification-toast', { hasText: 'Building .#slow' });
+        await toast.waitFor({ timeout: 30_000 });
+        await page.locator('.statusbar-item', { hasText: 'slow' }).first().waitFor({ timeout: 30_000 });
+        for (let i = 0; i < 100 && processesWith('314159.26').length < 2; i++) await page.waitForTimeout(100);
+        await page.waitForTimeout(1200);
+        await wb.shot('build-in-progress');
+        await toast.hover();
+        await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
+        await page.locator('.notification-toast', { hasText: 'cancelled' }).waitFor({ timeout: 30_000 });
+        for (let i = 0; i < 50 && processesWith('314159.26').length; i++) await page.waitForTimeout(100);
+        assert(processesWith('314159.26').length === 0, 'no builder is left after Cancel');
+
+        // A failing build: its error in Problems and a squiggle where the derivation is defined.
+        const fails = treeRow(page, 'fails');
+        await fails.hover();
+        await fails.locator('.action-label[aria-label="Build"]').click();
+        await page.locator('.notification-toast', { hasText: 'Build of .#fails failed' }).waitFor({ timeout: 60_000 });
+        await page.locator('.notification-toast .monaco-button', { hasText: 'Show Problems' }).first().click();
+        const problem = page.locator('.markers-panel .monaco-list-row', { hasText: 'exit code 3' }).first();
+        await problem.waitFor({ timeout: 30_000 });
+        await problem.dblclick();
+        await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 30_000 });
+        await wb.shot('build-failed');
       } finally {
         await wb.close();
       }

@@ -100,3 +100,11 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await page.locator('.quick-input-list .monaco-list-row').first().waitFor();
   await page.keyboard.press('Enter');
 }
+
+/** A row of the Nix view's tree, by its label. */
+export function treeRow(page: Page, label: string, opts: { exact?: boolean } = {}): Locator {
+  const rows = page.locator('.sidebar .monaco-list-row');
+  return opts.exact
+    ? rows.filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first()
+    : rows.filter({ hasText: label }).first();
+}

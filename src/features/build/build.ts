@@ -2,6 +2,7 @@
 // state, shown in a cancellable notification and a status-bar item; the whole log in an output channel, build lines
 // prefixed by the derivation name; failures in Problems at the right file and line.
 import * as vscode from 'vscode';
+import { readFile } from 'node:fs/promises';
 import type { Ctx } from '../../context';
 import type { Flake } from '../../flakes';
 import { CancelledError, ExitError } from '../../core/nix/process';
@@ -210,7 +211,9 @@ export class Builds implements vscode.Disposable {
       const mapped = mapper(m[1]);
       if (mapped.kind !== 'workspace') return undefined;
       const line = Number(m[2]) - 1;
-      return { uri: vscode.Uri.file(mapped.path), range: new vscode.Range(line, 0, line, Number.MAX_SAFE_INTEGER) };
+      const text = (await readFile(mapped.path, 'utf8').catch(() => '')).split(/\r?\n/)[line] ?? '';
+      const start = text.length - text.trimStart().length;
+      return { uri: vscode.Uri.file(mapped.path), range: new vscode.Range(line, start, line, Math.max(start + 1, text.trimEnd().length)) };
     } catch {
       return undefined;
     }
