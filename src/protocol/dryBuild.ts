@@ -1,0 +1,415 @@
+// The messages between the "NixOS Dry Build" webview and the extension, and their run-time validators.
+// Shared by both sides: no `vscode` import, no DOM, no Node APIs.
+//
+// Everything in these messages may come from Nix (host names, paths, error text, logs) and is untrusted:
+// the webview renders it with `textContent` only. Both sides drop any message that does not validate.
+
+/** Bumped on any incompatible change; `ready` and `init` carry it and must match. */
+export const PROTOCOL_VERSION = 1;
+
+/** Bounds checked by the validators. The extension must cut its data to these (see `fitText`, `fitList`). */
+export const LIMITS = {
+  /** Hosts in `init` / `hosts`. */
+  hosts: 2000,
+  /** Result cards in `init` (at most one per flake and host, newest first). */
+  runs: 50,
+  /** A run id: 1–64 characters of `[A-Za-z0-9_.:-]`. */
+  runId: 64,
+  /** A host (attribute) name, a flake label, an error kind. */
+  name: 256,
+  /** A flake reference, a file path, a location label or `where` text. */
+  path: 4096,
+  /** One store path in `builds` / `fetches`. */
+  storePath: 1024,
+  /** Paths per list (`builds`, `fetches`). */
+  items: 20_000,
+  /** Errors per run. */
+  errors: 100,
+  /** Trace frames per error. */
+  trace: 1000,
+  /** An error or trace message (may be multi-line). */
+  message: 16_000,
+  /** Raw log lines per run (the last lines of Nix's output). */
+  logLines: 1000,
+  /** One raw log line. */
+  logLine: 4000,
+  /** A progress status text. */
+  progress: 500,
+  /** A notice text. */
+  notice: 2000,
+  /** The text of a `copy` request. */
+  copy: 1_000_000,
+  /** Line and column numbers (1-based). */
+  lineNumber: 10_000_000,
+  /** Epoch milliseconds (`startedAt`). */
+  time: 8_640_000_000_000_000,
+} as const;
+
+// ---------------------------------------------------------------------------------------------------------
+// Shared shapes
+
+/** A host of one flake: what `run` and `select` name. */
+export interface HostRef {
+  /** The flake as the extension identifies it (opaque to the webview; e.g. the flake directory). */
+  flake: string;
+  /** The attribute name under `nixosConfigurations`. */
+  host: string;
+}
+
+/** One entry of the host picker. */
+export interface HostEntry extends HostRef {
+  /** A short display name for the flake (e.g. its folder name); hosts are grouped under it. */
+  flakeLabel: string;
+}
+
+/** A position in a workspace file that the webview may ask to open. */
+export interface Location {
+  /** Absolute path (sent back unchanged in `open`). */
+  file: string;
+  /** What is shown, e.g. `hosts/db.nix` (relative to the workspace folder). Line and column are appended. */
+  label: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  column: number;
+}
+
+/** One trace frame (`… while evaluating …`), innermost first. */
+export interface TraceView {
+  message: string;
+  /** Set when the frame's position is in the workspace (a link). */
+  location?: Location;
+  /** A position outside the workspace, shown as plain text (e.g. `nixpkgs: lib/modules.nix:512:28`). */
+  where?: string;
+}
+
+/** One Nix error as shown in a failed run. */
+export interface ErrorView {
+  /** ANSI-free message, may be multi-line. */
+  message: string;
+  /** The parser's kind, e.g. `undefined-variable`, `option-does-not-exist`, `other`. */
+  kind: string;
+  /** Set when the error's position is in the workspace (a link). */
+  location?: Location;
+  /** A position outside the workspace, shown as plain text. */
+  where?: string;
+  trace: TraceView[];
+}
+
+export type RunStatus = 'evaluating' | 'done' | 'failed' | 'cancelled';
+export type FinishedStatus = Exclude<RunStatus, 'evaluating'>;
+
+/** What a finished run found (also present, possibly empty, on a run still evaluating). */
+export interface RunResult {
+  /** Derivations that would be built (`/nix/store/…-name.drv`), in Nix's order. */
+  builds: string[];
+  /** Store paths that would be fetched from substituters. */
+  fetches: string[];
+  /** Download size of the fetches, in bytes, when Nix announced it. */
+  downloadBytes?: number;
+  /** Unpacked size of the fetches, in bytes, when Nix announced it. */
+  unpackedBytes?: number;
+  errors: ErrorView[];
+  /** The last lines of Nix's output (ANSI-free). */
+  log: string[];
+}
+
+/** One result card: a run of one host, as `init` sends it. */
+export interface RunState extends HostRef, RunResult {
+  runId: string;
+  state: RunStatus;
+  /** Epoch milliseconds when the run started (extension clock; display only). */
+  startedAt: number;
+  /** Time taken so far (evaluating) or in total (finished), in milliseconds. */
+  elapsedMs: number;
+  /** The latest progress text while evaluating. */
+  progress?: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Webview → extension
+
+export type ToExtension =
+  /** Sent once the UI has rendered (after every load, including reloads after the panel was hidden). */
+  | { type: 'ready'; protocolVersion: number }
+  /** Dry-build this host. The extension answers with `runStarted`, or a `notice` when it cannot. */
+  | ({ type: 'run' } & HostRef)
+  /** Cancel a run that is evaluating. */
+  | { type: 'cancel'; runId: string }
+  /** The picker's choice changed: remember it. */
+  | ({ type: 'select' } & HostRef)
+  /** Open a location that the extension sent in an `ErrorView`. */
+  | ({ type: 'open' } & Pick<Location, 'file' | 'line' | 'column'>)
+  /** Write this text to the clipboard. */
+  | { type: 'copy'; text: string }
+  /** The user removed one result card. */
+  | { type: 'dismiss'; runId: string }
+  /** The user removed all finished result cards. */
+  | { type: 'clear' };
+
+// ---------------------------------------------------------------------------------------------------------
+// Extension → webview
+
+export interface InitMessage {
+  type: 'init';
+  protocolVersion: number;
+  hosts: HostEntry[];
+  /** The remembered choice. */
+  selected?: HostRef;
+  /** True while the hosts are still being looked up. */
+  loading?: boolean;
+  /** Every result card, newest first. Replaces the webview's cards. */
+  runs: RunState[];
+}
+
+export interface HostsMessage {
+  type: 'hosts';
+  hosts: HostEntry[];
+  selected?: HostRef;
+  loading?: boolean;
+}
+
+export interface RunStartedMessage extends HostRef {
+  type: 'runStarted';
+  runId: string;
+  startedAt: number;
+}
+
+export interface ProgressMessage {
+  type: 'progress';
+  runId: string;
+  text: string;
+}
+
+export interface RunFinishedMessage extends RunResult {
+  type: 'runFinished';
+  runId: string;
+  state: FinishedStatus;
+  elapsedMs: number;
+}
+
+export interface NoticeMessage {
+  type: 'notice';
+  level: 'info' | 'warning' | 'error';
+  /** May be multi-line. An empty text clears the notice. */
+  text: string;
+}
+
+export type ToWebview = InitMessage | HostsMessage | RunStartedMessage | ProgressMessage | RunFinishedMessage | NoticeMessage;
+
+// ---------------------------------------------------------------------------------------------------------
+// Validators
+
+type Check = (v: unknown) => boolean;
+
+/** C0 controls other than tab and newline, DEL, and C1 controls. */
+const CONTROL_MULTILINE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+/** The same, and tab and newline too. */
+const CONTROL_LINE = /[\u0000-\u001f\u007f-\u009f]/;
+/** As `CONTROL_LINE`, but tabs allowed (raw log lines). */
+const CONTROL_LOG_LINE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
+const RUN_ID = /^[A-Za-z0-9_.:-]+$/;
+const ABSOLUTE = /^(?:\/|[A-Za-z]:[\\/])/;
+/** Keys that must never be accepted, whatever a schema says. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function text(max: number, opts: { min?: number; control?: RegExp } = {}): Check {
+  const min = opts.min ?? 0;
+  const control = opts.control ?? CONTROL_LINE;
+  return (v) => typeof v === 'string' && v.length >= min && v.length <= max && !control.test(v);
+}
+
+function integer(min: number, max: number): Check {
+  return (v) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+}
+
+function nonNegative(max: number): Check {
+  return (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= max;
+}
+
+function oneOf(...values: string[]): Check {
+  return (v) => typeof v === 'string' && values.includes(v);
+}
+
+function literal(value: unknown): Check {
+  return (v) => v === value;
+}
+
+function list(item: Check, max: number): Check {
+  return (v) => {
+    if (!Array.isArray(v) || v.length > max) return false;
+    // Array.prototype here, or another realm's (which is itself an array).
+    const proto = Object.getPrototypeOf(v) as unknown;
+    if (proto !== Array.prototype && !Array.isArray(proto)) return false;
+    // Only the indices and `length`: no holes, no extra properties.
+    if (Reflect.ownKeys(v).length !== v.length + 1) return false;
+    for (let i = 0; i < v.length; i++) if (!item(v[i])) return false;
+    return true;
+  };
+}
+
+/** A plain object (any realm) whose own keys are all strings and plain data properties. */
+function isPlainRecord(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as object | null;
+  if (proto !== null && proto !== Object.prototype && Object.getPrototypeOf(proto) !== null) return false;
+  if (Object.prototype.toString.call(v) !== '[object Object]') return false;
+  for (const key of Reflect.ownKeys(v)) {
+    if (typeof key !== 'string' || FORBIDDEN_KEYS.has(key)) return false;
+    const d = Object.getOwnPropertyDescriptor(v, key);
+    if (!d || !('value' in d) || !d.enumerable) return false;
+  }
+  return true;
+}
+
+/**
+ * An object with exactly these keys: every `required` one, any of the `optional` ones (an optional key
+ * holding `undefined` counts as absent), and no other.
+ */
+function record(required: Record<string, Check>, optional: Record<string, Check> = {}): Check {
+  const known = new Set([...Object.keys(required), ...Object.keys(optional)]);
+  for (const k of known) if (FORBIDDEN_KEYS.has(k)) throw new Error(`schema uses a forbidden key: ${k}`);
+  return (v) => {
+    if (!isPlainRecord(v)) return false;
+    for (const key of Object.keys(v)) if (!known.has(key)) return false;
+    for (const [key, check] of Object.entries(required)) {
+      if (!Object.prototype.hasOwnProperty.call(v, key) || !check(v[key])) return false;
+    }
+    for (const [key, check] of Object.entries(optional)) {
+      if (Object.prototype.hasOwnProperty.call(v, key) && v[key] !== undefined && !check(v[key])) return false;
+    }
+    return true;
+  };
+}
+
+const runId = (v: unknown) => text(LIMITS.runId, { min: 1 })(v) && RUN_ID.test(v as string);
+const flake = text(LIMITS.path, { min: 1 });
+const host = text(LIMITS.name, { min: 1 });
+const flakeLabel = text(LIMITS.name, { min: 1 });
+const absolutePath = (v: unknown) => text(LIMITS.path, { min: 2 })(v) && ABSOLUTE.test(v as string);
+const storePath = (v: unknown) => text(LIMITS.storePath, { min: 2 })(v) && (v as string).startsWith('/');
+const lineNumber = integer(1, LIMITS.lineNumber);
+const bytes = nonNegative(Number.MAX_SAFE_INTEGER);
+const duration = nonNegative(Number.MAX_SAFE_INTEGER);
+const time = nonNegative(LIMITS.time);
+const message = text(LIMITS.message, { control: CONTROL_MULTILINE });
+const where = text(LIMITS.path, { min: 1 });
+
+const hostRefFields = { flake, host };
+const hostRef = record(hostRefFields);
+const hostEntry = record({ ...hostRefFields, flakeLabel });
+const hosts = list(hostEntry, LIMITS.hosts);
+
+const location = record({ file: absolutePath, label: text(LIMITS.path, { min: 1 }), line: lineNumber, column: lineNumber });
+const traceView = record({ message }, { location, where });
+const errorView = record(
+  { message, kind: text(LIMITS.name, { min: 1 }), trace: list(traceView, LIMITS.trace) },
+  { location, where },
+);
+
+const resultFields = {
+  builds: list(storePath, LIMITS.items),
+  fetches: list(storePath, LIMITS.items),
+  errors: list(errorView, LIMITS.errors),
+  log: list(text(LIMITS.logLine, { control: CONTROL_LOG_LINE }), LIMITS.logLines),
+};
+const resultOptional = { downloadBytes: bytes, unpackedBytes: bytes };
+const progressText = text(LIMITS.progress);
+
+const runState = record(
+  {
+    ...hostRefFields,
+    ...resultFields,
+    runId,
+    state: oneOf('evaluating', 'done', 'failed', 'cancelled'),
+    startedAt: time,
+    elapsedMs: duration,
+  },
+  { ...resultOptional, progress: progressText },
+);
+
+/** Cards: run ids are unique (the webview keeps only the first card of a flake and host). */
+const runs: Check = (v) => {
+  if (!list(runState, LIMITS.runs)(v)) return false;
+  const ids = new Set((v as RunState[]).map((r) => r.runId));
+  return ids.size === (v as RunState[]).length;
+};
+
+const version = literal(PROTOCOL_VERSION);
+
+const toExtension: Record<ToExtension['type'], Check> = {
+  ready: record({ type: literal('ready'), protocolVersion: version }),
+  run: record({ type: literal('run'), ...hostRefFields }),
+  cancel: record({ type: literal('cancel'), runId }),
+  select: record({ type: literal('select'), ...hostRefFields }),
+  open: record({ type: literal('open'), file: absolutePath, line: lineNumber, column: lineNumber }),
+  copy: record({ type: literal('copy'), text: text(LIMITS.copy, { min: 1, control: CONTROL_MULTILINE }) }),
+  dismiss: record({ type: literal('dismiss'), runId }),
+  clear: record({ type: literal('clear') }),
+};
+
+const toWebview: Record<ToWebview['type'], Check> = {
+  init: record(
+    { type: literal('init'), protocolVersion: version, hosts, runs },
+    { selected: hostRef, loading: (v) => typeof v === 'boolean' },
+  ),
+  hosts: record({ type: literal('hosts'), hosts }, { selected: hostRef, loading: (v) => typeof v === 'boolean' }),
+  runStarted: record({ type: literal('runStarted'), runId, ...hostRefFields, startedAt: time }),
+  progress: record({ type: literal('progress'), runId, text: progressText }),
+  runFinished: record(
+    { type: literal('runFinished'), runId, state: oneOf('done', 'failed', 'cancelled'), elapsedMs: duration, ...resultFields },
+    resultOptional,
+  ),
+  notice: record({
+    type: literal('notice'),
+    level: oneOf('info', 'warning', 'error'),
+    text: text(LIMITS.notice, { control: CONTROL_MULTILINE }),
+  }),
+};
+
+function dispatch(table: Record<string, Check>, msg: unknown): boolean {
+  if (!isPlainRecord(msg)) return false;
+  const type = msg.type;
+  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(table, type)) return false;
+  return table[type](msg);
+}
+
+/** True when `msg` is a well-formed webview → extension message within `LIMITS`. */
+export function isToExtension(msg: unknown): msg is ToExtension {
+  return dispatch(toExtension, msg);
+}
+
+/** True when `msg` is a well-formed extension → webview message within `LIMITS`. */
+export function isToWebview(msg: unknown): msg is ToWebview {
+  return dispatch(toWebview, msg);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Helpers for the sender: make text fit the validators instead of having a whole message rejected.
+
+const STRIP_MULTILINE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+const STRIP_LOG_LINE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
+const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
+
+/**
+ * Makes `s` pass a text check of at most `max` characters: drops ANSI escapes and control characters
+ * (`multiline` keeps newlines and tabs; `log` keeps tabs; otherwise newlines and tabs become spaces), and
+ * cuts it with `…` (never inside a surrogate pair).
+ */
+export function fitText(s: string, max: number, mode: 'line' | 'multiline' | 'log' = 'line'): string {
+  let t = s.replace(ANSI, '').replace(/\r\n?/g, '\n');
+  if (mode === 'multiline') t = t.replace(STRIP_MULTILINE, '');
+  else if (mode === 'log') t = t.replace(/\n/g, ' ').replace(STRIP_LOG_LINE, '');
+  else t = t.replace(/[\t\n]/g, ' ').replace(STRIP_MULTILINE, '');
+  if (t.length <= max) return t;
+  let cut = Math.max(0, max - 1);
+  const code = t.charCodeAt(cut - 1);
+  if (code >= 0xd800 && code <= 0xdbff) cut--;
+  return `${t.slice(0, cut)}…`;
+}
+
+/** Keeps the first `max` items (`tail`: the last ones). */
+export function fitList<T>(items: readonly T[], max: number, tail = false): T[] {
+  if (items.length <= max) return [...items];
+  return tail ? items.slice(items.length - max) : items.slice(0, max);
+}
