@@ -1,5 +1,5 @@
 {
-  description = "A stand-in for nixpkgs that works offline: stdenv-like mkDerivation and a tiny nixosSystem";
+  description = "A stand-in for nixpkgs that works offline: stdenv-like mkDerivation, and nixosSystem on a small copy of the NixOS module system";
   outputs = { self }: {
     lib = import ./lib { };
   };
