@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { Ctx } from './context';
 import { describe } from './core/nix/version';
 import { registerOutputs, Outputs } from './features/outputs';
+import { Inputs, registerInputs, registerRelockOffer } from './features/inputs';
 import type { DetectResult } from './core/nix/detect';
 import type { Flake } from './flakes';
 
@@ -14,6 +15,7 @@ export interface NixFlakesApi {
   ready: Promise<void>;
   /** The outputs service and builds, for integration tests and other extensions. */
   outputs: Outputs;
+  inputs: Inputs;
 }
 
 let ctx: Ctx | undefined;
@@ -24,6 +26,8 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
     context.subscriptions.push(ctx);
     const c = ctx;
     const outputs = registerOutputs(c);
+    const inputs = registerInputs(c);
+    registerRelockOffer(c);
     c.register(
       vscode.commands.registerCommand('nixFlakes.showLog', () => c.log.show()),
       vscode.commands.registerCommand('nixFlakes.openSettings', () =>
@@ -44,7 +48,7 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
       () => undefined,
       (e) => reportActivationError(c, e),
     );
-    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, outputs };
+    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, outputs, inputs };
   } catch (e) {
     if (ctx) reportActivationError(ctx, e);
     else void vscode.window.showErrorMessage(`Nix Flakes failed to start: ${(e as Error).message}`);

@@ -2,10 +2,11 @@
 // multi-root .code-workspace, and the environment (offline NIX_CONFIG, where the fixtures are).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { copyFixture, nixConfig, repoRoot, scratchDir } from '../support/nix';
+import { appendFileSync } from 'node:fs';
+import { commitAll, copyFixture, nixConfig, repoRoot, scratchDir } from '../support/nix';
 
 /** The fixtures opened as workspace folders. */
-export const WORKSPACE_FIXTURES = ['hello', 'builds', 'broken', 'unlocked'];
+export const WORKSPACE_FIXTURES = ['hello', 'builds', 'broken', 'unlocked', 'multi'];
 
 export interface PreparedWorkspace {
   workspaceFile: string;
@@ -16,6 +17,14 @@ export interface PreparedWorkspace {
 export function prepareWorkspace(names: string[] = WORKSPACE_FIXTURES): PreparedWorkspace {
   const copies = new Map<string, string>();
   const fixtures: Record<string, string> = {};
+  // Multi-repository setup: `tools` locks nixpkgs-stub at its first commit; then nixpkgs-stub moves on, so the
+  // flakes locked afterwards (`multi`) pin a newer nixpkgs while tools/nixpkgs stays old, as when a follows is missing.
+  if (names.includes('multi')) {
+    const stub = copyFixture('nixpkgs-stub', copies);
+    copyFixture('tools', copies);
+    appendFileSync(`${stub}/flake.nix`, '# a newer revision\n');
+    commitAll(stub, 'a newer nixpkgs');
+  }
   for (const n of names) fixtures[n] = copyFixture(n, copies);
   for (const [n, p] of copies) fixtures[n] ??= p;
   const workspaceFile = join(scratchDir(), 'tests.code-workspace');

@@ -1,0 +1,124 @@
+import * as assert from 'node:assert/strict';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { extension, fixture, flakeOf, until } from './helpers';
+import { parseFlakeLock, allInputs } from '../../../src/core/flake/lock';
+import type { InputNode } from '../../../src/features/inputs/view';
+
+function commit(dir: string, file: string, line: string): void {
+  appendFileSync(join(dir, file), line);
+  const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+  execFileSync('git', ['commit', '-qam', 'change'], { cwd: dir, env });
+}
+
+function lockOf(name: string) {
+  const r = parseFlakeLock(readFileSync(join(fixture(name), 'flake.lock'), 'utf8'));
+  if (!r.ok) throw new Error(r.error.message);
+  return r.lock;
+}
+
+function label(item: vscode.TreeItem): string {
+  return typeof item.label === 'string' ? item.label : item.label?.label ?? '';
+}
+
+describe('Flake Inputs', () => {
+  it('shows each input with its type, revision, reference and age, follows as links, from flake.lock alone', async () => {
+    const api = await extension();
+    const flake = await flakeOf('multi');
+    const roots = await api.inputs.provider.getChildren();
+    const root = roots.find((n) => n.kind === 'flake' && n.state.flake.uri.fsPath === flake.uri.fsPath)!;
+    assert.ok(root, 'a root per flake');
+    const inputs = await api.inputs.provider.getChildren(root);
+    const items = inputs.map((n) => api.inputs.provider.getTreeItem(n));
+    assert.deepEqual(items.map(label), ['lib-src', 'nixpkgs', 'tools']);
+    const nixpkgs = items[1];
+    assert.match(String(nixpkgs.description), /^[0-9a-f]{7} · (just now|\d+ (seconds?|minutes?) ago) · git\+file:\/\//);
+    const tools = inputs[2] as Extract<InputNode, { kind: 'input' }>;
+    const sub = await api.inputs.provider.getChildren(tools);
+    assert.deepEqual(sub.map((n) => label(api.inputs.provider.getTreeItem(n))), ['nixpkgs']);
+    assert.equal((sub[0] as Extract<InputNode, { kind: 'input' }>).input.id, 'tools/nixpkgs');
+  });
+
+  it('flags nixpkgs locked twice at different revisions, in the view and on the declaration in flake.nix', async () => {
+    const api = await extension();
+    const dups = await api.inputs.locks.duplicates();
+    const group = dups.find((g) => g.occurrences.some((o) => o.id === 'tools/nixpkgs'));
+    assert.ok(group, JSON.stringify(dups.map((g) => g.label)));
+    assert.ok(group.revisions.length >= 2);
+    assert.ok(group.suggestions.some((s) => s.input === 'tools' && s.dep === 'nixpkgs' && s.target === 'nixpkgs'));
+    const roots = await api.inputs.provider.getChildren();
+    assert.equal(roots[0].kind, 'duplicates');
+    const file = vscode.Uri.file(join(fixture('multi'), 'flake.nix'));
+    const diags = await until('the duplicate warning on flake.nix', () => {
+      const d = vscode.languages.getDiagnostics(file).filter((x) => x.code === 'duplicate-input');
+      return d.length ? d : undefined;
+    });
+    const text = readFileSync(file.fsPath, 'utf8').split('\n');
+    assert.match(text[diags[0].range.start.line], /tools\.url/);
+    assert.match(diags[0].message, /inputs\.tools\.inputs\.nixpkgs\.follows = "nixpkgs"/);
+  });
+
+  it('updates one input: only that one changes (after a new commit in its repository)', async () => {
+    const api = await extension();
+    const flake = await flakeOf('multi');
+    const before = lockOf('multi');
+    commit(fixture('tools'), 'flake.nix', '# tools moved on\n');
+    const r = await api.inputs.update(flake, ['tools']);
+    assert.equal(r.status, 'updated', JSON.stringify(r));
+    const after = lockOf('multi');
+    const rev = (l: typeof before, id: string) => allInputs(l).find((i) => i.id === id)?.rev;
+    assert.notEqual(rev(after, 'tools'), rev(before, 'tools'));
+    assert.equal(rev(after, 'nixpkgs'), rev(before, 'nixpkgs'));
+    assert.ok(r.summary.some((s) => s.startsWith('tools: ')), r.summary.join('\n'));
+    assert.ok(!r.summary.some((s) => s.startsWith('nixpkgs: ')));
+  });
+
+  it('update all picks up new revisions; a second run says nothing changed', async () => {
+    const api = await extension();
+    const flake = await flakeOf('multi');
+    const before = lockOf('multi');
+    commit(fixture('nixpkgs-stub'), 'flake.nix', '# nixpkgs moved on\n');
+    const r = await api.inputs.update(flake, []);
+    assert.equal(r.status, 'updated');
+    const after = lockOf('multi');
+    const rev = (l: typeof before, id: string) => allInputs(l).find((i) => i.id === id)?.rev;
+    assert.notEqual(rev(after, 'nixpkgs'), rev(before, 'nixpkgs'));
+    assert.equal((await api.inputs.update(flake, [])).status, 'unchanged');
+  });
+
+  it('an unknown input name gives a clear message and changes nothing', async () => {
+    const api = await extension();
+    const flake = await flakeOf('multi');
+    const before = readFileSync(join(fixture('multi'), 'flake.lock'), 'utf8');
+    const r = await api.inputs.update(flake, ['doesnotexist']);
+    assert.equal(r.status, 'failed');
+    assert.match(r.message ?? '', /no input named doesnotexist/);
+    assert.equal(readFileSync(join(fixture('multi'), 'flake.lock'), 'utf8'), before);
+  });
+
+  it('the quick fix adds the follows, and re-locking leaves one nixpkgs', async () => {
+    const api = await extension();
+    const flake = await flakeOf('multi');
+    const file = vscode.Uri.file(join(fixture('multi'), 'flake.nix'));
+    const doc = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(doc);
+    const diag = await until('the duplicate warning', () => vscode.languages.getDiagnostics(file).find((x) => x.code === 'duplicate-input'));
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', file, diag.range, vscode.CodeActionKind.QuickFix.value);
+    const fix = actions.find((a) => a.title.startsWith('Make tools follow nixpkgs'));
+    assert.ok(fix?.edit, actions.map((a) => a.title).join(', '));
+    assert.ok(await vscode.workspace.applyEdit(fix.edit));
+    assert.match(doc.getText(), /tools\.inputs\.nixpkgs\.follows = "nixpkgs";/);
+    await doc.save();
+    const r = await vscode.commands.executeCommand<{ status: string }>('nixFlakes.lockFlake', flake);
+    assert.equal(r.status, 'updated');
+    const lock = lockOf('multi');
+    const tn = allInputs(lock).find((i) => i.id === 'tools/nixpkgs')!;
+    assert.deepEqual(tn.follows, ['nixpkgs']);
+    const nixpkgsNodes = [...lock.nodes.keys()].filter((k) => k.startsWith('nixpkgs'));
+    assert.deepEqual(nixpkgsNodes, ['nixpkgs'], 'one nixpkgs in the lock');
+    await until('the warning to go away', () => !vscode.languages.getDiagnostics(file).some((x) => x.code === 'duplicate-input'));
+    void api;
+  });
+});
