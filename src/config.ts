@@ -11,6 +11,10 @@ export interface Settings {
   offline: boolean;
   systems: string[];
   autoRefresh: boolean;
+  /** `nix` (nix build --dry-run, works anywhere) or `nixos-rebuild` (the real script, where installed). */
+  dryBuildCommand: 'nix' | 'nixos-rebuild';
+  /** Re-run the last dry-build of a flake when one of its files is saved. */
+  dryBuildOnSave: boolean;
 }
 
 export function settings(scope?: vscode.ConfigurationScope): Settings {
@@ -22,6 +26,8 @@ export function settings(scope?: vscode.ConfigurationScope): Settings {
     offline: c.get<boolean>('offline', false) === true,
     systems: strings(c.get('systems')),
     autoRefresh: c.get<boolean>('autoRefresh', true) !== false,
+    dryBuildCommand: c.get<string>('dryBuild.command') === 'nixos-rebuild' ? 'nixos-rebuild' : 'nix',
+    dryBuildOnSave: c.get<boolean>('dryBuild.runOnSave', false) === true,
   };
 }
 

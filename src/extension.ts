@@ -4,6 +4,8 @@ import { Ctx } from './context';
 import { describe } from './core/nix/version';
 import { registerOutputs, Outputs } from './features/outputs';
 import { Inputs, registerInputs, registerRelockOffer } from './features/inputs';
+import { registerDryBuild } from './features/dryBuild';
+import type { DryBuilds } from './features/dryBuild/panel';
 import type { DetectResult } from './core/nix/detect';
 import type { Flake } from './flakes';
 
@@ -16,6 +18,7 @@ export interface NixFlakesApi {
   /** The outputs service and builds, for integration tests and other extensions. */
   outputs: Outputs;
   inputs: Inputs;
+  dryBuilds: DryBuilds;
 }
 
 let ctx: Ctx | undefined;
@@ -28,6 +31,7 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
     const outputs = registerOutputs(c);
     const inputs = registerInputs(c);
     registerRelockOffer(c);
+    const dryBuilds = registerDryBuild(c, outputs.service);
     c.register(
       vscode.commands.registerCommand('nixFlakes.showLog', () => c.log.show()),
       vscode.commands.registerCommand('nixFlakes.openSettings', () =>
@@ -48,7 +52,7 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
       () => undefined,
       (e) => reportActivationError(c, e),
     );
-    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, outputs, inputs };
+    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, outputs, inputs, dryBuilds };
   } catch (e) {
     if (ctx) reportActivationError(ctx, e);
     else void vscode.window.showErrorMessage(`Nix Flakes failed to start: ${(e as Error).message}`);

@@ -57,8 +57,11 @@ async function rangeAt(path: string, line: number, column: number, cache: Map<st
   return new vscode.Range(l0, c0, l0, c0 + Math.max(1, len));
 }
 
-/** Where an option is defined in a file (core scanner); the first line when nothing matches. */
-async function optionRange(path: string, optionPath: string, cache: Map<string, string>): Promise<vscode.Range> {
+/**
+ * Where an option is defined in a file (core scanner); the first line when nothing matches. When the file defines
+ * it more than once, the definition whose value Nix printed (`value`) is chosen.
+ */
+async function optionRange(path: string, optionPath: string, cache: Map<string, string>, value = ''): Promise<vscode.Range> {
   let text = cache.get(path);
   if (text === undefined) {
     text = await readFile(path, 'utf8').catch(() => '');
@@ -67,8 +70,10 @@ async function optionRange(path: string, optionPath: string, cache: Map<string, 
   const found = findOptionDefinitions(text, optionPath.split('.'));
   if (found.length) {
     const idx = new LineIndex(text);
-    const start = idx.positionAt(found[0].range.start);
-    const end = idx.positionAt(found[0].range.end);
+    const printed = value.trim();
+    const best = (printed && found.find((f) => text.slice(f.binding.valueRange.start, f.binding.valueRange.end).trim() === printed)) || found[0];
+    const start = idx.positionAt(best.range.start);
+    const end = idx.positionAt(best.range.end);
     return new vscode.Range(start.line, start.character, end.line, end.character);
   }
   const first = text.split(/\r?\n/)[0] ?? '';
@@ -96,7 +101,7 @@ export async function placeDiagnostics(errors: readonly NixError[], map: Mapper)
       placed.push({ uri, diagnostic: d, error, placement });
     };
     if (placement.sites.length) {
-      for (const site of placement.sites) make(vscode.Uri.file(site.path), await optionRange(site.path, site.optionPath, cache), error.message);
+      for (const site of placement.sites) make(vscode.Uri.file(site.path), await optionRange(site.path, site.optionPath, cache, site.value), error.message);
       continue;
     }
     if (placement.target) {

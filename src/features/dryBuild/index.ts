@@ -1,0 +1,63 @@
+// Wires the NixOS dry-build: the panel (and its restoration after a reload), the commands that open it from the
+// palette, the Outputs tree and the view title, the quick fixes, and the diagnostics' lifetime (replaced by the
+// next run of the same host, removed when the flake's files change, optionally re-run on save).
+import * as vscode from 'vscode';
+import type { Ctx } from '../../context';
+import type { Flake } from '../../flakes';
+import type { OutputsService } from '../outputs/service';
+import { LeafNode } from '../outputs/view';
+import { DryBuilds, VIEW_TYPE } from './panel';
+import { DryBuildFixes, ErrorIndex, registerGitAddIntent } from './fixes';
+
+export function registerDryBuild(ctx: Ctx, outputs: OutputsService): DryBuilds {
+  const dry = ctx.register(new DryBuilds(ctx, outputs));
+  const errors = new ErrorIndex();
+  ctx.register(
+    dry.onDidFinish((o) => {
+      for (const p of o.diagnostics) errors.set(p.uri, p.diagnostic, p.error);
+    }),
+    vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel) => dry.revive(panel),
+    }),
+    vscode.languages.registerCodeActionsProvider({ language: 'nix', scheme: 'file' }, new DryBuildFixes(errors), { providedCodeActionKinds: DryBuildFixes.kinds }),
+    vscode.commands.registerCommand('nixFlakes.dryBuild', async (arg?: unknown) => {
+      if (arg instanceof LeafNode && arg.leaf.kind === 'nixos-configuration') {
+        await dry.show({ flake: arg.flake, host: arg.leaf.name });
+        return dry.dryBuild(arg.flake, arg.leaf.name);
+      }
+      const target = arg as { flake?: Flake; host?: string } | undefined;
+      if (target?.flake && typeof target.host === 'string') {
+        await dry.show({ flake: target.flake, host: target.host });
+        return dry.dryBuild(target.flake, target.host);
+      }
+      await dry.show();
+      return undefined;
+    }),
+  );
+  registerGitAddIntent(ctx, (uri) => {
+    void (async () => {
+      for (const flake of await ctx.flakes()) if (uri.fsPath.startsWith(`${flake.uri.fsPath}/`)) dry.clearFlake(flake);
+    })();
+  });
+
+  // A change to a flake's files makes its dry-build diagnostics stale; with runOnSave, dry-build again.
+  const watcher = ctx.register(vscode.workspace.createFileSystemWatcher('**/{*.nix,flake.lock}'));
+  const changed = async (uri: vscode.Uri) => {
+    for (const flake of await ctx.flakes()) {
+      if (uri.fsPath.startsWith(`${flake.uri.fsPath}/`)) dry.clearFlake(flake);
+    }
+  };
+  ctx.register(watcher.onDidChange(changed), watcher.onDidCreate(changed), watcher.onDidDelete(changed));
+  ctx.register(
+    vscode.workspace.onDidSaveTextDocument(async (doc) => {
+      if (doc.languageId !== 'nix' && !doc.uri.path.endsWith('/flake.lock')) return;
+      if (!ctx.trusted || !ctx.settings(doc.uri).dryBuildOnSave) return;
+      for (const flake of await ctx.flakes()) {
+        if (!doc.uri.fsPath.startsWith(`${flake.uri.fsPath}/`)) continue;
+        const host = dry.hostsRun(flake)[0];
+        if (host) void dry.dryBuild(flake, host);
+      }
+    }),
+  );
+  return dry;
+}

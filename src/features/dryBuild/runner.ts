@@ -1,0 +1,107 @@
+// Runs one dry-build: what `nixos-rebuild dry-build --flake <flake>#<host>` runs underneath (`nix build --dry-run`
+// of the host's toplevel, with internal-json logs and traces, never writing flake.lock), or the real nixos-rebuild
+// where the setting asks for it. Returns the plan (what would be built and fetched) and the errors.
+import type { Ctx } from '../../context';
+import type { Flake } from '../../flakes';
+import { CancelledError, ExitError, run } from '../../core/nix/process';
+import { nixEnv } from '../../core/nix/args';
+import { which } from '../../core/nix/detect';
+import { parseLogLine } from '../../core/log/internalJson';
+import { DryRunPlanParser, type DryRunPlan } from '../../core/log/dryRun';
+import { errorsFromEvents, parseNixErrors } from '../../core/errors/fromLog';
+import type { NixError } from '../../core/errors/types';
+import type { MsgEvent } from '../../core/log/types';
+import { nixosToplevelInstallable } from '../../core/flake/installable';
+import { stripAnsi } from '../../core/text';
+
+export interface DryBuildResult {
+  status: 'done' | 'failed' | 'cancelled';
+  plan: DryRunPlan;
+  errors: NixError[];
+  /** The last lines of output, ANSI-free. */
+  log: string[];
+  elapsedMs: number;
+  /** Which command ran: `nix build --dry-run …` or `nixos-rebuild dry-build …`. */
+  command: string;
+}
+
+const LOG_TAIL = 200;
+
+export async function runDryBuild(ctx: Ctx, flake: Flake, host: string, signal: AbortSignal, onProgress: (text: string) => void): Promise<DryBuildResult> {
+  const started = Date.now();
+  const plan = new DryRunPlanParser();
+  const log: string[] = [];
+  const keep = (line: string) => {
+    log.push(line);
+    if (log.length > LOG_TAIL) log.shift();
+  };
+  const mode = ctx.settings(flake.folder).dryBuildCommand;
+  const ref = flake.uri.fsPath;
+  const msgs: MsgEvent[] = [];
+  let last = 0;
+  const progress = (text: string) => {
+    const now = Date.now();
+    if (now - last < 200) return;
+    last = now;
+    onProgress(text.length > 200 ? `${text.slice(0, 200)}…` : text);
+  };
+  const empty = (): DryRunPlan => ({ builds: [], fetches: [], unbuildable: [] });
+
+  try {
+    let command: string;
+    if (mode === 'nixos-rebuild') {
+      const rebuild = await which('nixos-rebuild');
+      if (!rebuild) throw new Error('nixos-rebuild was not found on PATH; set nixFlakes.dryBuild.command to "nix" to use nix build --dry-run.');
+      if (!ctx.trusted) throw new Error('Restricted Mode: nothing is evaluated in a folder that is not trusted.');
+      const r = await run(rebuild, ['dry-build', '--flake', `${ref}#${host}`, '--show-trace'], {
+        cwd: flake.uri.fsPath,
+        env: nixEnv(),
+        signal,
+        log: (m) => ctx.log.info(m),
+        onStderrLine: (line) => {
+          const text = stripAnsi(line);
+          keep(text);
+          plan.feed(text);
+          if (text.trim()) progress(text.trim());
+        },
+      });
+      command = r.command;
+      return { status: 'done', plan: plan.plan ?? empty(), errors: [], log, elapsedMs: Date.now() - started, command };
+    }
+    const inst = nixosToplevelInstallable(ref, host);
+    if (!inst.ok) throw new Error(inst.error.message);
+    const r = await ctx.runNix(['build'], ['--dry-run', '--log-format', 'internal-json', '-v', '--show-trace', inst.value], {
+      cwd: flake.uri.fsPath,
+      scope: flake.folder,
+      signal,
+      onStderrLine: (line) => {
+        const ev = parseLogLine(line);
+        if (ev.kind === 'msg') {
+          const text = stripAnsi(ev.msg);
+          msgs.push(ev);
+          if (ev.level <= 1 || !/^evaluating file /.test(text)) keep(text);
+          for (const l of text.split('\n')) plan.feed(l);
+          if (ev.level >= 3) progress(text.split('\n')[0]);
+        } else if (ev.kind === 'start' && ev.text) {
+          progress(stripAnsi(ev.text));
+        } else if (ev.kind === 'plain') {
+          keep(stripAnsi(ev.text));
+        }
+      },
+    });
+    command = r.command;
+    return { status: 'done', plan: plan.plan ?? empty(), errors: [], log, elapsedMs: Date.now() - started, command };
+  } catch (e) {
+    const elapsedMs = Date.now() - started;
+    if (e instanceof CancelledError) return { status: 'cancelled', plan: plan.plan ?? empty(), errors: [], log, elapsedMs, command: e.command };
+    if (e instanceof ExitError) {
+      let errors = errorsFromEvents(msgs);
+      if (errors.length === 0) errors = parseNixErrors(e.stderrLines.join('\n'));
+      if (errors.length === 0) errors = [{ kind: 'other', message: stripAnsi(e.stderrTail(5)) || e.message, trace: [], raw: e.stderrTail(20) }];
+      return { status: 'failed', plan: plan.plan ?? empty(), errors, log, elapsedMs, command: e.command };
+    }
+    const message = (e as Error).message;
+    keep(message);
+    return { status: 'failed', plan: empty(), errors: [{ kind: 'other', message, trace: [], raw: message }], log, elapsedMs, command: '' };
+  }
+}
