@@ -80,6 +80,14 @@ async function optionRange(path: string, optionPath: string, cache: Map<string, 
   return new vscode.Range(0, 0, 0, first.length);
 }
 
+/** Store paths of workspace files in a message, shown as the workspace paths they stand for. */
+export function localizeMessage(message: string, map: Mapper): string {
+  return message.replace(/\/nix\/store\/[0-9a-df-np-sv-z]{32}-[^\s'"`:]+/g, (p) => {
+    const m = map(p);
+    return m.kind === 'workspace' ? vscode.workspace.asRelativePath(m.path, true) : m.kind === 'input' ? `«${m.label}»/${m.rel}` : p;
+  });
+}
+
 /** Turns parsed Nix errors into diagnostics at workspace files. Errors with no place in the workspace are returned apart. */
 export async function placeDiagnostics(errors: readonly NixError[], map: Mapper): Promise<{ placed: PlacedDiagnostic[]; unplaced: NixError[] }> {
   const placed: PlacedDiagnostic[] = [];
@@ -94,7 +102,7 @@ export async function placeDiagnostics(errors: readonly NixError[], map: Mapper)
       related.map(async (r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(r.path), await rangeAt(r.path, r.line, r.column, cache)), r.message)),
     );
     const make = (uri: vscode.Uri, range: vscode.Range, message: string) => {
-      const d = new vscode.Diagnostic(range, message, vscode.DiagnosticSeverity.Error);
+      const d = new vscode.Diagnostic(range, localizeMessage(message, map), vscode.DiagnosticSeverity.Error);
       d.source = 'nix';
       d.code = KIND_LABEL[error.kind] ?? error.kind;
       if (relatedInfo.length) d.relatedInformation = relatedInfo;

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { copyFixture, processesWith, scratchDir } from '../support/nix';
-import { openNixView, openWorkbench, treeRow } from './workbench';
+import { openNixView, openWorkbench, runCommand, treeRow } from './workbench';
 
 interface Scenario {
   name: string;
@@ -97,6 +97,58 @@ const scenarios: Scenario[] = [
         await problem.dblclick();
         await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 30_000 });
         await wb.shot('build-failed');
+      } finally {
+        await wb.close();
+      }
+    },
+  },
+  {
+    name: 'Dry-build panel: pick a host, run, see what would be built; a failing host shows its error and a squiggle; a hostile host name stays text',
+    async run() {
+      const folder = copyFixture('hosts');
+      const wb = await openWorkbench({ target: folder });
+      const page = wb.page;
+      let alerted = false;
+      page.on('dialog', (d) => {
+        alerted = true;
+        void d.dismiss();
+      });
+      try {
+        await openNixView(page);
+        await treeRow(page, 'NixOS Configurations').waitFor({ timeout: 60_000 });
+        await runCommand(page, 'Nix Flakes: NixOS Dry Build');
+        const view = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+        const pick = async (host: string) => {
+          await view.locator('vscode-single-select.picker').click();
+          await view.locator('vscode-single-select.picker li.option').filter({ hasText: new RegExp(`^\\s*${host.replace(/[.*+?^${}()|[\]\\<>=]/g, '\\$&')}\\s*$`) }).first().click();
+        };
+        const card = (host: string) => view.locator('vscode-collapsible.card').filter({ has: view.locator('.installable', { hasText: host }) }).first();
+
+        await view.locator('vscode-single-select.picker').waitFor({ timeout: 60_000 });
+        await pick('good');
+        await view.locator('vscode-button.run').click();
+        await card('good').locator('.status', { hasText: /Done|done/ }).waitFor({ timeout: 60_000 });
+        await wb.shot('dry-build-panel');
+
+        await pick('unknownOption');
+        await view.locator('vscode-button.run').click();
+        const failed = card('unknownOption');
+        await failed.locator('.error-message', { hasText: "services.openssh.enabel' does not exist" }).waitFor({ timeout: 60_000 });
+        await failed.locator('a.location').first().click();
+        await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 30_000 });
+        await page.locator('.tab.active', { hasText: 'unknown-option.nix' }).waitFor();
+        // The cursor is on the error (the link opened it there): show its hover as a user would.
+        await runCommand(page, 'Show or Focus Hover');
+        await page.locator('.monaco-hover', { hasText: 'does not exist' }).first().waitFor({ timeout: 15_000 }).catch(() => undefined);
+        await wb.shot('dry-build-inline-error');
+
+        await runCommand(page, 'Nix Flakes: NixOS Dry Build');
+        await pick('<img src=x onerror=alert(1)>');
+        await view.locator('vscode-button.run').click();
+        await card('<img src=x onerror=alert(1)>').locator('.status', { hasText: /Done|done/ }).waitFor({ timeout: 60_000 });
+        const images = await view.locator('img').count();
+        assert(images === 0 && !alerted, `the hostile host name stayed text (img elements: ${images}, alert: ${alerted})`);
+        await wb.shot('dry-build-hostile-name');
       } finally {
         await wb.close();
       }
