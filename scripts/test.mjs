@@ -1,9 +1,10 @@
 // Runs every test layer and ends with one line: `N passed, N failed[, N skipped]`.
 //   unit               plain Node (node --test) on the core, with real nix where a test needs it
+//   harness            the in-host runner reports every kind of failure (failing suite, crash, bad entry, no test)
 //   integration        the in-host suite in a real VS Code (code-server + Chromium), real nix
 //   test-electron      the same suite through @vscode/test-electron's runTests and the shim executable
 //   e2e                clicks in the real workbench, screenshots in test-results/screenshots
-// Usage: node scripts/test.mjs [--only unit,integration,test-electron,e2e]
+// Usage: node scripts/test.mjs [--only unit,harness,integration,test-electron,e2e]
 import { spawn } from 'node:child_process';
 
 const argv = process.argv.slice(2);
@@ -35,6 +36,7 @@ function countsFromNodeTest(out) {
 
 const layers = [
   { name: 'unit', cmd: process.execPath, args: ['--test', '--test-reporter=spec', '--test-concurrency=2', 'out/test/unit/'], counts: countsFromNodeTest },
+  { name: 'harness', cmd: process.execPath, args: ['out/test/harness/selftest.js'], counts: countsFromClosingLine },
   { name: 'integration', cmd: process.execPath, args: ['out/test/harness/integration.js'], counts: countsFromClosingLine },
   { name: 'test-electron', cmd: process.execPath, args: ['out/test/harness/test-electron.js'], counts: countsFromClosingLine },
   { name: 'e2e', cmd: process.execPath, args: ['out/test/e2e/run.js'], counts: countsFromClosingLine },

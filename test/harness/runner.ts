@@ -17,6 +17,7 @@ export interface RunTestsOptions {
   screenshot?: string;
   env?: NodeJS.ProcessEnv;
   verbose?: boolean;
+  /** Keep the run's data folder: true always, false never, undefined only when the run failed. */
   keep?: boolean;
   /** Where each line of test output goes (default: stdout). */
   out?: (line: string) => void;
@@ -112,7 +113,7 @@ export async function runTests(o: RunTestsOptions): Promise<RunTestsResult> {
     await browser?.close().catch(() => undefined);
     await server?.stop();
     process.stderr.write(`[harness] exit code ${exitCode} (${timings.join(', ')})\n`);
-    if (!o.keep && exitCode === 0) rmSync(runDir, { recursive: true, force: true });
+    if (o.keep === false || (!o.keep && exitCode === 0)) rmSync(runDir, { recursive: true, force: true });
     else process.stderr.write(`[harness] run data kept in ${runDir}\n`);
   }
   return { exitCode, ...counts };
