@@ -38,14 +38,15 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    name: 'Trusted flake: the Nix view lists the flake',
+    name: 'Trusted flake: the Nix view lists its outputs',
     async run() {
       const folder = copyFixture('basic');
       const wb = await openWorkbench({ target: folder });
       try {
         await openNixView(wb.page);
-        const row = wb.page.locator('.sidebar .monaco-list-row', { hasText: 'basic' }).first();
-        await row.waitFor({ timeout: 30_000 });
+        // A single flake shows its outputs directly.
+        await treeRow(wb.page, 'Packages').waitFor({ timeout: 30_000 });
+        await treeRow(wb.page, 'hello', { exact: true }).waitFor();
         await wb.shot('outputs-view');
         assert(wb.nixCalls().some((c) => c.includes('--version')), 'nix was detected');
       } finally {
