@@ -5,6 +5,7 @@ import { describe } from './core/nix/version';
 import { registerOutputs, Outputs } from './features/outputs';
 import { Inputs, registerInputs, registerRelockOffer } from './features/inputs';
 import { registerDryBuild } from './features/dryBuild';
+import { BuildLenses, registerCodeLens } from './features/codeLens';
 import type { DryBuilds } from './features/dryBuild/panel';
 import type { DetectResult } from './core/nix/detect';
 import type { Flake } from './flakes';
@@ -19,6 +20,7 @@ export interface NixFlakesApi {
   outputs: Outputs;
   inputs: Inputs;
   dryBuilds: DryBuilds;
+  lenses: BuildLenses;
 }
 
 let ctx: Ctx | undefined;
@@ -32,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
     const inputs = registerInputs(c);
     registerRelockOffer(c);
     const dryBuilds = registerDryBuild(c, outputs.service);
+    const lenses = registerCodeLens(c, outputs.service);
     c.register(
       vscode.commands.registerCommand('nixFlakes.showLog', () => c.log.show()),
       vscode.commands.registerCommand('nixFlakes.openSettings', () =>
@@ -52,7 +55,7 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
       () => undefined,
       (e) => reportActivationError(c, e),
     );
-    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, outputs, inputs, dryBuilds };
+    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, outputs, inputs, dryBuilds, lenses };
   } catch (e) {
     if (ctx) reportActivationError(ctx, e);
     else void vscode.window.showErrorMessage(`Nix Flakes failed to start: ${(e as Error).message}`);

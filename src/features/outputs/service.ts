@@ -30,6 +30,8 @@ export interface FlakeOutputs {
   fromCache: boolean;
   /** The systems whose outputs the model holds. */
   systems: string[];
+  /** The key of the state the model was evaluated for (git HEAD, changed files, flake.lock, settings). */
+  cacheKey?: string;
 }
 
 interface CacheEntry {
@@ -128,7 +130,7 @@ export class OutputsService implements vscode.Disposable {
       const parsed = parseFlakeShow(cached.stdout, { system: nix.system });
       if (parsed.ok) {
         this.ctx.log.info(`outputs of ${flake.label}: unchanged, shown from the cache`);
-        Object.assign(s, { model: parsed.model, partial: false, broken: new Map(), errors: [], warnings: parseFlakeShowWarnings(cached.warnings), fromCache: true, systems });
+        Object.assign(s, { model: parsed.model, partial: false, broken: new Map(), errors: [], warnings: parseFlakeShowWarnings(cached.warnings), fromCache: true, systems, cacheKey: key });
         return;
       }
     }
@@ -141,7 +143,7 @@ export class OutputsService implements vscode.Disposable {
       const parsed = parseFlakeShow(r.stdout, { system: nix.system, warnings: parseFlakeShowWarnings(stderr) });
       if (!parsed.ok) throw new Error(parsed.error.message);
       await this.expandUnknown(flake, parsed.model, signal);
-      Object.assign(s, { model: parsed.model, partial: false, broken: new Map(), errors: [], warnings: parseFlakeShowWarnings(stderr), fromCache: false, systems });
+      Object.assign(s, { model: parsed.model, partial: false, broken: new Map(), errors: [], warnings: parseFlakeShowWarnings(stderr), fromCache: false, systems, cacheKey: key });
       if (key) await this.ctx.extension.workspaceState.update(cacheId, { key, stdout: r.stdout, warnings: stderr } satisfies CacheEntry);
     } catch (e) {
       if (!(e instanceof ExitError)) throw e;

@@ -1,0 +1,248 @@
+// "Build" lenses above derivations in .nix files. Instant and syntactic from the core scanner while nothing is
+// known; exact once the flake has been evaluated: one positions query per flake evaluation (keyed like the Outputs
+// tree's cache, so an unchanged flake costs no nix at all), placed on the expression that defines each output.
+// Providing lenses is cheap (a cached scan per document version); commands are filled in on resolve; typing never
+// starts nix.
+import * as vscode from 'vscode';
+import { readFile } from 'node:fs/promises';
+import type { Ctx } from '../../context';
+import type { Flake } from '../../flakes';
+import type { OutputsService } from '../outputs/service';
+import { flakeMapper } from '../diagnostics';
+import { run, ExitError } from '../../core/nix/process';
+import { nixArgs, nixEnv } from '../../core/nix/args';
+import { DEFAULT_BUILDERS, LineIndex } from '../../core/source';
+import {
+  positionsFlakeRef,
+  queryPositions,
+  reconcile,
+  semanticLenses,
+  syntacticLenses,
+  type PositionRecord,
+  type ReconciledLens,
+  type SemanticLens,
+  type SyntacticLens,
+} from '../../core/lens';
+
+interface FlakeLenses {
+  key?: string;
+  /** Workspace file → lenses placed by evaluation. */
+  byFile: Map<string, SemanticLens[]>;
+}
+
+interface StoredPositions {
+  key: string;
+  records: PositionRecord[];
+  ref: string;
+}
+
+class NixLens extends vscode.CodeLens {
+  constructor(
+    range: vscode.Range,
+    readonly lens: ReconciledLens | SyntacticLens,
+    readonly flake: Flake,
+    readonly action: 'build' | 'develop' | 'run' | 'copy',
+  ) {
+    super(range);
+  }
+}
+
+const STORE_KEY = 'nixFlakes.lensPositions:';
+
+export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.changed.event;
+  private readonly perFlake = new Map<string, FlakeLenses>();
+  private readonly scans = new Map<string, { version: number; lenses: SyntacticLens[] }>();
+  private readonly running = new Map<string, Promise<void>>();
+  /** How many positions queries ran (nix processes), for tests and the log. */
+  queries = 0;
+
+  constructor(private readonly ctx: Ctx, private readonly outputs: OutputsService) {
+    ctx.register(
+      this.changed,
+      outputs.onDidChange((flake) => {
+        if (!flake) return;
+        const s = outputs.get(flake);
+        // Also after a failed listing: the positions query guards each output, so a broken package costs only its lens.
+        if (!s.evaluating && s.model) void this.evaluate(flake);
+      }),
+      vscode.workspace.onDidCloseTextDocument((d) => this.scans.delete(d.uri.toString())),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('nixFlakes.codeLens') && this.changed.fire()),
+    );
+  }
+
+  private builders(scope?: vscode.ConfigurationScope): readonly string[] {
+    const extra = vscode.workspace.getConfiguration('nixFlakes', scope).get<string[]>('codeLens.builders', []);
+    return Array.isArray(extra) && extra.length ? [...DEFAULT_BUILDERS, ...extra.filter((b) => typeof b === 'string')] : DEFAULT_BUILDERS;
+  }
+
+  /** Ranges only, from the scan of this document version. */
+  async provideCodeLenses(doc: vscode.TextDocument): Promise<vscode.CodeLens[]> {
+    if (!this.ctx.trusted || !vscode.workspace.getConfiguration('nixFlakes', doc).get<boolean>('codeLens.enabled', true)) return [];
+    const flake = await this.flakeOf(doc.uri);
+    if (!flake) return [];
+    const key = doc.uri.toString();
+    let scan = this.scans.get(key);
+    if (!scan || scan.version !== doc.version) {
+      const isFlakeNix = doc.uri.path.endsWith('/flake.nix');
+      scan = { version: doc.version, lenses: syntacticLenses(doc.getText(), { isFlakeNix, builders: this.builders(doc) }) };
+      this.scans.set(key, scan);
+    }
+    const semantic = this.perFlake.get(flake.uri.toString());
+    const reconciled = reconcile(scan.lenses, semantic ? semantic.byFile.get(doc.uri.fsPath) ?? [] : undefined, doc.getText());
+    const idx = new LineIndex(doc.getText());
+    const out: NixLens[] = [];
+    for (const lens of reconciled) {
+      const p = idx.positionAt(lens.range.start);
+      const range = new vscode.Range(p.line, p.character, p.line, p.character);
+      if (lens.state === 'pending') {
+        if (lens.guess?.attrPath || lens.guess?.isPackage) out.push(new NixLens(range, lens, flake, 'build'));
+        continue;
+      }
+      const first = lens.installables[0];
+      if (!first) continue;
+      if (first.command === 'develop') out.push(new NixLens(range, lens, flake, 'develop'));
+      out.push(new NixLens(range, lens, flake, 'build'));
+      if (first.runnable) out.push(new NixLens(range, lens, flake, 'run'));
+      out.push(new NixLens(range, lens, flake, 'copy'));
+    }
+    return out;
+  }
+
+  /** Fills in the command of a lens. */
+  async resolveCodeLens(lens: NixLens): Promise<vscode.CodeLens> {
+    const nix = await this.ctx.nix();
+    const system = nix.ok ? nix.nix.system : 'x86_64-linux';
+    const l = lens.lens;
+    if (!('state' in l) || l.state === 'pending') {
+      const guess = 'guess' in l ? l.guess : undefined;
+      const attrPath = guess?.attrPath ? [...guess.attrPath] : ['packages', system, guess?.name ?? 'default'];
+      const display = `.#${guess?.name ?? attrPath.join('.')}`;
+      lens.command = { title: `$(tools) Build ${display}`, command: 'nixFlakes.build', arguments: [{ flake: lens.flake, attrPath, display }], tooltip: 'Not evaluated yet: guessed from the source' };
+      return lens;
+    }
+    const all = l.installables;
+    const first = all[0];
+    const others = all.slice(1).map((i) => i.buildDisplay);
+    const also = others.length ? ` (also ${others.join(', ')})` : '';
+    const target = (i: (typeof all)[number], display: string) => ({ flake: lens.flake, attrPath: [...i.attrPath], display });
+    switch (lens.action) {
+      case 'develop':
+        lens.command = { title: `$(terminal) Develop ${first.display}`, command: 'nixFlakes.develop', arguments: [target(first, first.display)] };
+        break;
+      case 'build':
+        lens.command = { title: `$(tools) Build ${first.buildDisplay}${also}`, command: 'nixFlakes.build', arguments: [target(first, first.buildDisplay)], tooltip: all.map((i) => i.installable).join('\n') };
+        break;
+      case 'run':
+        lens.command = { title: `$(play) Run`, command: 'nixFlakes.run', arguments: [{ ...target(first, first.buildDisplay), attrPath: [...first.attrPath] }], tooltip: first.mainProgram ? `runs ${first.mainProgram}` : undefined };
+        break;
+      case 'copy':
+        lens.command = { title: '$(copy) Copy', command: 'nixFlakes.copyInstallable', arguments: [target(first, first.buildDisplay)], tooltip: `Copy ${first.buildDisplay}` };
+        break;
+    }
+    return lens;
+  }
+
+  private async flakeOf(uri: vscode.Uri): Promise<Flake | undefined> {
+    const flakes = await this.ctx.flakes();
+    // The innermost flake whose folder contains the file.
+    return flakes.filter((f) => uri.fsPath.startsWith(`${f.uri.fsPath}/`)).sort((a, b) => b.uri.fsPath.length - a.uri.fsPath.length)[0];
+  }
+
+  /** Asks Nix where each output is defined: once per flake evaluation, or from the store when nothing changed. */
+  evaluate(flake: Flake): Promise<void> {
+    const k = flake.uri.toString();
+    const running = this.running.get(k);
+    if (running) return running;
+    const p = this.doEvaluate(flake).finally(() => this.running.delete(k));
+    this.running.set(k, p);
+    return p;
+  }
+
+  private async doEvaluate(flake: Flake): Promise<void> {
+    const nix = await this.ctx.requireNix();
+    const cacheKey = this.outputs.get(flake).cacheKey;
+    const k = flake.uri.toString();
+    if (cacheKey && this.perFlake.get(k)?.key === cacheKey) return;
+    const stored = this.ctx.extension.workspaceState.get<StoredPositions>(STORE_KEY + k);
+    let records: PositionRecord[];
+    let metadata: unknown;
+    const json = async (sub: string[], rest: string[]) => {
+      try {
+        return JSON.parse((await this.ctx.runNix(sub, rest, { cwd: flake.uri.fsPath, scope: flake.folder })).stdout) as unknown;
+      } catch {
+        return undefined;
+      }
+    };
+    if (cacheKey && stored?.key === cacheKey) {
+      records = stored.records;
+      metadata = undefined;
+    } else {
+      metadata = await json(['flake', 'metadata'], ['--json', flake.uri.fsPath]);
+      const ref = positionsFlakeRef(metadata, flake.uri.fsPath);
+      if (!ref) return;
+      const s = this.ctx.settings(flake.folder);
+      const result = await queryPositions(
+        { ref: ref.ref, impure: ref.impure, system: nix.system },
+        async (args) => {
+          this.queries++;
+          try {
+            const r = await run(nix.path, nixArgs([], args, { flakeOptions: false, offline: s.offline, extraArgs: s.extraArgs }), { cwd: flake.uri.fsPath, env: nixEnv(), log: (m) => this.ctx.log.info(m) });
+            return { exitCode: 0, stdout: r.stdout, stderr: r.stderrLines.join('\n') };
+          } catch (e) {
+            if (e instanceof ExitError) return { exitCode: e.exitCode ?? 1, stdout: e.stdout, stderr: e.stderrLines.join('\n') };
+            return { exitCode: null, stdout: '', stderr: String(e) };
+          }
+        },
+        { impureRef: ref.unlocked, flakeRef: flake.uri.fsPath },
+      );
+      records = result.records;
+      this.ctx.log.info(`lenses of ${flake.label}: ${records.length} outputs located in ${result.runs} nix process${result.runs === 1 ? '' : 'es'}`);
+      if (!result.ok && records.length === 0) return; // keep the syntactic lenses
+      if (cacheKey) await this.ctx.extension.workspaceState.update(STORE_KEY + k, { key: cacheKey, records, ref: ref.ref } satisfies StoredPositions);
+    }
+    let root = flake.folder.uri.fsPath;
+    try {
+      root = (await run('git', ['-C', flake.uri.fsPath, 'rev-parse', '--show-toplevel'])).stdout.trim() || root;
+    } catch {
+      // not a git work tree
+    }
+    const map = flakeMapper(root, nix.storeDir, metadata);
+    // Read every file the records point at (asynchronously, once), then place the lenses.
+    const texts = new Map<string, string>();
+    await Promise.all(
+      [...new Set(records.flatMap((r) => [r.attrPos?.file, r.metaPosition?.file]).filter((f): f is string => !!f))].map(async (f) => {
+        const m = map(f);
+        if (m.kind === 'workspace' && !texts.has(m.path)) texts.set(m.path, await readFile(m.path, 'utf8').catch(() => ''));
+      }),
+    );
+    const placed = semanticLenses({ records, map, sources: (p) => texts.get(p), flakeRef: flake.uri.fsPath, system: nix.system, builders: this.builders(flake.folder) });
+    // Outputs the listing found broken (they throw, or do not evaluate) get no lens: only they lose theirs.
+    const broken = this.outputs.get(flake).broken;
+    const byFile = new Map<string, SemanticLens[]>();
+    for (const [file, lenses] of placed) {
+      const kept = lenses
+        .map((l) => ({ ...l, installables: l.installables.filter((i) => !broken.has(i.attrPath.join('\0'))) }))
+        .filter((l) => l.installables.length > 0);
+      byFile.set(file, kept);
+    }
+    this.perFlake.set(k, { key: cacheKey, byFile });
+    this.changed.fire();
+  }
+
+  /** The lenses placed by evaluation, per file, for tests. */
+  placed(flake: Flake): Map<string, SemanticLens[]> | undefined {
+    return this.perFlake.get(flake.uri.toString())?.byFile;
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
+
+export function registerCodeLens(ctx: Ctx, outputs: OutputsService): BuildLenses {
+  const lenses = ctx.register(new BuildLenses(ctx, outputs));
+  ctx.register(vscode.languages.registerCodeLensProvider({ language: 'nix', scheme: 'file' }, lenses));
+  return lenses;
+}

@@ -1,0 +1,72 @@
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { extension, fixture, flakeOf, until } from './helpers';
+
+function lineOf(file: string, needle: string): number {
+  return readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(needle));
+}
+
+async function lensesOf(path: string): Promise<vscode.CodeLens[]> {
+  const uri = vscode.Uri.file(path);
+  await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+  return vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 100);
+}
+
+async function evaluated(name: string) {
+  const api = await extension();
+  const flake = await flakeOf(name);
+  await api.outputs.service.ensure(flake);
+  await api.lenses.evaluate(flake);
+  await until(`the lenses of ${name}`, () => api.lenses.placed(flake));
+  return { api, flake };
+}
+
+describe('Build lenses', () => {
+  it('sit above each package definition, in flake.nix and in package files, naming every installable that builds it', async () => {
+    await evaluated('hello');
+    const flakeNix = join(fixture('hello'), 'flake.nix');
+    const lenses = await lensesOf(flakeNix);
+    const at = (line: number) => lenses.filter((l) => l.range.start.line === line).map((l) => l.command?.title);
+    assert.deepEqual(at(lineOf(flakeNix, 'hello = lib.mkDerivation {')), ['$(tools) Build .#hello (also .#default)', '$(play) Run', '$(copy) Copy']);
+    const shell = at(lineOf(flakeNix, 'devShells.${system}.default = lib.mkDerivation {'));
+    assert.equal(shell[0], '$(terminal) Develop .#default');
+    const greeting = join(fixture('hello'), 'pkgs', 'greeting.nix');
+    const g = await lensesOf(greeting);
+    assert.equal(g[0]?.range.start.line, lineOf(greeting, 'lib.mkDerivation {'));
+    assert.match(String(g[0]?.command?.title), /^\$\(tools\) Build \.#greeting \(also \.#checks\.x86_64-linux\.greeting\)$/);
+  });
+
+  it('a broken package loses only its own lens', async () => {
+    await evaluated('lens-broken');
+    const file = join(fixture('lens-broken'), 'flake.nix');
+    const titles = (await lensesOf(file)).map((l) => l.command?.title ?? '');
+    assert.ok(titles.some((t) => t.startsWith('$(tools) Build .#hello')), titles.join(' | '));
+    assert.ok(titles.some((t) => t.includes('.#custom')), titles.join(' | '));
+    assert.ok(!titles.some((t) => /\.#(thrown|evalerr|asserted)\b/.test(t)), titles.join(' | '));
+  });
+
+  it('clicking Build builds it, as the Outputs tree does', async () => {
+    await evaluated('hello');
+    const greeting = join(fixture('hello'), 'pkgs', 'greeting.nix');
+    const lens = (await lensesOf(greeting)).find((l) => l.command?.command === 'nixFlakes.build')!;
+    const outcome = await vscode.commands.executeCommand<{ status: string; outputs: Record<string, string> }>(lens.command!.command, ...(lens.command!.arguments ?? []));
+    assert.equal(outcome.status, 'built');
+    assert.match(outcome.outputs.out, /-greeting$/);
+  });
+
+  it('typing starts no nix process, and the lenses follow the edit', async () => {
+    const { api } = await evaluated('hello');
+    const flakeNix = join(fixture('hello'), 'flake.nix');
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(flakeNix));
+    const editor = await vscode.window.showTextDocument(doc);
+    const before = api.lenses.queries;
+    const line = lineOf(flakeNix, 'hello = lib.mkDerivation {');
+    await editor.edit((e) => e.insert(new vscode.Position(line, 0), '        # a comment typed above hello\n'));
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 100);
+    assert.ok(lenses.some((l) => l.range.start.line === line + 1 && l.command?.title.startsWith('$(tools) Build .#hello')));
+    assert.equal(api.lenses.queries, before, 'no positions query while typing');
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+  });
+});
