@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { copyFixture, processesWith, scratchDir } from '../support/nix';
 import { openNixView, openWorkbench, runCommand, treeRow } from './workbench';
+import { prepareWorkspace } from '../harness/workspace';
 
 interface Scenario {
   name: string;
@@ -150,6 +151,54 @@ const scenarios: Scenario[] = [
         const images = await view.locator('img').count();
         assert(images === 0 && !alerted, `the hostile host name stayed text (img elements: ${images}, alert: ${alerted})`);
         await wb.shot('dry-build-hostile-name');
+      } finally {
+        await wb.close();
+      }
+    },
+  },
+  {
+    name: 'Build lens: above a derivation in the editor; clicking it builds the package',
+    async run() {
+      const folder = copyFixture('hello');
+      const wb = await openWorkbench({ target: folder });
+      const page = wb.page;
+      try {
+        await openNixView(page);
+        await treeRow(page, 'Packages').waitFor({ timeout: 60_000 });
+        await runCommand(page, 'Go to File');
+        await page.keyboard.type('pkgs/greeting.nix');
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'greeting.nix' }).first().waitFor();
+        await page.keyboard.press('Enter');
+        const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Build .#greeting' }).first();
+        await lens.waitFor({ timeout: 60_000 });
+        await wb.shot('codelens');
+        await lens.click();
+        await page.locator('.notification-toast', { hasText: /Built \.#greeting/ }).waitFor({ timeout: 60_000 });
+      } finally {
+        await wb.close();
+      }
+    },
+  },
+  {
+    name: 'Flake Inputs: inputs with revisions and ages, a nixpkgs locked twice flagged, with its warning in flake.nix',
+    async run() {
+      const ws = prepareWorkspace(['multi']);
+      const wb = await openWorkbench({ target: ws.fixtures.multi });
+      const page = wb.page;
+      try {
+        await openNixView(page);
+        const dup = page.locator('.sidebar .monaco-list-row', { hasText: 'Locked more than once' }).first();
+        await dup.waitFor({ timeout: 60_000 });
+        await page.locator('.sidebar .monaco-list-row', { hasText: 'tools/nixpkgs' }).first().waitFor();
+        // Expand tools to show its own nixpkgs, then open flake.nix where the warning sits.
+        await page.locator('.sidebar .monaco-list-row', { hasText: /^tools/ }).last().click();
+        await page.locator('.pane-header', { hasText: 'Flake Outputs' }).click(); // collapse Outputs to give Inputs room
+        await runCommand(page, 'Go to File');
+        await page.keyboard.type('flake.nix');
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'flake.nix' }).first().waitFor();
+        await page.keyboard.press('Enter');
+        await page.locator('.monaco-editor .squiggly-warning').first().waitFor({ timeout: 30_000 });
+        await wb.shot('inputs-duplicate');
       } finally {
         await wb.close();
       }
