@@ -10,6 +10,8 @@ import type { Flake } from '../../flakes';
 import type { OutputsService } from '../outputs/service';
 import { flakeMapper } from '../diagnostics';
 import { run, ExitError } from '../../core/nix/process';
+import { installable } from '../../core/flake/installable';
+import { nixString } from '../../core/flake/guarded';
 import { nixArgs, nixEnv } from '../../core/nix/args';
 import { DEFAULT_BUILDERS, LineIndex } from '../../core/source';
 import {
@@ -243,6 +245,52 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
 
 export function registerCodeLens(ctx: Ctx, outputs: OutputsService): BuildLenses {
   const lenses = ctx.register(new BuildLenses(ctx, outputs));
-  ctx.register(vscode.languages.registerCodeLensProvider({ language: 'nix', scheme: 'file' }, lenses));
+  ctx.register(
+    vscode.languages.registerCodeLensProvider({ language: 'nix', scheme: 'file' }, lenses),
+    vscode.commands.registerCommand('nixFlakes.revealDefinition', (arg?: unknown) => revealDefinition(ctx, lenses, arg)),
+  );
   return lenses;
+}
+
+/**
+ * Opens the expression that defines an output of the Outputs tree: where the lenses placed it (packages, checks,
+ * dev shells, formatters), or `unsafeGetAttrPos` of the name in its parent set (NixOS hosts and the rest).
+ */
+async function revealDefinition(ctx: Ctx, lenses: BuildLenses, arg: unknown): Promise<vscode.Location | undefined> {
+  const node = arg as { flake?: Flake; leaf?: { attrPath: string[] } } | undefined;
+  if (!node?.flake || !node.leaf) return undefined;
+  const { flake, leaf } = node as { flake: Flake; leaf: { attrPath: string[] } };
+  const want = leaf.attrPath.join('\0');
+  await lenses.evaluate(flake);
+  for (const [file, list] of lenses.placed(flake) ?? []) {
+    const hit = list.find((l) => l.installables.some((i) => i.attrPath.join('\0') === want));
+    if (!hit) continue;
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+    const start = doc.positionAt(hit.range.start);
+    await vscode.window.showTextDocument(doc, { selection: new vscode.Range(start, start) });
+    return new vscode.Location(doc.uri, start);
+  }
+  // The attribute's position in its parent set: forces nothing.
+  const parent = leaf.attrPath.slice(0, -1);
+  const name = leaf.attrPath[leaf.attrPath.length - 1];
+  const inst = installable(flake.uri.fsPath, parent.length ? parent : [name]);
+  if (inst.ok && parent.length) {
+    try {
+      const r = await ctx.runNix(['eval'], ['--json', inst.value, '--apply', `s: builtins.unsafeGetAttrPos ${nixString(name)} s`], { cwd: flake.uri.fsPath, scope: flake.folder });
+      const pos = JSON.parse(r.stdout) as { file?: unknown; line?: unknown; column?: unknown } | null;
+      const nix = await ctx.requireNix();
+      if (pos && typeof pos.file === 'string' && typeof pos.line === 'number') {
+        const m = flakeMapper(flake.folder.uri.fsPath, nix.storeDir)(pos.file);
+        if (m.kind === 'workspace') {
+          const at = new vscode.Position(pos.line - 1, typeof pos.column === 'number' ? pos.column - 1 : 0);
+          await vscode.window.showTextDocument(vscode.Uri.file(m.path), { selection: new vscode.Range(at, at) });
+          return new vscode.Location(vscode.Uri.file(m.path), at);
+        }
+      }
+    } catch {
+      // no position
+    }
+  }
+  void vscode.window.showInformationMessage(`Nix does not know where ${leaf.attrPath.join('.')} is defined in your files.`);
+  return undefined;
 }

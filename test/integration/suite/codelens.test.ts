@@ -56,6 +56,19 @@ describe('Build lenses', () => {
     assert.match(outcome.outputs.out, /-greeting$/);
   });
 
+  it('Go to Definition from the Outputs tree opens the defining expression (packages and hosts)', async () => {
+    const api = await extension();
+    const flake = await flakeOf('hello');
+    const flakeNix = join(fixture('hello'), 'flake.nix');
+    const s = await api.outputs.service.ensure(flake);
+    const leaf = (path: string) => s.model!.categories.flatMap((c) => c.leaves).find((l) => l.attrPath.join('.') === path)!;
+    const pkg = await vscode.commands.executeCommand<vscode.Location>('nixFlakes.revealDefinition', { flake, leaf: leaf('packages.x86_64-linux.hello') });
+    assert.equal(pkg?.uri.fsPath, flakeNix);
+    assert.equal(pkg?.range.start.line, lineOf(flakeNix, 'hello = lib.mkDerivation {'));
+    const host = await vscode.commands.executeCommand<vscode.Location>('nixFlakes.revealDefinition', { flake, leaf: leaf('nixosConfigurations.web') });
+    assert.equal(host?.range.start.line, lineOf(flakeNix, 'web = lib.nixosSystem'));
+  });
+
   it('typing starts no nix process, and the lenses follow the edit', async () => {
     const { api } = await evaluated('hello');
     const flakeNix = join(fixture('hello'), 'flake.nix');
