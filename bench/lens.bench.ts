@@ -2,78 +2,14 @@
 // flake.nix, against splitting the text into lines in the same process. Goal: ≤ 20 ms from the text.
 //   node scripts/build.mjs --tests --out out-lens --only 'bench/(lens|lib)' && node out-lens/bench/lens.bench.js
 import { median, report } from './lib';
+import { packageFlake } from './nixgen';
 import { lensRanges } from '../src/core/lens';
 import { findDerivationCalls, scanNix } from '../src/core/source';
 
 const TARGET_LINES = 20_000;
 const RUNS = 11;
 
-/** One package of a realistic set: a builder call with nested sets, strings, phases and comments; some aliases. */
-function packageSource(i: number): string {
-  const builder = ['stdenv.mkDerivation', 'buildGoModule', 'python3Packages.buildPythonPackage', 'rustPlatform.buildRustPackage'][i % 4];
-  const alias = i % 5 === 0 ? `        pkg${i}-alias = self.packages.x86_64-linux.pkg${i};\n` : '';
-  return `
-        # Package number ${i}: mkDerivation in a comment is not a call.
-        pkg${i} = ${builder} rec {
-          pname = "pkg-${i}";
-          version = "${i % 10}.${i % 7}.${i % 3}";
-          src = fetchFromGitHub {
-            owner = "example";
-            repo = "pkg-${i}";
-            rev = "v\${version}";
-            hash = "sha256-${'A'.repeat(43)}=";
-          };
-          nativeBuildInputs = [ pkg-config makeWrapper ];
-          buildInputs = [ openssl zlib ] ++ lib.optionals stdenv.isDarwin [ darwin.apple_sdk.frameworks.Security ];
-          doc = "stdenv.mkDerivation { name = \\"in a string\\"; }";
-          postPatch = ''
-            substituteInPlace Makefile --replace "/usr/local" "$out"
-            echo ''\${HOME} ''$ '''quoted''' \${lib.getExe bash}
-          '';
-          installPhase = ''
-            runHook preInstall
-            mkdir -p $out/bin
-            cp pkg-${i} $out/bin/
-            wrapProgram $out/bin/pkg-${i} --prefix PATH : \${lib.makeBinPath [ coreutils ]}
-            runHook postInstall
-          '';
-          passthru.tests = { version = testers.testVersion { package = pkg${i}; }; };
-          /* Multi-line comment
-             with = signs; and { braces */
-          meta = with lib; {
-            description = "Example package number ${i}";
-            homepage = "https://example.org/pkg-${i}";
-            license = licenses.mit;
-            mainProgram = "pkg-${i}";
-          };
-        };
-${alias}`;
-}
-
-function generate(lines: number): string {
-  const head = [
-    '{',
-    '  description = "A generated flake with many packages";',
-    '  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";',
-    '  outputs = { self, nixpkgs }:',
-    '    let',
-    '      pkgs = nixpkgs.legacyPackages.x86_64-linux;',
-    '      inherit (pkgs) lib stdenv buildGoModule python3Packages rustPlatform fetchFromGitHub;',
-    '    in {',
-    '      packages.x86_64-linux = with pkgs; {',
-  ].join('\n');
-  const parts = [head];
-  let count = head.split('\n').length;
-  for (let i = 0; count < lines - 4; i++) {
-    const p = packageSource(i);
-    parts.push(p);
-    count += p.split('\n').length - 1;
-  }
-  parts.push('      };\n    };\n}\n');
-  return parts.join('');
-}
-
-const text = generate(TARGET_LINES);
+const text = packageFlake(TARGET_LINES);
 const lineCount = text.split('\n').length;
 const plain = lensRanges(text);
 const flake = lensRanges(text, { isFlakeNix: true });
