@@ -35,7 +35,7 @@ export class InputsProvider implements vscode.TreeDataProvider<InputNode> {
   /** Fixed "now" per refresh, so ages in one rendering agree. */
   private now = Date.now();
 
-  constructor(private readonly ctx: Ctx, private readonly locks: Locks) {
+  constructor(ctx: Ctx, private readonly locks: Locks) {
     ctx.register(this.changed, locks.onDidChange(() => this.refresh()));
   }
 
@@ -45,9 +45,7 @@ export class InputsProvider implements vscode.TreeDataProvider<InputNode> {
   }
 
   async getChildren(node?: InputNode): Promise<InputNode[]> {
-    if (!this.ctx.trusted && !node) {
-      // Reading flake.lock evaluates nothing, but updating does; the view still lists what the lock says.
-    }
+    // Reading flake.lock evaluates nothing, so the view lists it in Restricted Mode too; updating needs trust.
     if (!node) {
       const states = await this.locks.all();
       const dups = await this.locks.duplicates();
@@ -136,9 +134,8 @@ export class InputsProvider implements vscode.TreeDataProvider<InputNode> {
     }
   }
 
-  private multiCache: boolean | undefined;
   private multi(): boolean {
-    return this.multiCache ?? (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
+    return (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
   }
 
   private inputItem(node: Extract<InputNode, { kind: 'input' }>): vscode.TreeItem {
