@@ -143,6 +143,7 @@ export class OutputsService implements vscode.Disposable {
       const parsed = parseFlakeShow(r.stdout, { system: nix.system, warnings: parseFlakeShowWarnings(stderr) });
       if (!parsed.ok) throw new Error(parsed.error.message);
       await this.expandUnknown(flake, parsed.model, signal);
+      for (const w of parseFlakeShowWarnings(stderr)) if (w.kind !== 'omitted') this.ctx.log.warn(`${flake.label}: ${w.text} — ${w.explanation}`);
       Object.assign(s, { model: parsed.model, partial: false, broken: new Map(), errors: [], warnings: parseFlakeShowWarnings(stderr), fromCache: false, systems, cacheKey: key });
       if (key) await this.ctx.extension.workspaceState.update(cacheId, { key, stdout: r.stdout, warnings: stderr } satisfies CacheEntry);
     } catch (e) {
