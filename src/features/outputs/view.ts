@@ -208,7 +208,9 @@ export class OutputsProvider implements vscode.TreeDataProvider<Node> {
 
 function leafItem(node: LeafNode): vscode.TreeItem {
   const leaf = node.leaf;
-  const item = new vscode.TreeItem(leaf.name, vscode.TreeItemCollapsibleState.None);
+  // One output per system (formatter, defaultPackage…): name it by its derivation, not by the system shown anyway.
+  const perSystemSingle = leaf.attrPath.length === 2 && leaf.system !== undefined && leaf.name === leaf.system;
+  const item = new vscode.TreeItem(perSystemSingle ? leaf.derivationName ?? leaf.name : leaf.name, vscode.TreeItemCollapsibleState.None);
   item.id = `leaf:${node.flake.uri}:${leaf.attrPath.join('\0')}`;
   const category = leaf.attrPath[0];
   if (node.broken) {
@@ -219,7 +221,11 @@ function leafItem(node: LeafNode): vscode.TreeItem {
     return item;
   }
   item.iconPath = new vscode.ThemeIcon(CATEGORY[category]?.icon ?? 'symbol-misc');
-  item.description = leaf.kind === 'derivation' ? [leaf.derivationName, leaf.description].filter(Boolean).join(' — ') : leaf.description ?? LEAF_DESCRIPTION[leaf.kind] ?? '';
+  item.description = perSystemSingle
+    ? leaf.system
+    : leaf.kind === 'derivation'
+      ? [leaf.derivationName, leaf.description].filter(Boolean).join(' — ')
+      : leaf.description ?? LEAF_DESCRIPTION[leaf.kind] ?? '';
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${escapeMd(leaf.name)}**\n\n`);
   md.appendCodeblock(shortInstallable('.', leaf.attrPath, { system: leaf.system }), 'text');
