@@ -34,7 +34,7 @@ for (let round = 0; round < 5; round++) {
 const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const [baseline, ranges, flake2, cached, scan, calls] = ['baseline', 'ranges', 'flake', 'cached', 'scan', 'calls'].map((n) => mid(rounds[n]));
 report('lens lensRanges (from the text)', ranges, baseline, `(goal ≤ 20 ms: ${ranges <= 20 ? 'met' : 'MISSED'})`);
-// What the scanner costs by itself, for reference: most of the above is the scan and its garbage.
+// What the scanner costs by itself, for reference: most of the above is the scan.
 report('lens   of which scanNix', scan, baseline);
 report('lens   scanner floor: findDerivationCalls (from the text)', calls, baseline);
 report('lens lensRanges (from the text, as flake.nix)', flake2, baseline);

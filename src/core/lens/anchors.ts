@@ -14,6 +14,8 @@ import {
   type Range,
   type SourceInput,
 } from '../source';
+// Internal to the scanner (not exported from its index): the rows a scan keeps its bindings in.
+import { storeOf } from '../source/store';
 
 /** What a lens is anchored to. */
 export type AnchorKind =
@@ -108,8 +110,12 @@ export function sourceAnchors(input: SourceInput, builders: readonly string[] = 
   return { src, calls, callKeys, callByBinding };
 }
 
-/** Per scan: the bindings by the name of their last key, to number equal paths without computing every path. */
-const byLastKey = new WeakMap<NixSource, Map<string, Binding[]>>();
+/** Per scan: the bindings (indices) by the name of their last key, to number equal paths without computing every path. */
+const byLastKey = new WeakMap<NixSource, Map<string, number[]>>();
+
+function lastKeyName(b: Binding): string {
+  return b.keys[b.keys.length - 1]?.name ?? '';
+}
 
 /**
  * The key of binding `b` of `src`: `binding <path> #n`, n counting the earlier bindings with the same full path.
@@ -117,20 +123,24 @@ const byLastKey = new WeakMap<NixSource, Map<string, Binding[]>>();
  */
 export function bindingKey(src: NixSource, b: Binding): string {
   let index = byLastKey.get(src);
+  const store = storeOf(src);
   if (!index) {
     index = new Map();
-    for (const x of src.bindings) {
-      const name = x.keys[x.keys.length - 1]?.name ?? '';
+    // From the rows of the scan when there are, without making every binding's object and keys.
+    const count = store ? store.bindingCount : src.bindings.length;
+    for (let i = 0; i < count; i++) {
+      const name = store ? store.lastKeyName(i) : lastKeyName(src.bindings[i]);
       const list = index.get(name);
-      if (list) list.push(x);
-      else index.set(name, [x]);
+      if (list) list.push(i);
+      else index.set(name, [i]);
     }
     byLastKey.set(src, index);
   }
   const path = pathText(b.path);
   let n = 0;
-  for (const x of index.get(b.keys[b.keys.length - 1]?.name ?? '') ?? []) {
-    if (x.index >= b.index) break;
+  for (const i of index.get(lastKeyName(b)) ?? []) {
+    if (i >= b.index) break;
+    const x = store ? store.binding(i) : src.bindings[i];
     if (x.path.length === b.path.length && pathText(x.path) === path) n++;
   }
   return formatBindingKey(b.path, n);

@@ -3,6 +3,8 @@
 // No `vscode` import.
 
 import { GroupKind, setAtToken, sourceOf, type AttrSet, type Binding, type NixSource, type SourceInput } from './syntax';
+import { B_FLAGS, B_HEAD, B_KEY_COUNT, B_KEY_TOK, B_NEXT, B_STRIDE, B_VALUE_END, bindingOf, F_INHERITED, S_FIRST, S_STRIDE, storeOf } from './store';
+import { staticString } from './strings';
 import { TokenKind } from './tokens';
 import type { Range } from './text';
 import { endsOperand, groupEnd, operandEnd, selectChain, stringLiteralAt } from './walk';
@@ -87,7 +89,12 @@ function builderTable(builders: readonly string[]): BuilderTable {
 function lastSegmentAt(table: BuilderTable, text: string, start: number, end: number): string | undefined {
   const names = table.byLength[end - start];
   if (names === undefined) return undefined;
-  for (const name of names) if (text.startsWith(name, start)) return name;
+  const first = text.charCodeAt(start);
+  const last = text.charCodeAt(end - 1);
+  for (const name of names) {
+    // Most identifiers differ from the names in their first or last letter: compare those before the rest.
+    if (name.charCodeAt(0) === first && name.charCodeAt(name.length - 1) === last && text.startsWith(name, start)) return name;
+  }
   return undefined;
 }
 
@@ -186,7 +193,7 @@ function toCallBinding(b: Binding): CallBinding {
 /** The binding whose value has its head at token `t`. */
 function bindingOfHead(src: NixSource, t: number): CallBinding | undefined {
   const i = t >= 0 && t < src.tokens.count ? src.syntax.bindingAt[t] : 0;
-  return i > 0 ? toCallBinding(src.bindings[i - 1]) : undefined;
+  return i > 0 ? toCallBinding(bindingOf(src, i - 1)) : undefined;
 }
 
 /** `x = lib.fix (self: mkDerivation { … })`: binds calls that are the head of a wrapper's parenthesised argument. */
@@ -209,9 +216,47 @@ function bindThroughWrappers(src: NixSource, calls: DerivationCall[], unbound: r
   }
 }
 
+type LiteralAttrs = { name?: string; pname?: string; version?: string };
+
+/** Which of `name`, `pname` and `version` the identifier at `[start, end)` spells. */
+function literalAttrName(text: string, start: number, end: number): 'name' | 'pname' | 'version' | undefined {
+  switch (end - start) {
+    case 4:
+      return text.startsWith('name', start) ? 'name' : undefined;
+    case 5:
+      return text.startsWith('pname', start) ? 'pname' : undefined;
+    case 7:
+      return text.startsWith('version', start) ? 'version' : undefined;
+    default:
+      return undefined;
+  }
+}
+
 /** `name`, `pname` and `version` string literals of a set. */
-function literalAttrs(src: NixSource, set: AttrSet): { name?: string; pname?: string; version?: string } {
-  const out: { name?: string; pname?: string; version?: string } = {};
+function literalAttrs(src: NixSource, set: AttrSet): LiteralAttrs {
+  const store = storeOf(src);
+  if (store) {
+    // The same, read from the rows of the scan, without making objects for the set's bindings and keys.
+    const out: LiteralAttrs = {};
+    const { kinds, starts, ends, text } = src.tokens;
+    const rows = store.b;
+    for (let b = store.s[set.index * S_STRIDE + S_FIRST]; b >= 0; b = rows[b * B_STRIDE + B_NEXT]) {
+      const r = b * B_STRIDE;
+      if ((rows[r + B_FLAGS] & F_INHERITED) !== 0 || rows[r + B_KEY_COUNT] !== 1) continue;
+      const u = rows[r + B_KEY_TOK];
+      const k = kinds[u];
+      let key: string | undefined;
+      if (k === TokenKind.Ident || k === TokenKind.Or) key = literalAttrName(text, starts[u], ends[u]);
+      else if (k === TokenKind.StrOpen) key = staticString(src.tokens, u);
+      if (key !== 'name' && key !== 'pname' && key !== 'version') continue;
+      const head = rows[r + B_HEAD];
+      if (head < 0 || out[key] !== undefined) continue;
+      const lit = stringLiteralAt(src, head, groupEnd(src, head));
+      if (lit && lit.range.end === rows[r + B_VALUE_END]) out[key] = lit.value;
+    }
+    return out;
+  }
+  const out: LiteralAttrs = {};
   for (const b of set.bindings) {
     if (b.inherited || b.keys.length !== 1) continue;
     const key = b.keys[0].name;

@@ -2,6 +2,7 @@
 // dependency follow another input, written in the style the file already uses. No `vscode` import.
 
 import { pathRoot, setAtToken, sourceOf, scanNix, type AttrKey, type AttrSet, type Binding, type NixSource, type SourceInput } from './syntax';
+import { B_FLAGS, B_STRIDE, F_IN_LET, storeOf } from './store';
 import { applyEdit, indentationAt, isFirstOnLine, rangeOf, type Range, type TextEdit } from './text';
 import { stringLiteralAt, tokenSpan } from './walk';
 
@@ -18,6 +19,10 @@ function rootBindings(src: NixSource, root: AttrSet): Binding[] {
 
 function isStatic(key: AttrKey | undefined): key is AttrKey {
   return key !== undefined && key.kind !== 'dynamic';
+}
+
+function isOutputs(key: AttrKey | undefined): boolean {
+  return isStatic(key) && key.name === 'outputs';
 }
 
 // --- inputs ----------------------------------------------------------------------------------------------------
@@ -88,31 +93,38 @@ export function packageBindings(flake: SourceInput): PackageBinding[] {
   const src = sourceOf(flake);
   const root = flakeRootSet(src);
   if (!root) return [];
-  const memo = new Map<number, OutputPath | null>();
-  const outputPath = (b: Binding): OutputPath | null => {
-    const known = memo.get(b.index);
+  // Bindings by index, read from the rows of the scan when there are: most bindings are not outputs, and the
+  // questions asked of them (in `let`? which root? is the path's first key `outputs`?) need no objects.
+  const store = storeOf(src);
+  const count = store ? store.bindingCount : src.bindings.length;
+  const bindingAt = (i: number): Binding => (store ? store.binding(i) : src.bindings[i]);
+  const memo = new Array<OutputPath | null | undefined>(count);
+  const outputPath = (i: number): OutputPath | null => {
+    const known = memo[i];
     if (known !== undefined) return known;
-    memo.set(b.index, null); // guards against cycles in damaged input
+    memo[i] = null; // guards against cycles in damaged input
     let result: OutputPath | null = null;
-    if (!b.inLet) {
-      const top = pathRoot(b);
+    if (!(store ? (store.b[i * B_STRIDE + B_FLAGS] & F_IN_LET) !== 0 : bindingAt(i).inLet)) {
+      const top = store ? store.set(store.rootSet(i)) : pathRoot(bindingAt(i));
       if (top === root) {
-        const [first, ...rest] = b.pathKeys;
-        if (isStatic(first) && first.name === 'outputs') result = { keys: rest, computed: false };
+        if (store ? store.firstKeyIs(store.pathHead(i), 'outputs') : isOutputs(bindingAt(i).pathKeys[0])) {
+          result = { keys: bindingAt(i).pathKeys.slice(1), computed: false };
+        }
       } else if (top.parent) {
         // Through a function: a per-system function's result (`system: { … }`), or any set given to a function
         // that makes the outputs (flake-parts' `mkFlake { … } { perSystem = …; }`). Not `mkDerivation { … }`.
-        const base = outputPath(top.parent);
-        if (base && (top.lambdaBody || base.keys.length === 0)) result = { keys: [...base.keys, ...b.pathKeys], computed: true };
+        const base = outputPath(top.parent.index);
+        if (base && (top.lambdaBody || base.keys.length === 0)) result = { keys: [...base.keys, ...bindingAt(i).pathKeys], computed: true };
       }
     }
-    memo.set(b.index, result);
+    memo[i] = result;
     return result;
   };
   const out: PackageBinding[] = [];
-  for (const b of src.bindings) {
-    const p = outputPath(b);
+  for (let i = 0; i < count; i++) {
+    const p = outputPath(i);
     if (!p) continue;
+    const b = bindingAt(i);
     let keys = p.keys;
     let computed = p.computed;
     if (isStatic(keys[0]) && keys[0].name === 'perSystem') {

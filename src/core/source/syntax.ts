@@ -4,15 +4,55 @@
 // This is not a full Nix parser: expressions are walked, not built into a tree. What it records is what editor
 // features need — every binding (`a.b.c = …;`, `inherit (x) a b;`) with its key range, value range and the set that
 // holds it; every set with the binding it belongs to; function headers; and, per token, a little index (group ends,
-// heads of values) that the queries use to skip over expressions in O(1).
+// heads of values) that the queries use to skip over expressions in O(1). Bindings and sets are kept as rows of
+// integers (store.ts), and their objects made when first asked for: a scan allocates next to nothing per binding.
 //
 // Resilience: a missing `;` ends a value where the next `attr.path =` begins; a missing `)`/`]`/`}` ends its group
 // where an enclosing group's closer or terminator comes; and when a `{` is left unclosed at the end of the file, the
 // text is parsed a second time with line indentation as a hint for where the `}` is missing, and that parse is kept
 // unless it has more problems. Nothing throws; nesting deeper than MAX_DEPTH is skipped flat.
 
+import {
+  B_END,
+  B_FLAGS,
+  B_FROM,
+  B_HEAD,
+  B_KEY_COUNT,
+  B_KEY_END,
+  B_KEY_TOK,
+  B_NEXT,
+  B_SET,
+  B_START,
+  B_STRIDE,
+  B_VALUE_END,
+  B_VALUE_START,
+  F_IN_LET,
+  F_INHERITED,
+  F_TERMINATED,
+  S_END,
+  S_FIRST,
+  S_FLAGS,
+  S_KIND,
+  S_LAST,
+  S_OPEN,
+  S_PARENT,
+  S_START,
+  S_START_TOK,
+  S_STRIDE,
+  ScannedSource,
+  ScanStore,
+  setOf,
+  SF_CLOSED,
+  SF_DIRECT,
+  SF_LAMBDA_BODY,
+  SK_LET,
+  SK_REC,
+  SK_SET,
+} from './store';
 import { TokenKind, tokenize, type Problem, type TokenStream } from './tokens';
-import { columnAt, LineIndex, type Range } from './text';
+import { columnAt, type LineIndex, type Range } from './text';
+
+export { staticString, unescapeIndString, unescapeString } from './strings';
 
 /** How one segment of an attribute path is written. */
 export type AttrKeyKind = 'ident' | 'string' | 'dynamic';
@@ -164,18 +204,7 @@ export function scanNix(text: string): NixSource {
     if (retry.problems.length <= result.problems.length) result = retry;
   }
   const problems = [...tokens.problems, ...result.problems].sort((a, b) => a.start - b.start);
-  let lineIndex: LineIndex | undefined;
-  return {
-    text,
-    tokens,
-    sets: result.sets,
-    bindings: result.bindings,
-    functions: result.functions,
-    problems,
-    head: result.head,
-    syntax: result.syntax,
-    lines: () => (lineIndex ??= new LineIndex(text)),
-  };
+  return new ScannedSource(text, tokens, result.functions, problems, result.head, result.syntax, result.store);
 }
 
 /** The set at whose root `binding`'s full path starts (following `direct` sets up). */
@@ -195,7 +224,7 @@ export function setAtToken(source: NixSource, t: number): AttrSet | undefined {
   if (t < 0 || t >= source.tokens.count) return undefined;
   const at = source.tokens.kinds[t] === TokenKind.Rec ? t + 1 : t;
   const i = at < source.tokens.count ? source.syntax.setAt[at] : 0;
-  return i > 0 ? source.sets[i - 1] : undefined;
+  return i > 0 ? setOf(source, i - 1) : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -213,97 +242,17 @@ const enum ListEnd {
 /** Nesting deeper than this is skipped without recursion (the call stack is finite). */
 const MAX_DEPTH = 200;
 
-/** A set as the parser fills it. */
-class SetNode implements AttrSet {
-  readonly bindings: BindingNode[] = [];
-  direct = false;
-  lambdaBody = false;
-  closed = false;
-  start: number;
-  end: number;
-  private rangeCache: Range | undefined;
-
-  constructor(
-    readonly index: number,
-    readonly kind: AttrSetKind,
-    readonly openToken: number,
-    /** `rec`/`let` when one comes before the `{`, else `openToken`. */
-    readonly startToken: number,
-    readonly parent: BindingNode | undefined,
-    start: number,
-  ) {
-    this.start = start;
-    this.end = start;
-  }
-
-  get range(): Range {
-    return (this.rangeCache ??= { start: this.start, end: this.end });
-  }
-}
-
-/**
- * A binding as the parser fills it. Offsets are kept as numbers and the ranges and paths made on first use: a large
- * file has tens of thousands of bindings, and most are never looked at.
- */
-class BindingNode implements Binding {
-  inLet = false;
-  inherited = false;
-  inheritFrom: Range | undefined = undefined;
-  terminated = false;
-  valueHead = -1;
-  valueStart: number;
-  valueEnd: number;
-  start: number;
-  end: number;
-  private pathKeysCache: readonly AttrKey[] | undefined;
-  private pathCache: readonly string[] | undefined;
-
-  constructor(
-    readonly index: number,
-    readonly keys: readonly AttrKey[],
-    readonly set: SetNode,
-  ) {
-    this.start = keys[0].start;
-    this.end = keys[keys.length - 1].end;
-    this.valueStart = this.end;
-    this.valueEnd = this.end;
-  }
-
-  get keyRange(): Range {
-    return { start: this.keys[0].start, end: this.keys[this.keys.length - 1].end };
-  }
-
-  get valueRange(): Range {
-    return this.inheritFrom ?? { start: this.valueStart, end: this.valueEnd };
-  }
-
-  get range(): Range {
-    return { start: this.start, end: this.end };
-  }
-
-  get pathKeys(): readonly AttrKey[] {
-    if (this.pathKeysCache === undefined) {
-      const parent = this.set.direct ? this.set.parent : undefined;
-      this.pathKeysCache = parent ? parent.pathKeys.concat(this.keys) : this.keys;
-    }
-    return this.pathKeysCache;
-  }
-
-  get path(): readonly string[] {
-    return (this.pathCache ??= this.pathKeys.map((k) => k.name));
-  }
-}
+/** The kind of a set, as stored. */
+type StoredSetKind = typeof SK_SET | typeof SK_REC | typeof SK_LET;
 
 interface ParseResult {
-  sets: SetNode[];
-  bindings: BindingNode[];
+  store: ScanStore;
   functions: FunctionHeader[];
   problems: Problem[];
   head: number;
   syntax: SyntaxIndex;
   unclosedBrace: boolean;
 }
-
 
 class Parser {
   private i = 0;
@@ -314,8 +263,16 @@ class Parser {
   private readonly ends: Int32Array;
   private readonly pairs: Int32Array;
 
-  private readonly sets: SetNode[] = [];
-  private readonly bindings: BindingNode[] = [];
+  /** Binding rows (see store.ts), `bindingCount` of them. */
+  private b: Int32Array;
+  private bindingCount = 0;
+  /** Set rows, `setCount` of them. */
+  private s: Int32Array;
+  private setCount = 0;
+  /** The bindings of the `inherit`s being parsed (a stack: a `${…}` name can hold another `inherit`). */
+  private readonly inheritNames: number[] = [];
+  /** Offset just past the last key read by `attrPath`. */
+  private keyEnd = 0;
   private readonly functions: FunctionHeader[] = [];
   private readonly problems: Problem[] = [];
   private readonly groupKind: Uint8Array;
@@ -336,8 +293,8 @@ class Parser {
   /** Enclosing binding lists: `attr =` inside an expression then means a `;` is missing. */
   private bindingLists = 0;
   private depth = 0;
-  /** The binding whose value is being parsed. */
-  private current: BindingNode | undefined;
+  /** The binding whose value is being parsed, or -1. */
+  private current = -1;
 
   constructor(
     private readonly tokens: TokenStream,
@@ -350,29 +307,35 @@ class Parser {
     this.starts = tokens.starts;
     this.ends = tokens.ends;
     this.pairs = tokens.pairs;
-    this.groupKind = new Uint8Array(this.n);
-    this.groupEnd = new Int32Array(this.n);
-    this.parenHead = new Int32Array(this.n).fill(-1);
-    this.setAt = new Int32Array(this.n);
-    this.bindingAt = new Int32Array(this.n);
+    // One buffer for the per-token tables.
+    const n = this.n;
+    const buffer = new ArrayBuffer(n * 17);
+    this.groupEnd = new Int32Array(buffer, 0, n);
+    this.parenHead = new Int32Array(buffer, n * 4, n).fill(-1);
+    this.setAt = new Int32Array(buffer, n * 8, n);
+    this.bindingAt = new Int32Array(buffer, n * 12, n);
+    this.groupKind = new Uint8Array(buffer, n * 16, n);
+    // Room for one binding per 8 tokens and one set per 32 (more than real code has); the rows grow when needed.
+    this.b = new Int32Array(((n >> 3) + 16) * B_STRIDE);
+    this.s = new Int32Array(((n >> 5) + 16) * S_STRIDE);
   }
 
   parse(): ParseResult {
     const head = this.expr();
     this.finish();
+    const syntax: SyntaxIndex = {
+      groupKind: this.groupKind,
+      groupEnd: this.groupEnd,
+      parenHead: this.parenHead,
+      setAt: this.setAt,
+      bindingAt: this.bindingAt,
+    };
     return {
-      sets: this.sets,
-      bindings: this.bindings,
+      store: new ScanStore(this.tokens, syntax, this.b, this.bindingCount, this.s, this.setCount),
       functions: this.functions,
       problems: this.problems,
       head,
-      syntax: {
-        groupKind: this.groupKind,
-        groupEnd: this.groupEnd,
-        parenHead: this.parenHead,
-        setAt: this.setAt,
-        bindingAt: this.bindingAt,
-      },
+      syntax,
       unclosedBrace: this.unclosedBrace,
     };
   }
@@ -503,11 +466,7 @@ class Parser {
   private expr(): number {
     let head = -1;
     let lambda = false;
-    const done = (): number => {
-      if (lambda && head >= 0) this.markLambdaBody(head);
-      return head;
-    };
-    while (this.i < this.n) {
+    walk: while (this.i < this.n) {
       const t = this.i;
       const k = this.kinds[t] as TokenKind;
       switch (k) {
@@ -518,7 +477,7 @@ class Parser {
         case TokenKind.RBracket:
         case TokenKind.InterpClose:
         case TokenKind.In:
-          if (this.closesOuter(t)) return done();
+          if (this.closesOuter(t)) break walk;
           this.problemAt(t, `unexpected '${this.text.slice(this.starts[t], this.ends[t])}'`);
           this.i++;
           continue;
@@ -532,13 +491,13 @@ class Parser {
             lambda = true;
           } else {
             if (head < 0) head = t;
-            this.set(t, t, 'set');
+            this.set(t, t, SK_SET);
           }
           continue;
         case TokenKind.Rec:
           if (this.kind(t + 1) === TokenKind.LBrace) {
             if (head < 0) head = t;
-            this.set(t + 1, t, 'rec');
+            this.set(t + 1, t, SK_REC);
           } else {
             this.problemAt(t, "expected '{' after 'rec'");
             this.i++;
@@ -548,7 +507,7 @@ class Parser {
           if (this.kind(t + 1) === TokenKind.LBrace) {
             // The old `let { body = …; }` form: a recursive set.
             if (head < 0) head = t;
-            this.set(t + 1, t, 'rec');
+            this.set(t + 1, t, SK_REC);
           } else {
             this.letBlock(t);
           }
@@ -568,17 +527,17 @@ class Parser {
           continue;
         case TokenKind.StrOpen:
         case TokenKind.IndStrOpen:
-          if (k === TokenKind.StrOpen && this.bindingLists > 0 && this.bindingStart(t)) return done();
+          if (k === TokenKind.StrOpen && this.bindingLists > 0 && this.bindingStart(t)) break walk;
           if (head < 0) head = t;
           this.string(t);
           continue;
         case TokenKind.InterpOpen:
-          if (this.bindingLists > 0 && this.bindingStart(t)) return done();
+          if (this.bindingLists > 0 && this.bindingStart(t)) break walk;
           if (head < 0) head = t;
           this.interp(t);
           continue;
         case TokenKind.Inherit:
-          if (this.bindingLists > 0) return done(); // a `;` is missing before it
+          if (this.bindingLists > 0) break walk; // a `;` is missing before it
           this.problemAt(t, "unexpected 'inherit'");
           this.i++;
           continue;
@@ -602,7 +561,7 @@ class Parser {
             lambda = true;
             continue;
           }
-          if (this.bindingLists > 0 && this.bindingStart(t)) return done();
+          if (this.bindingLists > 0 && this.bindingStart(t)) break walk;
           if (head < 0) head = t;
           // Skip the rest of a select chain `a.b.c` at once.
           let j = t + 1;
@@ -615,14 +574,15 @@ class Parser {
           this.i++;
       }
     }
-    return done();
+    if (lambda && head >= 0) this.markLambdaBody(head);
+    return head;
   }
 
   /** Marks the set at `head` (`{`, or `rec` before `{`) as a function's result. */
   private markLambdaBody(head: number): void {
     const at = this.kinds[head] === TokenKind.Rec ? head + 1 : head;
     const i = at < this.n ? this.setAt[at] : 0;
-    if (i > 0) this.sets[i - 1].lambdaBody = true;
+    if (i > 0) this.s[(i - 1) * S_STRIDE + S_FLAGS] |= SF_LAMBDA_BODY;
   }
 
   /** `{ a, b ? d, ... }` (optionally `x @` before or `@ x` after), then `:`. `first` is its first token. */
@@ -744,7 +704,7 @@ class Parser {
     const { openBrace, openParen, openBracket, openInterp, openLet, openSemi, openComma, bindingLists, current } = this;
     this.openBrace = this.openParen = this.openBracket = this.openLet = this.openSemi = this.openComma = this.bindingLists = 0;
     this.openInterp = 1;
-    this.current = undefined;
+    this.current = -1;
     this.depth++;
     this.i = open + 1;
     this.expr();
@@ -777,15 +737,31 @@ class Parser {
 
   // --- sets and bindings ---------------------------------------------------------------------------------------
 
-  private newSet(kind: AttrSetKind, open: number, start: number): SetNode {
-    const set = new SetNode(this.sets.length, kind, open, start, this.current, this.starts[start]);
-    this.sets.push(set);
-    this.setAt[open] = set.index + 1;
-    return set;
+  private newSet(kind: StoredSetKind, open: number, start: number): number {
+    const index = this.setCount++;
+    if (index * S_STRIDE + S_STRIDE > this.s.length) this.s = grow(this.s);
+    const r = index * S_STRIDE;
+    const s = this.s;
+    s[r + S_KIND] = kind;
+    s[r + S_OPEN] = open;
+    s[r + S_START_TOK] = start;
+    s[r + S_PARENT] = this.current;
+    s[r + S_START] = s[r + S_END] = this.starts[start];
+    s[r + S_FLAGS] = 0;
+    s[r + S_FIRST] = s[r + S_LAST] = -1;
+    this.setAt[open] = index + 1;
+    return index;
+  }
+
+  /** Records how set `set` ended: closed or not, and the end of its range. */
+  private endSet(set: number, start: number, closed: boolean): void {
+    const r = set * S_STRIDE;
+    if (closed) this.s[r + S_FLAGS] |= SF_CLOSED;
+    this.s[r + S_END] = this.i > start ? this.ends[this.i - 1] : this.ends[start];
   }
 
   /** `{ bindings }` opened at `open`; `start` is `rec`/`let` when one comes first. */
-  private set(open: number, start: number, kind: AttrSetKind): void {
+  private set(open: number, start: number, kind: StoredSetKind): void {
     if (this.depth >= MAX_DEPTH) return this.skipFlat(open);
     this.depth++;
     this.groupKind[open] = GroupKind.Set;
@@ -802,9 +778,7 @@ class Parser {
       this.problemAt(open, "unclosed '{'");
       this.unclosedBrace = true;
     }
-    const closed = end === ListEnd.Closed;
-    set.closed = closed;
-    set.end = this.i > start ? this.ends[this.i - 1] : this.ends[start];
+    this.endSet(set, start, end === ListEnd.Closed);
     this.groupEnd[open] = this.i;
     if (start !== open) this.groupEnd[start] = this.i;
   }
@@ -814,21 +788,19 @@ class Parser {
     if (this.depth >= MAX_DEPTH) return this.skipFlat(t);
     this.depth++;
     this.groupKind[t] = GroupKind.Let;
-    const set = this.newSet('let', t, t);
+    const set = this.newSet(SK_LET, t, t);
     this.openLet++;
     this.i = t + 1;
     const end = this.bindingList(set, TokenKind.In, t);
     this.openLet--;
     this.depth--;
     if (end === ListEnd.Open) this.problemAt(t, "'let' without 'in'");
-    const closed = end === ListEnd.Closed;
-    set.closed = closed;
-    set.end = this.i > t ? this.ends[this.i - 1] : this.ends[t];
+    this.endSet(set, t, end === ListEnd.Closed);
     this.groupEnd[t] = this.i;
   }
 
   /** Bindings up to `terminator` (consumed). Returns how the list ended. */
-  private bindingList(set: SetNode, terminator: TokenKind, open: number): ListEnd {
+  private bindingList(set: number, terminator: TokenKind, open: number): ListEnd {
     this.bindingLists++;
     const savedSemi = this.openSemi;
     const savedComma = this.openComma;
@@ -844,7 +816,7 @@ class Parser {
         end = ListEnd.Closed;
         break;
       }
-      if (this.dedented(t, open)) {
+      if (this.indentRecovery && this.dedented(t, open)) {
         this.problemAt(t, terminator === TokenKind.In ? "expected 'in'" : "expected '}'");
         end = ListEnd.Dedented;
         break;
@@ -872,69 +844,83 @@ class Parser {
     return end;
   }
 
-  /** An attribute path; stops before anything that is not `attr` or `.attr`. */
-  private attrPath(): AttrKey[] {
-    const keys: AttrKey[] = [];
+  /**
+   * An attribute path; stops before anything that is not `attr` or `.attr`. Returns the number of keys read (the
+   * first at the token where it started) and leaves the end of the last in `keyEnd`.
+   */
+  private attrPath(): number {
+    const first = this.i;
+    let count = 0;
     for (;;) {
       const t = this.i;
-      const k = this.kind(t);
       if (t >= this.n) break;
+      const k = this.kinds[t];
       if (k === TokenKind.Ident || k === TokenKind.Or) {
-        keys.push({ name: this.text.slice(this.starts[t], this.ends[t]), kind: 'ident', start: this.starts[t], end: this.ends[t] });
         this.i++;
       } else if (k === TokenKind.StrOpen) {
-        keys.push(this.stringKey(t));
+        this.string(t);
       } else if (k === TokenKind.InterpOpen) {
-        keys.push(this.dynamicKey(t));
+        this.interp(t);
       } else {
-        if (keys.length > 0) this.problemAt(t, 'expected an attribute name');
+        if (count > 0) this.problemAt(t, 'expected an attribute name');
         break;
       }
-      if (this.kind(this.i) !== TokenKind.Dot || this.i >= this.n) break;
+      count++;
+      this.keyEnd = this.ends[this.i - 1];
+      if (this.i >= this.n || this.kinds[this.i] !== TokenKind.Dot) break;
       // A half-typed `a.b.` at the end of a line must not swallow the next line's binding.
       const after = this.i + 1;
-      if (after < this.n && keys.length > 0) {
-        const gap = this.text.slice(this.ends[this.i], this.starts[after]);
-        if ((gap.includes('\n') || gap.includes('\r')) && columnAt(this.text, this.starts[after]) <= columnAt(this.text, keys[0].start)) {
-          this.i++;
-          this.problemAt(after, 'expected an attribute name');
-          break;
-        }
+      if (after < this.n && this.lineBreakBefore(after) && columnAt(this.text, this.starts[after]) <= columnAt(this.text, this.starts[first])) {
+        this.i++;
+        this.problemAt(after, 'expected an attribute name');
+        break;
       }
       this.i++;
     }
-    return keys;
+    return count;
   }
 
-  /** A string attribute name at `open`: one segment, dynamic when interpolated. */
-  private stringKey(open: number): AttrKey {
-    this.string(open);
-    const value = staticString(this.tokens, open);
-    const start = this.starts[open];
-    const end = this.ends[this.i - 1];
-    return value === undefined ? { name: this.text.slice(start, end), kind: 'dynamic', start, end } : { name: value, kind: 'string', start, end };
+  /** True when a line break stands between token `t - 1` and token `t`. */
+  private lineBreakBefore(t: number): boolean {
+    const { text } = this;
+    for (let p = this.ends[t - 1], end = this.starts[t]; p < end; p++) {
+      const c = text.charCodeAt(p);
+      if (c === 10 || c === 13) return true;
+    }
+    return false;
   }
 
-  /** A `${…}` attribute name at `open`. */
-  private dynamicKey(open: number): AttrKey {
-    this.interp(open);
-    const start = this.starts[open];
-    const end = this.ends[this.i - 1];
-    return { name: this.text.slice(start, end), kind: 'dynamic', start, end };
-  }
-
-  private newBinding(set: SetNode, keys: AttrKey[]): BindingNode {
-    const b = new BindingNode(this.bindings.length, keys, set);
-    this.bindings.push(b);
-    set.bindings.push(b);
-    return b;
+  /** A new binding of `set` whose `count` keys start at token `keyTok` and end at `keyEnd`. */
+  private newBinding(set: number, keyTok: number, count: number, keyEnd: number): number {
+    const index = this.bindingCount++;
+    if (index * B_STRIDE + B_STRIDE > this.b.length) this.b = grow(this.b);
+    const b = this.b;
+    const r = index * B_STRIDE;
+    b[r + B_KEY_TOK] = keyTok;
+    b[r + B_KEY_COUNT] = count;
+    b[r + B_KEY_END] = keyEnd;
+    b[r + B_SET] = set;
+    b[r + B_FLAGS] = 0;
+    b[r + B_FROM] = -1;
+    b[r + B_HEAD] = -1;
+    b[r + B_VALUE_START] = b[r + B_VALUE_END] = keyEnd;
+    b[r + B_START] = this.starts[keyTok];
+    b[r + B_END] = keyEnd;
+    b[r + B_NEXT] = -1;
+    const s = this.s;
+    const sr = set * S_STRIDE;
+    const last = s[sr + S_LAST];
+    if (last >= 0) b[last * B_STRIDE + B_NEXT] = index;
+    else s[sr + S_FIRST] = index;
+    s[sr + S_LAST] = index;
+    return index;
   }
 
   /** `attrpath = expr;` */
-  private binding(set: SetNode): void {
+  private binding(set: number): void {
     const first = this.i;
-    const keys = this.attrPath();
-    if (keys.length === 0) {
+    const count = this.attrPath();
+    if (count === 0) {
       this.i = Math.max(this.i, first + 1);
       return;
     }
@@ -944,131 +930,98 @@ class Parser {
       return;
     }
     this.i++;
-    const b = this.newBinding(set, keys);
+    const index = this.newBinding(set, first, count, this.keyEnd);
     const valueStart = this.i;
     const saved = this.current;
-    this.current = b;
+    this.current = index;
     this.openSemi++;
     const head = this.expr();
     this.openSemi--;
     this.current = saved;
-    b.valueHead = head;
+    // The rows may have grown while the value was parsed.
+    const b = this.b;
+    const r = index * B_STRIDE;
+    b[r + B_HEAD] = head;
     if (this.i > valueStart) {
-      b.valueStart = this.starts[valueStart];
-      b.valueEnd = this.ends[this.i - 1];
+      b[r + B_VALUE_START] = this.starts[valueStart];
+      b[r + B_VALUE_END] = this.ends[this.i - 1];
     } else {
-      b.valueStart = b.valueEnd = this.ends[valueStart - 1];
+      b[r + B_VALUE_START] = b[r + B_VALUE_END] = this.ends[valueStart - 1];
       this.problemAt(this.i, 'expected a value');
     }
-    if (head >= 0) this.bindingAt[head] = b.index + 1;
+    if (head >= 0) this.bindingAt[head] = index + 1;
     if (this.kind(this.i) === TokenKind.Semicolon && this.i < this.n) {
       this.i++;
-      b.terminated = true;
+      b[r + B_FLAGS] |= F_TERMINATED;
     } else {
       this.problemAt(this.i > 0 ? this.i - 1 : 0, "expected ';'");
     }
-    b.end = this.ends[this.i - 1];
+    b[r + B_END] = this.ends[this.i - 1];
   }
 
   /** `inherit a b;` / `inherit (e) a "b";` */
-  private inherit(set: SetNode): void {
+  private inherit(set: number): void {
     const t = this.i;
     this.i++;
-    let from: Range | undefined;
+    let from = -1;
     if (this.kind(this.i) === TokenKind.LParen && this.i < this.n) {
-      const open = this.i;
-      this.paren(open);
-      from = this.tokenRange(open, this.i);
+      from = this.i;
+      this.paren(from);
     }
-    const names: BindingNode[] = [];
+    const names = this.inheritNames;
+    const base = names.length;
     while (this.i < this.n) {
       const u = this.i;
       const k = this.kinds[u];
-      let key: AttrKey;
-      if (k === TokenKind.Ident || k === TokenKind.Or) {
-        key = { name: this.text.slice(this.starts[u], this.ends[u]), kind: 'ident', start: this.starts[u], end: this.ends[u] };
-        this.i++;
-      } else if (k === TokenKind.StrOpen) {
-        key = this.stringKey(u);
-      } else if (k === TokenKind.InterpOpen) {
-        key = this.dynamicKey(u);
-      } else break;
-      const b = this.newBinding(set, [key]);
-      b.inherited = true;
-      b.inheritFrom = from;
-      b.valueStart = key.start;
-      b.valueEnd = key.end;
-      names.push(b);
+      if (k === TokenKind.Ident || k === TokenKind.Or) this.i++;
+      else if (k === TokenKind.StrOpen) this.string(u);
+      else if (k === TokenKind.InterpOpen) this.interp(u);
+      else break;
+      const keyEnd = this.ends[this.i - 1];
+      const index = this.newBinding(set, u, 1, keyEnd);
+      const r = index * B_STRIDE;
+      this.b[r + B_FLAGS] = F_INHERITED;
+      this.b[r + B_FROM] = from;
+      this.b[r + B_VALUE_START] = this.starts[u];
+      this.b[r + B_VALUE_END] = keyEnd;
+      names.push(index);
     }
     const terminated = this.kind(this.i) === TokenKind.Semicolon && this.i < this.n;
     if (terminated) this.i++;
     else this.problemAt(this.i > t ? this.i - 1 : t, "expected ';'");
     const end = this.ends[this.i - 1];
-    for (const b of names) {
-      b.terminated = terminated;
-      b.start = this.starts[t];
-      b.end = end;
+    const b = this.b;
+    for (let j = base; j < names.length; j++) {
+      const r = names[j] * B_STRIDE;
+      if (terminated) b[r + B_FLAGS] |= F_TERMINATED;
+      b[r + B_START] = this.starts[t];
+      b[r + B_END] = end;
     }
+    names.length = base;
   }
 
   /** Works out `direct` and `inLet` once all bindings are known (parents come before children). */
   private finish(): void {
-    for (const set of this.sets) {
-      set.direct = set.parent !== undefined && set.parent.valueHead === set.startToken;
+    const { b, s } = this;
+    for (let i = 0, r = 0; i < this.setCount; i++, r += S_STRIDE) {
+      const parent = s[r + S_PARENT];
+      if (parent >= 0 && b[parent * B_STRIDE + B_HEAD] === s[r + S_START_TOK]) s[r + S_FLAGS] |= SF_DIRECT;
     }
-    for (const b of this.bindings) {
-      const set = b.set;
-      b.inLet = set.kind === 'let' || (set.direct && set.parent !== undefined && set.parent.inLet);
+    for (let i = 0, r = 0; i < this.bindingCount; i++, r += B_STRIDE) {
+      const sr = b[r + B_SET] * S_STRIDE;
+      const parent = s[sr + S_PARENT];
+      if (s[sr + S_KIND] === SK_LET || ((s[sr + S_FLAGS] & SF_DIRECT) !== 0 && parent >= 0 && (b[parent * B_STRIDE + B_FLAGS] & F_IN_LET) !== 0)) {
+        b[r + B_FLAGS] |= F_IN_LET;
+      }
     }
   }
+}
+
+/** A copy of `a` twice as large. */
+function grow(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-
-/**
- * The value of the string opened at token `open` when it has no `${…}`: escapes are decoded and, for `''` strings,
- * the common indentation is removed. Undefined when the string is interpolated or `open` is not a string.
- */
-export function staticString(tokens: TokenStream, open: number): string | undefined {
-  const k = tokens.kinds[open];
-  if (k !== TokenKind.StrOpen && k !== TokenKind.IndStrOpen) return undefined;
-  let raw = '';
-  let j = open + 1;
-  for (; j < tokens.count; j++) {
-    const kj = tokens.kinds[j];
-    if (kj === TokenKind.StrPart || kj === TokenKind.IndStrPart) raw += tokens.text.slice(tokens.starts[j], tokens.ends[j]);
-    else break;
-  }
-  const kj = j < tokens.count ? tokens.kinds[j] : TokenKind.Unknown;
-  if (kj === TokenKind.InterpOpen) return undefined;
-  return k === TokenKind.StrOpen ? unescapeString(raw) : unescapeIndString(raw);
-}
-
-/** Decodes the escapes of a `"` string body: `\n \r \t`, and `\x` for any other x. */
-export function unescapeString(raw: string): string {
-  if (!raw.includes('\\')) return raw;
-  return raw.replace(/\\([\s\S])/g, (_m, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c === 't' ? '\t' : c));
-}
-
-/**
- * Decodes an indented string body, near enough for names and short values: the smallest indentation (spaces) of
- * the non-blank lines is removed, a blank first line is dropped, then the escapes `'''`, `''$` and `''\x` are decoded.
- */
-export function unescapeIndString(raw: string): string {
-  const lines = raw.split('\n');
-  let min = Infinity;
-  for (const line of lines) {
-    let indent = 0;
-    while (indent < line.length && line.charCodeAt(indent) === 32) indent++;
-    if (indent < line.length) min = Math.min(min, indent);
-  }
-  if (!Number.isFinite(min)) min = 0;
-  const out = lines
-    .map((l) => l.slice(min))
-    .join('\n')
-    .replace(/^[ \t]*\n/, '');
-  return out.replace(/''(['$])|''\\([\s\S])/g, (_m, q: string | undefined, c: string | undefined) => {
-    if (q !== undefined) return q === "'" ? "''" : '$';
-    return c === 'n' ? '\n' : c === 'r' ? '\r' : c === 't' ? '\t' : (c ?? '');
-  });
-}
