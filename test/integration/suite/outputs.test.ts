@@ -71,14 +71,22 @@ describe('Flake Outputs', () => {
     assert.match(diags[0].message, /exit code 3/);
   });
 
-  it('cancelling a build leaves no nix or builder process', async () => {
+  it('builds of different outputs run together; a second build of the same output is the running one; cancel leaves no process', async () => {
     const api = await extension();
     const flake = await flakeOf('builds');
-    const pending = vscode.commands.executeCommand<{ status: string }>('nixFlakes.build', { flake, attrPath: ['packages', 'x86_64-linux', 'slow'], display: '.#slow' });
+    const slow = { flake, attrPath: ['packages', 'x86_64-linux', 'slow'], display: '.#slow' };
+    const pending = vscode.commands.executeCommand<{ status: string }>('nixFlakes.build', slow);
     await until('the slow builder to run', () => processes('314159.26').length >= 2, 60_000);
+    const again = vscode.commands.executeCommand<{ status: string }>('nixFlakes.build', slow);
+    assert.ok(api.outputs.builds.isRunning(slow));
+    // Another output builds to its end meanwhile.
+    const other = await vscode.commands.executeCommand<{ status: string }>('nixFlakes.build', { flake, attrPath: ['packages', 'x86_64-linux', 'ok'], display: '.#ok' });
+    assert.equal(other.status, 'built');
+    assert.ok(processes('314159.26').length >= 2, 'the slow build is still running');
     api.outputs.builds.cancelAll();
     const outcome = await pending;
     assert.equal(outcome.status, 'cancelled');
+    assert.equal((await again).status, 'cancelled', 'the second request was the same build');
     await until('every builder to be gone', () => processes('314159.26').length === 0, 5000);
   });
 
