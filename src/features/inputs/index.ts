@@ -2,7 +2,7 @@
 // flake.nix, and the "one nixpkgs" analysis: sources locked at several revisions are flagged in the view and on the
 // input's declaration in flake.nix, with a quick fix that adds the missing `follows`.
 import * as vscode from 'vscode';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Ctx } from '../../context';
 import type { Flake } from '../../flakes';
@@ -27,7 +27,8 @@ const BEFORE_SCHEME = 'nix-flakes-lock-before';
 export interface Inputs {
   locks: Locks;
   provider: InputsProvider;
-  update(flake: Flake, inputs: string[]): Promise<UpdateOutcome>;
+  /** Updates `inputs` (all when empty); `signal` cancels like the notification's Cancel button. */
+  update(flake: Flake, inputs: string[], signal?: AbortSignal): Promise<UpdateOutcome>;
 }
 
 export function registerInputs(ctx: Ctx): Inputs {
@@ -66,7 +67,7 @@ export function registerInputs(ctx: Ctx): Inputs {
     vscode.languages.registerCodeActionsProvider({ language: 'nix', scheme: 'file' }, new FollowsFix(ctx), { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
   );
 
-  const update = (flake: Flake, inputs: string[]) => updateInputs(ctx, locks, before, flake, inputs);
+  const update = (flake: Flake, inputs: string[], signal?: AbortSignal) => updateInputs(ctx, locks, before, flake, inputs, signal);
   const pickFlake = async (arg: unknown): Promise<Flake | undefined> => {
     const f = flakeOfNode(arg as InputNode) ?? (isFlake(arg) ? arg : undefined);
     if (f) return f;
@@ -213,7 +214,7 @@ async function atomicWrite(path: string, text: string): Promise<void> {
   await rename(tmp, path);
 }
 
-async function updateInputs(ctx: Ctx, locks: Locks, before: Map<string, string>, flake: Flake, inputs: string[]): Promise<UpdateOutcome> {
+async function updateInputs(ctx: Ctx, locks: Locks, before: Map<string, string>, flake: Flake, inputs: string[], signal?: AbortSignal): Promise<UpdateOutcome> {
   if (!ctx.trusted) {
     void vscode.window.showWarningMessage('Restricted Mode: trust this folder to update its inputs.');
     return { status: 'failed', summary: [] };
@@ -234,6 +235,7 @@ async function updateInputs(ctx: Ctx, locks: Locks, before: Map<string, string>,
     async (progress, token): Promise<UpdateOutcome> => {
       const ac = new AbortController();
       token.onCancellationRequested(() => ac.abort());
+      signal?.addEventListener('abort', () => ac.abort());
       try {
         const r = await ctx.runNix(args.slice(0, 2), args.slice(2), {
           cwd: flake.uri.fsPath,
@@ -258,6 +260,7 @@ async function updateInputs(ctx: Ctx, locks: Locks, before: Map<string, string>,
           // Nix writes the lock at the end; if anything did change, put back what was there.
           const now = await readFile(old.lockPath, 'utf8').catch(() => undefined);
           if (old.text !== undefined && now !== old.text) await atomicWrite(old.lockPath, old.text);
+          else if (old.text === undefined && now !== undefined) await unlink(old.lockPath).catch(() => undefined);
           return { status: 'cancelled', summary: [] };
         }
         if (!(e instanceof ExitError)) throw e;

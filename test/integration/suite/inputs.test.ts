@@ -122,3 +122,39 @@ describe('Flake Inputs', () => {
     void api;
   });
 });
+
+describe('Flake Inputs: cancelling', () => {
+  it('cancelling an update while nix is fetching leaves flake.lock as it was (here: not created)', async () => {
+    const api = await extension();
+    const { createServer } = await import('node:http');
+    const { mkdtempSync, writeFileSync: write, existsSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const sockets: import('node:net').Socket[] = [];
+    let asked = 0;
+    // A server that accepts the download and never answers: nix waits on it until cancelled.
+    const server = createServer(() => asked++);
+    server.on('connection', (s) => sockets.push(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const dir = mkdtempSync(join(tmpdir(), 'nix-flakes-slow-input-'));
+    write(join(dir, 'flake.nix'), `{\n  inputs.slow = { url = "http://127.0.0.1:${port}/slow.tar.gz"; flake = false; };\n  outputs = { self, slow }: { };\n}\n`);
+    execFileSync('git', ['init', '-q'], { cwd: dir });
+    execFileSync('git', ['add', '-A'], { cwd: dir });
+    const folder = vscode.workspace.workspaceFolders![0];
+    const flake = { uri: vscode.Uri.file(dir), folder, label: 'slow-input' };
+    const ac = new AbortController();
+    try {
+      const pending = api.inputs.update(flake, [], ac.signal);
+      await until('nix to ask the server', () => asked > 0, 30_000);
+      const t0 = Date.now();
+      ac.abort();
+      const r = await pending;
+      assert.equal(r.status, 'cancelled');
+      assert.ok(Date.now() - t0 < 5000, 'nix stopped on SIGTERM');
+      assert.ok(!existsSync(join(dir, 'flake.lock')), 'no flake.lock left behind');
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+  });
+});
