@@ -21,10 +21,12 @@
       drv = builtins.derivation ({
         inherit name;
         system = attrs.system or "x86_64-linux";
-        builder = "/bin/sh";
+        # bash, as stdenv's builder is: `nix develop` works only on derivations built by bash.
+        builder = "/bin/bash";
         args = [ "-c" script ];
+        outputs = attrs.outputs or [ "out" ];
         PATH = "/usr/bin:/bin";
-      } // (builtins.removeAttrs attrs [ "name" "pname" "version" "meta" "system" "buildPhase" "installPhase" "passthru" ]));
+      } // (builtins.removeAttrs attrs [ "name" "pname" "version" "meta" "system" "buildPhase" "installPhase" "passthru" "outputs" ]));
     in
     drv // (attrs.passthru or { }) // {
       meta = meta // (if pos == null then { } else { position = pos.file + ":" + toString pos.line; });

@@ -150,6 +150,8 @@ async function quickPick(ctx: Ctx, service: OutputsService, builds: Builds, what
   return picked?.target;
 }
 
+const NIX_ENV = new Set(['NIX_CONFIG', 'NIX_PATH', 'NIX_REMOTE', 'NIX_USER_CONF_FILES', 'NIX_CONF_DIR', 'NIX_SSL_CERT_FILE', 'NIX_STORE_DIR']);
+
 /** Run and Develop open a terminal running nix itself (no shell in between), in the flake's folder. */
 async function openTerminal(ctx: Ctx, t: OutputTarget, what: 'run' | 'develop'): Promise<vscode.Terminal | undefined> {
   const nix = await ctx.requireNix();
@@ -161,7 +163,9 @@ async function openTerminal(ctx: Ctx, t: OutputTarget, what: 'run' | 'develop'):
   const s = ctx.settings(t.flake.folder);
   const args = [...EXPERIMENTAL, what, ...(s.offline ? ['--offline'] : []), ...sanitizeExtraArgs(s.extraArgs).args, inst.value];
   ctx.log.info(`terminal: ${nix.path} ${args.join(' ')}`);
-  const term = vscode.window.createTerminal({ name: `nix ${what} ${t.display}`, cwd: t.flake.uri, shellPath: nix.path, shellArgs: args, iconPath: new vscode.ThemeIcon(what === 'run' ? 'play' : 'terminal') });
+  // Terminals get their environment from the user's shell; the nix configuration the extension runs with goes along.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => NIX_ENV.has(k) && v !== undefined)) as Record<string, string>;
+  const term = vscode.window.createTerminal({ name: `nix ${what} ${t.display}`, cwd: t.flake.uri, shellPath: nix.path, shellArgs: args, env, iconPath: new vscode.ThemeIcon(what === 'run' ? 'play' : 'terminal') });
   term.show();
   return term;
 }

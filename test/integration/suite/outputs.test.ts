@@ -189,3 +189,42 @@ function processes(marker: string): number[] {
   }
   return out;
 }
+
+describe('Run and Develop', () => {
+  const exited = (t: vscode.Terminal) =>
+    new Promise<number | undefined>((resolve) => {
+      if (t.exitStatus) return resolve(t.exitStatus.code);
+      const sub = vscode.window.onDidCloseTerminal((c) => {
+        if (c === t) {
+          sub.dispose();
+          resolve(c.exitStatus?.code);
+        }
+      });
+      const poll = setInterval(() => {
+        if (t.exitStatus) {
+          clearInterval(poll);
+          resolve(t.exitStatus.code);
+        }
+      }, 200);
+    });
+
+  it('Run opens a terminal named after the installable, running nix run in the flake folder', async () => {
+    const flake = await flakeOf('hello');
+    const t = await vscode.commands.executeCommand<vscode.Terminal>('nixFlakes.run', { flake, attrPath: ['apps', 'x86_64-linux', 'default'], display: '.#default' });
+    assert.equal(t.name, 'nix run .#default');
+    assert.equal(await exited(t), 0, 'the app ran and exited');
+    t.dispose();
+  });
+
+  it('Develop opens a terminal with nix develop of the dev shell', async () => {
+    const flake = await flakeOf('hello');
+    const t = await vscode.commands.executeCommand<vscode.Terminal>('nixFlakes.develop', { flake, attrPath: ['devShells', 'x86_64-linux', 'default'], display: '.#default' });
+    assert.equal(t.name, 'nix develop .#default');
+    // The shell stays open: it has not failed after a few seconds (a bad shell exits at once).
+    await new Promise((r) => setTimeout(r, 4000));
+    assert.equal(t.exitStatus, undefined, 'the dev shell is running');
+    t.sendText('exit 7');
+    assert.equal(await exited(t), 7, 'the dev shell was an interactive shell that ran our exit');
+    t.dispose();
+  });
+});
