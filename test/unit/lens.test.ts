@@ -167,6 +167,38 @@ describe('syntactic lenses', () => {
     );
   });
 
+  test('flake.nix: builders reached through computed attributes get one lens each, on the whole call', () => {
+    const text = fixture('flakes/computed.nix');
+    const lenses = syntacticLenses(text, { isFlakeNix: true });
+    assert.deepEqual(
+      lenses.map((l) => `${lineOf(text, l.range.start)} ${l.kind} ${l.guess.name} ${l.guess.attrPath?.join('.') ?? '-'} ${l.guess.isPackage}`),
+      [
+        '10 call lib - false',
+        '16 call default - true',
+        '20 call quoted - true',
+        '24 call go - true',
+        '28 call rust - true',
+        '31 call dynamic - true',
+        // `packages.${system}.plain = nixpkgs.legacyPackages.${system}.hello;` is no call: its binding gets the lens.
+        '34 binding plain - true',
+        '35 call interp - false',
+        '36 call in-interp - false',
+      ],
+    );
+    // On the call: a parenthesised head included.
+    const at = (name: string): string => text.slice(lenses.find((l) => l.guess.name === name)!.range.start);
+    assert.ok(at('lib').startsWith('(import nixpkgs { inherit system; }).stdenv.mkDerivation rec {'));
+    assert.ok(at('default').startsWith('nixpkgs.legacyPackages.${system}.stdenv.mkDerivation {'));
+    assert.ok(at('rust').startsWith('(nixpkgs.legacyPackages.${system}.extend overlay).rustPlatform.buildRustPackage {'));
+    // Keys name the callee with its parenthesised part elided: editing inside it keeps the key.
+    const edited = text.replace('(import nixpkgs { inherit system; }).stdenv', '(import nixpkgs {\n        inherit system;\n        config = { };\n      }).stdenv');
+    assert.deepEqual(
+      syntacticLenses(edited, { isFlakeNix: true }).map((l) => l.key),
+      lenses.map((l) => l.key),
+    );
+    assert.deepEqual(lensRanges(scanNix(text), { isFlakeNix: true }), lensRanges(text, { isFlakeNix: true }));
+  });
+
   test('keys survive unrelated edits; ranges move with the text', () => {
     const text = fixture('packages.nix');
     const edited = text.replace('rec {\n', 'rec {\n  added = 1;\n  other = stdenv.mkDerivation { name = "other"; };\n');

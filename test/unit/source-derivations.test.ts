@@ -1,9 +1,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { enclosingDerivation, findDerivationCalls, scanNix, type DerivationCall } from '../../src/core/source';
 
 const fixture = (name: string): string => readFileSync(`test/fixtures/source/${name}`, 'utf8');
+
+const NIX_INSTANTIATE = '/usr/bin/nix-instantiate';
+
+/** Asserts that real Nix parses the text (without evaluating it), when Nix is there. */
+function assertNixParses(text: string): void {
+  if (!existsSync(NIX_INSTANTIATE)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'nix-source-'));
+  try {
+    writeFileSync(join(dir, 'default.nix'), text);
+    execFileSync(NIX_INSTANTIATE, ['--parse', join(dir, 'default.nix')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    assert.fail(`nix-instantiate --parse failed:\n${String((e as { stderr?: Buffer }).stderr ?? e)}\n${text}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 function lineOf(text: string, offset: number): number {
   return scanNix(text).lines().positionAt(offset).line + 1;
@@ -101,6 +120,103 @@ test('calls in flakes: let bindings, per-system functions, finalAttrs', () => {
   );
   const nested = fixture('flakes/nested.nix');
   assert.deepEqual(findDerivationCalls(nested).map((c) => describe(nested, c)), ['stdenv.mkDerivation tool 24-28 pname=tool version=1.0']);
+});
+
+test('builders reached through computed attributes: `${system}`, quoted segments, a parenthesised head', () => {
+  const text = fixture('flakes/computed.nix');
+  assertNixParses(text);
+  const calls = findDerivationCalls(text);
+  assert.deepEqual(
+    calls.map((c) => describe(text, c)),
+    [
+      'stdenv.mkDerivation lib(let) 10-13 pname=lib version=0.1',
+      'stdenv.mkDerivation outputs.packages.${system}.default 16-19 pname=hello version=2.12',
+      'writeShellApplication outputs.packages.${system}.quoted 20-23 name=quoted',
+      'buildGoModule outputs.packages.${system}.go 24-27 pname=go version=1.0',
+      'rustPlatform.buildRustPackage outputs.packages.${system}.rust 28-30 pname=rust',
+      // The builder's own segments are static: `${"stdenv"}` is not `stdenv`.
+      'mkDerivation outputs.packages.${system}.dynamic 31-33 name=dynamic',
+      'runCommand outputs.checks.${system}.interp 35-39',
+      // A string's `${…}` is code; the same words in the string's text are not.
+      'stdenv.mkDerivation - 36-36 name=in-interp',
+    ],
+  );
+  const slice = (r: { start: number; end: number } | undefined): string => (r ? text.slice(r.start, r.end) : '');
+  assert.deepEqual(
+    calls.map((c) => c.callee),
+    [
+      '(…).stdenv.mkDerivation',
+      'nixpkgs.legacyPackages.${system}.stdenv.mkDerivation',
+      'self.inputs.nixpkgs.legacyPackages."x86_64-linux".writeShellApplication',
+      'nixpkgsFor.${system}.buildGoModule',
+      '(…).rustPlatform.buildRustPackage',
+      'nixpkgs.legacyPackages.${system}.${"stdenv"}.mkDerivation',
+      'nixpkgs.legacyPackages.${system}.runCommand',
+      '(…).stdenv.mkDerivation',
+    ],
+  );
+  // Ranges start at the whole function expression, a parenthesised head included; arguments are found as before.
+  assert.equal(slice(calls[0].calleeRange), '(import nixpkgs { inherit system; }).stdenv.mkDerivation');
+  assert.ok(slice(calls[0].range).startsWith('(import nixpkgs { inherit system; }).stdenv.mkDerivation rec {'));
+  assert.ok(slice(calls[0].argsRange).startsWith('rec {'));
+  assert.ok(calls[1].args && slice(calls[1].range).startsWith('nixpkgs.legacyPackages.${system}.stdenv.mkDerivation {'));
+  assert.equal(slice(calls[4].calleeRange), '(nixpkgs.legacyPackages.${system}.extend overlay).rustPlatform.buildRustPackage');
+  assert.match(slice(calls[6].range), /^nixpkgs\.legacyPackages\.\$\{system\}\.runCommand "interp" \{ \} ''[^]*''$/);
+  assert.equal(slice(calls[7].range), '(import nixpkgs { inherit system; }).stdenv.mkDerivation { name = "in-interp"; }');
+  // meta.position lines inside them.
+  assert.equal(enclosingDerivation(text, lineOf(text, text.indexOf('version = "1.0"')))?.pname, 'go');
+  assert.equal(enclosingDerivation(text, lineOf(text, text.indexOf('in-interp')))?.name, 'in-interp');
+});
+
+test('computed chains: what is a call and what is not', () => {
+  const calls = (body: string, header = '{ pkgs, nixpkgs, system, lib, f, g, overlay }:\n'): string[] => {
+    const text = `${header}${body}`;
+    assertNixParses(text);
+    return findDerivationCalls(text).map((c) => `${c.builder}:${c.binding?.path.join('.') ?? '-'}:${c.name ?? ''}:${text.slice(c.range.start, c.calleeRange.end)}`);
+  };
+  // A `${…}`, a quoted segment or a parenthesised part before the builder's own segments.
+  assert.deepEqual(calls('{ a = pkgs.${"stdenv"}.mkDerivation { name = "a"; }; }'), ['mkDerivation:a:a:pkgs.${"stdenv"}.mkDerivation']);
+  assert.deepEqual(calls('{ a = pkgs.${system}.stdenv.mkDerivation { name = "a"; }; }'), ['stdenv.mkDerivation:a:a:pkgs.${system}.stdenv.mkDerivation']);
+  assert.deepEqual(calls('{ a = pkgs."stdenv".mkDerivation { name = "a"; }; }'), ['stdenv.mkDerivation:a:a:pkgs."stdenv".mkDerivation']);
+  assert.deepEqual(calls('{ a = pkgs."${system}".stdenv.mkDerivation { name = "a"; }; }'), ['stdenv.mkDerivation:a:a:pkgs."${system}".stdenv.mkDerivation']);
+  assert.deepEqual(calls('{ a = (pkgs).mkDerivation { name = "a"; }; }'), ['mkDerivation:a:a:(pkgs).mkDerivation']);
+  assert.deepEqual(calls('{ a = ((import nixpkgs { })).stdenv.mkDerivation { name = "a"; }; }'), ['stdenv.mkDerivation:a:a:((import nixpkgs { })).stdenv.mkDerivation']);
+  assert.deepEqual(calls('{ a = (f ")" { x = "(("; y = \'\')\'\'; }).${system}.mkShell { name = "a"; }; }'), ['mkShell:a:a:(f ")" { x = "(("; y = \'\')\'\'; }).${system}.mkShell']);
+  assert.deepEqual(calls('{ a = (pkgs.extend overlay).${system} # a comment\n    .stdenv.mkDerivation { name = "a"; }; }'), ['stdenv.mkDerivation:a:a:(pkgs.extend overlay).${system} # a comment\n    .stdenv.mkDerivation']);
+  assert.deepEqual(calls('{ a = (pkgs.${system} or pkgs).runCommand "a" { } ""; }'), ['runCommand:a::(pkgs.${system} or pkgs).runCommand']);
+  // Through a wrapper, in a `let`, as the whole file.
+  assert.deepEqual(calls('{ a = lib.fix (self: (import nixpkgs { }).stdenv.mkDerivation { name = "a"; }); }'), ['stdenv.mkDerivation:a:a:(import nixpkgs { }).stdenv.mkDerivation']);
+  assert.deepEqual(calls('let a = pkgs.${system}.buildGoModule { name = "a"; }; in a'), ['buildGoModule:a:a:pkgs.${system}.buildGoModule']);
+  assert.deepEqual(calls('(import nixpkgs { }).stdenv.mkDerivation { name = "file"; }'), ['stdenv.mkDerivation:-:file:(import nixpkgs { }).stdenv.mkDerivation']);
+  // In a string's `${…}` (and a string in that), it is code.
+  assert.deepEqual(calls('{ s = "${pkgs.stdenv.mkDerivation { name = "x"; }}"; }'), ['stdenv.mkDerivation:-:x:pkgs.stdenv.mkDerivation']);
+  assert.deepEqual(calls("{ s = ''${\"${pkgs.${system}.mkShell { name = \"deep\"; }}\"}''; }"), ['mkShell:-:deep:pkgs.${system}.mkShell']);
+  // A call inside a parenthesised head comes after the call it starts, in text order.
+  assert.deepEqual(calls('{ a = (f (pkgs.mkShell { name = "inner"; })).stdenv.mkDerivation { name = "outer"; }; }'), [
+    'stdenv.mkDerivation:a:outer:(f (pkgs.mkShell { name = "inner"; })).stdenv.mkDerivation',
+    'mkShell:-:inner:pkgs.mkShell',
+  ]);
+  // Not calls.
+  const none = [
+    'pkgs.stdenv.${"mkDerivation"} { }', // the builder's own segment is computed
+    '(pkgs.stdenv).${"mkDerivation"} { }',
+    'pkgs.${"stdenv.mkDerivation"} { }', // one attribute named `stdenv.mkDerivation`
+    'pkgs."mkDerivation".x { }',
+    '"pkgs.${system}.stdenv.mkDerivation { }"', // a string's text, around a `${…}`
+    "''(import nixpkgs { }).stdenv.mkDerivation { } ${system}''",
+    '# (import nixpkgs { }).stdenv.mkDerivation { }\n{ }',
+    '/* pkgs.${system}.mkDerivation { } */ { }',
+    'f (import nixpkgs { }).stdenv.mkDerivation { }', // an argument of f
+    'g pkgs.${system}.mkDerivation { }',
+    '[ (import nixpkgs { }).stdenv.mkDerivation { } ]', // two list elements
+    '[ pkgs.${system}.stdenv.mkDerivation { } ]',
+    'let inherit (pkgs.${system}.stdenv) mkDerivation; in { }',
+    '{ u = pkgs.${system}.mkDerivation; }', // not applied
+    '{ o = (pkgs).${system}.mkDerivation.override { }; }',
+    '{ m.${system}.mkDerivation = 1; }', // a binding's key
+    '{ c = { }.mkDerivation or f { }; }', // selected from a set literal: not read
+  ];
+  for (const body of none) assert.deepEqual(calls(body), [], body);
 });
 
 test('enclosingDerivation: the call around a `meta.position` line', () => {

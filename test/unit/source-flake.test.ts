@@ -96,6 +96,26 @@ test('packageBindings: packages.<system>.<name> in every form', () => {
   // flake-parts' perSystem.
   const parts = '{ outputs = inputs: inputs.flake-parts.lib.mkFlake { inherit inputs; } { systems = [ ]; perSystem = { pkgs, ... }: { packages.hello = pkgs.hello; }; }; }';
   assert.deepEqual(rows(parts), ['*/hello:hello']);
+  // packages.${system}.<name>, with the system computed, in every way of writing it.
+  assert.deepEqual(rows(fixture('flakes/computed.nix')), ['*/default:default', '*/quoted:quoted', '*/go:go', '*/rust:rust', '*/dynamic:dynamic', '*/plain:plain']);
+  const dynamic = [
+    '{',
+    '  outputs = { self, nixpkgs }: let system = "x86_64-linux"; pkgs = nixpkgs.legacyPackages.${system}; in {',
+    '    packages.${system}.a = pkgs.hello;',
+    '    packages = { ${system} = { b = pkgs.hello; }; };',
+    '    packages.${system} = { c = pkgs.hello; };',
+    '    packages."${system}".d = pkgs.hello;',
+    '    packages.${system}.${"e"} = pkgs.hello;', // a computed name: not a package we can name
+    '    packages.${system}.f.g = pkgs.hello;', // not a package: an attribute of one
+    '  };',
+    '}',
+  ].join('\n');
+  assertNixParses(dynamic);
+  assert.deepEqual(rows(dynamic), ['*/a:a', '*/b:b', '*/c:c', '*/d:d']);
+  assert.deepEqual(
+    packageBindings(dynamic).map((p) => p.system),
+    [undefined, undefined, undefined, undefined],
+  );
   assert.deepEqual(rows('{ packages.x86_64-linux.a = 1; outputs = { }; }'), []);
   assert.deepEqual(rows('let a = 1; in a'), []);
 });

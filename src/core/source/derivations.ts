@@ -9,7 +9,10 @@ import { TokenKind } from './tokens';
 import type { Range } from './text';
 import { endsOperand, groupEnd, operandEnd, selectChain, stringLiteralAt } from './walk';
 
-/** The builders looked for by default. A name matches a whole identifier or the last segments of a select chain. */
+/**
+ * The builders looked for by default. A name matches a whole identifier or the last segments of a select chain; what
+ * comes before those may be computed (`legacyPackages.${system}.hello`, `(import nixpkgs { }).stdenv.mkDerivation`).
+ */
 export const DEFAULT_BUILDERS: readonly string[] = [
   'mkDerivation',
   'stdenv.mkDerivation',
@@ -45,10 +48,14 @@ export interface CallBinding {
 export interface DerivationCall {
   /** The builder that matched, as listed (`stdenv.mkDerivation`). */
   readonly builder: string;
-  /** The function as written (`pkgs.stdenv.mkDerivation`). */
+  /**
+   * The function as written (`pkgs.stdenv.mkDerivation`, `nixpkgs.legacyPackages.${system}.hello`), one segment after
+   * another without the spaces or comments between them; a parenthesised part is written `(…)`.
+   */
   readonly callee: string;
+  /** The function expression, from its first token (a parenthesised head's `(`) to the builder's last segment. */
   readonly calleeRange: Range;
-  /** From the start of the function expression to the end of its last argument. */
+  /** From the start of the function expression (a parenthesised head's `(`) to the end of its last argument. */
   readonly range: Range;
   /** The attribute set argument: `{ … }`, `rec { … }`, or the set returned by `(finalAttrs: { … })`. */
   readonly argsRange: Range | undefined;
@@ -111,13 +118,17 @@ function matchBuilder(names: readonly string[], specs: readonly string[][]): str
 }
 
 /**
- * Every call of a derivation builder in the source, in text order. A builder name in a string or comment is not
- * a call, nor is one that is not applied to an argument (`inherit (pkgs) mkDerivation;`, `{ mkDerivation }:`), nor
- * one that is a list element (`[ mkDerivation { } ]` is two elements in Nix).
+ * Every call of a derivation builder in the source, in text order. The builder's own segments are written
+ * statically (`.name` or `."name"`); before them, the select chain may have computed parts: `.${system}`, a
+ * parenthesised head `(import nixpkgs { inherit system; }).stdenv.mkDerivation`. A builder name in a string or
+ * comment is not a call (in a string's `${…}` it is), nor is one that is not applied to an argument
+ * (`inherit (pkgs) mkDerivation;`, `{ mkDerivation }:`), nor one that is a list element (`[ mkDerivation { } ]` is
+ * two elements in Nix).
  */
 export function findDerivationCalls(input: SourceInput, builders: readonly string[] = DEFAULT_BUILDERS): DerivationCall[] {
   const src = sourceOf(input);
-  const { kinds, starts, ends, text, count } = src.tokens;
+  const { kinds, starts, ends, text, count, pairs } = src.tokens;
+  const { parenHead } = src.syntax;
   const table = builderTable(builders);
   const calls: DerivationCall[] = [];
   const unbound: { call: number; start: number }[] = [];
@@ -126,25 +137,35 @@ export function findDerivationCalls(input: SourceInput, builders: readonly strin
     const last = lastSegmentAt(table, text, starts[t], ends[t]);
     const specs = last === undefined ? undefined : table.byLast.get(last);
     if (!specs) continue;
-    // The start of the select chain ending at t.
+    // The builder's own segments: the static tail of the select chain ending at t (`.name`, `."name"`).
     let s = t;
-    while (s >= 2 && kinds[s - 1] === TokenKind.Dot && (kinds[s - 2] === TokenKind.Ident || kinds[s - 2] === TokenKind.Or)) s -= 2;
-    if (s >= 1 && kinds[s - 1] === TokenKind.Dot) continue; // `(x).mkDerivation`: not a plain chain
-    if (s >= 1 && (endsOperand(src, s - 1) || kinds[s - 1] === TokenKind.LBracket || kinds[s - 1] === TokenKind.Inherit)) continue;
-    const chain = selectChain(src, s);
-    if (!chain || chain.end !== t + 1) continue;
-    const spec = matchBuilder(chain.names, specs);
+    for (;;) {
+      if (s < 2 || kinds[s - 1] !== TokenKind.Dot) break;
+      const k = kinds[s - 2];
+      if (k === TokenKind.Ident || k === TokenKind.Or) s -= 2;
+      else if (k === TokenKind.StrClose && isStaticSegment(src, s - 2)) s = pairs[s - 2];
+      else break;
+    }
+    // The start of the whole function expression: further back over `.${…}`, `."…"` and `.name` segments, to an
+    // identifier or a parenthesised expression (`nixpkgs.legacyPackages.${system}.…`, `(import nixpkgs { }).…`).
+    const head = s >= 1 && kinds[s - 1] === TokenKind.Dot ? selectStart(src, s - 1) : kinds[s] === TokenKind.Ident ? s : -1;
+    if (head < 0) continue;
+    if (head >= 1 && (endsOperand(src, head - 1) || kinds[head - 1] === TokenKind.LBracket || kinds[head - 1] === TokenKind.Inherit)) continue;
+    const names = tailNames(src, s, t + 1);
+    const spec = matchBuilder(names, specs);
     if (!spec) continue;
-    const call = readCall(src, s, chain.end);
+    const call = readCall(src, head, t + 1);
     if (!call) continue;
-    const binding = bindingOfHead(src, s);
-    if (!binding) unbound.push({ call: calls.length, start: s });
+    // The token the parser recorded as the head of a value: for `(e).x`, the head of `e`.
+    const valueHead = kinds[head] === TokenKind.LParen && parenHead[head] >= 0 ? parenHead[head] : head;
+    const binding = bindingOfHead(src, valueHead);
+    if (!binding) unbound.push({ call: calls.length, start: valueHead });
     const strings = call.args ? literalAttrs(src, call.args) : undefined;
     calls.push({
       builder: spec.join('.'),
-      callee: chain.names.join('.'),
-      calleeRange: chain.range,
-      range: { start: starts[s], end: call.end },
+      callee: calleeText(src, head, t + 1),
+      calleeRange: { start: starts[head], end: ends[t] },
+      range: { start: starts[head], end: call.end },
       argsRange: call.args?.range,
       args: call.args,
       binding,
@@ -152,10 +173,119 @@ export function findDerivationCalls(input: SourceInput, builders: readonly strin
       pname: strings?.pname,
       version: strings?.version,
     });
-    t = chain.end - 1;
   }
   if (unbound.length > 0) bindThroughWrappers(src, calls, unbound);
+  // Found by their last segments: a call inside a parenthesised head (`(f (mkShell { })).x.mkDerivation { }`) was
+  // found before the call it starts.
+  for (let i = 1; i < calls.length; i++) {
+    if (calls[i].range.start < calls[i - 1].range.start) return calls.sort((a, b) => a.range.start - b.range.start);
+  }
   return calls;
+}
+
+/** The `"…"` segment closed at token `close` has no `${…}`: `legacyPackages."x86_64-linux"`. */
+function isStaticSegment(src: NixSource, close: number): boolean {
+  const { kinds, pairs } = src.tokens;
+  const open = pairs[close];
+  return open >= 0 && open < close && kinds[open] === TokenKind.StrOpen && (close - open === 1 || (close - open === 2 && kinds[open + 1] === TokenKind.StrPart));
+}
+
+/**
+ * The first token of the select expression that has a `.` at `dot`: back over `.name`, `."…"` and `.${…}` segments
+ * to an identifier, or to a parenthesised expression (`(import nixpkgs { }).stdenv`). -1 when what is selected from
+ * is anything else (`{ … }.x`, `"s".x`) or the text does not pair up.
+ */
+function selectStart(src: NixSource, dot: number): number {
+  const { kinds, pairs } = src.tokens;
+  for (let d = dot; ; ) {
+    const e = d - 1;
+    if (e < 0) return -1;
+    const k = kinds[e];
+    let p: number;
+    if (k === TokenKind.Ident || k === TokenKind.Or) {
+      p = e;
+    } else if (k === TokenKind.StrClose || k === TokenKind.InterpClose) {
+      p = pairs[e];
+      if (p < 0 || p >= e || kinds[p] !== (k === TokenKind.StrClose ? TokenKind.StrOpen : TokenKind.InterpOpen)) return -1;
+    } else if (k === TokenKind.RParen) {
+      p = parenBefore(src, e);
+      // `a.(b).c` is not Nix.
+      return p >= 1 && kinds[p - 1] === TokenKind.Dot ? -1 : p;
+    } else {
+      return -1;
+    }
+    if (p >= 1 && kinds[p - 1] === TokenKind.Dot) d = p - 1;
+    else return k === TokenKind.Ident ? p : -1;
+  }
+}
+
+/** Per scan: the `(` of each `)` the parser paired them, by token index; made when first needed. */
+const parenOpens = new WeakMap<NixSource, Map<number, number>>();
+
+/**
+ * The `(` that the `)` at `close` closes, as the parser paired them; -1 if none. (From a table rather than by
+ * counting back: in damaged text with many unpaired `)`, counting back would be quadratic.)
+ */
+function parenBefore(src: NixSource, close: number): number {
+  let opens = parenOpens.get(src);
+  if (!opens) {
+    opens = new Map();
+    const { kinds, count } = src.tokens;
+    const { groupKind, groupEnd } = src.syntax;
+    for (let p = 0; p < count; p++) {
+      if (kinds[p] !== TokenKind.LParen || groupKind[p] !== GroupKind.Paren) continue;
+      const e = groupEnd[p] - 1;
+      if (e > p && kinds[e] === TokenKind.RParen) opens.set(e, p);
+    }
+    parenOpens.set(src, opens);
+  }
+  return opens.get(close) ?? -1;
+}
+
+/** The names of the static segments `a.b."c"` from token `start` to `end`. */
+function tailNames(src: NixSource, start: number, end: number): string[] {
+  const { kinds, starts, ends, text, pairs } = src.tokens;
+  const names: string[] = [];
+  for (let j = start; j < end; ) {
+    if (kinds[j] === TokenKind.StrOpen) {
+      names.push(staticString(src.tokens, j) ?? '');
+      j = pairs[j] + 1;
+    } else {
+      names.push(text.slice(starts[j], ends[j]));
+      j++;
+    }
+    if (kinds[j] === TokenKind.Dot) j++;
+  }
+  return names;
+}
+
+/**
+ * The function expression from token `head` to `end` as written, segment by segment: `pkgs.stdenv.mkDerivation`,
+ * `nixpkgs.legacyPackages.${system}.hello`, `self.legacyPackages."x86_64-linux".hello`; a parenthesised expression
+ * is written `(…)`, so that the text inside it can change (`(import nixpkgs { … }).stdenv.mkDerivation`).
+ */
+function calleeText(src: NixSource, head: number, end: number): string {
+  const { kinds, starts, ends, text, pairs } = src.tokens;
+  let out = '';
+  for (let j = head; j < end; ) {
+    const k = kinds[j];
+    if (k === TokenKind.LParen) {
+      out += '(…)';
+      j = groupEnd(src, j);
+    } else if (k === TokenKind.StrOpen || k === TokenKind.InterpOpen) {
+      const close = pairs[j] > j ? pairs[j] : j;
+      out += text.slice(starts[j], ends[close]);
+      j = close + 1;
+    } else {
+      out += text.slice(starts[j], ends[j]);
+      j++;
+    }
+    if (j < end && kinds[j] === TokenKind.Dot) {
+      out += '.';
+      j++;
+    }
+  }
+  return out;
 }
 
 /** The arguments after a callee ending at `from`: the offset where they end, and the attribute set among them. */
