@@ -2,6 +2,7 @@
 // `builtins.tryEval`, so one broken package costs only itself. `tryEval` catches only `throw` and `assert`; when
 // a category fails anyway, its leaves are split in halves until the broken ones are found (a few processes, never
 // one per leaf). This file builds the expressions and reads their results; the caller runs nix. No `vscode` import.
+import { formatString } from '../source';
 
 /** How a category's outputs are laid out, for the expressions below. */
 export type GuardedShape = 'per-system' | 'per-system-single' | 'flat';
@@ -34,14 +35,9 @@ export function namesOnly(category: string): boolean {
   return NAMES_ONLY.has(category) || !(category in SHAPES);
 }
 
-/** A Nix string literal (for system and attribute names inside `--apply` expressions). */
-export function nixString(s: string): string {
-  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$\{/g, '\\${')}"`;
-}
-
 /** `{ "a" = null; "b" = null; }`, for `builtins.intersectAttrs`. */
 function nameSet(names: readonly string[]): string {
-  return `{ ${names.map((n) => `${nixString(n)} = null;`).join(' ')} }`;
+  return `{ ${names.map((n) => `${formatString(n)} = null;`).join(' ')} }`;
 }
 
 /** What one leaf evaluates to, forced completely inside `tryEval`. */
@@ -117,7 +113,7 @@ export function readGuarded(category: string, json: unknown, out: GuardedListing
 }
 
 /** Reads the JSON printed for `namesApply(category, …)`: system → names, or `''` → names for flat categories. */
-export function readNames(category: string, json: unknown): Map<string, string[]> {
+export function readNames(json: unknown): Map<string, string[]> {
   const out = new Map<string, string[]>();
   const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
   if (Array.isArray(json)) {
@@ -125,7 +121,6 @@ export function readNames(category: string, json: unknown): Map<string, string[]
     return out;
   }
   if (json && typeof json === 'object') for (const [s, names] of Object.entries(json as Record<string, unknown>)) out.set(s, strings(names));
-  void category;
   return out;
 }
 

@@ -11,7 +11,7 @@ import type { OutputsService } from '../outputs/service';
 import { flakeMapper } from '../diagnostics';
 import { run, ExitError } from '../../core/nix/process';
 import { installable } from '../../core/flake/installable';
-import { nixString } from '../../core/flake/guarded';
+import { formatString } from '../../core/source';
 import { nixArgs, nixEnv } from '../../core/nix/args';
 import { DEFAULT_BUILDERS, LineIndex } from '../../core/source';
 import {
@@ -276,7 +276,7 @@ async function revealDefinition(ctx: Ctx, lenses: BuildLenses, arg: unknown): Pr
   const inst = installable(flake.uri.fsPath, parent.length ? parent : [name]);
   if (inst.ok && parent.length) {
     try {
-      const r = await ctx.runNix(['eval'], ['--json', inst.value, '--apply', `s: builtins.unsafeGetAttrPos ${nixString(name)} s`], { cwd: flake.uri.fsPath, scope: flake.folder });
+      const r = await ctx.runNix(['eval'], ['--json', inst.value, '--apply', `s: builtins.unsafeGetAttrPos ${formatString(name)} s`], { cwd: flake.uri.fsPath, scope: flake.folder });
       const pos = JSON.parse(r.stdout) as { file?: unknown; line?: unknown; column?: unknown } | null;
       const nix = await ctx.requireNix();
       if (pos && typeof pos.file === 'string' && typeof pos.line === 'number') {

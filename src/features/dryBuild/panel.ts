@@ -14,7 +14,7 @@ import { createStoreMapper, sourcesFromFlake } from '../../core/errors/storePath
 import type { NixError } from '../../core/errors/types';
 import type { SourcePosition } from '../../core/log/position';
 import { run } from '../../core/nix/process';
-import { nixString } from '../../core/flake/guarded';
+import { formatString } from '../../core/source';
 import { existsSync } from 'node:fs';
 
 export const VIEW_TYPE = 'nixFlakes.dryBuild';
@@ -314,7 +314,7 @@ export class DryBuilds implements vscode.Disposable {
   /** Where `nixosConfigurations.<host>` is defined (unsafeGetAttrPos: forces nothing). */
   private async hostPosition(flake: Flake, host: string, map: Mapper): Promise<{ uri: vscode.Uri; range: vscode.Range } | undefined> {
     try {
-      const apply = `c: builtins.unsafeGetAttrPos ${nixString(host)} c`;
+      const apply = `c: builtins.unsafeGetAttrPos ${formatString(host)} c`;
       const r = await this.ctx.runNix(['eval'], ['--json', `${flake.uri.fsPath}#nixosConfigurations`, '--apply', apply], { cwd: flake.uri.fsPath, scope: flake.folder });
       const pos = JSON.parse(r.stdout) as { file?: unknown; line?: unknown; column?: unknown } | null;
       if (!pos || typeof pos.file !== 'string' || typeof pos.line !== 'number') return undefined;

@@ -215,7 +215,7 @@ export class OutputsService implements vscode.Disposable {
         broken.set(category, all.error);
         continue;
       }
-      for (const [system, leafNames] of readNames(category, names.json)) {
+      for (const [system, leafNames] of readNames(names.json)) {
         const sysPath = system ? [category, system] : [category];
         const sysSystems = system ? [system] : systems;
         const probe = async (subset: string[]): Promise<void> => {
