@@ -9,11 +9,36 @@ import type { NixError } from '../core/errors/types';
 import { placeError, type ErrorPlacement } from '../core/errors/placement';
 import { createStoreMapper, sourcesFromFlake, type MappedFile } from '../core/errors/storePath';
 import { findOptionDefinitions, LineIndex } from '../core/source';
+import { run } from '../core/nix/process';
+import type { Flake } from '../flakes';
 
 export type Mapper = (file: string) => MappedFile;
 
-/** A mapper for errors of a flake in `gitRoot`: exact store hashes when metadata is known, else by relative path. */
-export function flakeMapper(gitRoot: string, storeDir: string, metadata?: unknown, archive?: unknown): Mapper {
+const gitRoots = new Map<string, Promise<string>>();
+
+/**
+ * The root of the git work tree a flake lives in (cached: it does not change): Nix copies that whole tree to the
+ * store, also for a flake in a subdirectory. The workspace folder when the flake is not in git.
+ */
+export function gitRootOf(flake: Flake): Promise<string> {
+  const key = flake.uri.fsPath;
+  let root = gitRoots.get(key);
+  if (!root) {
+    root = run('git', ['-C', key, 'rev-parse', '--show-toplevel']).then(
+      (r) => r.stdout.trim() || flake.folder.uri.fsPath,
+      () => flake.folder.uri.fsPath,
+    );
+    gitRoots.set(key, root);
+  }
+  return root;
+}
+
+/**
+ * Maps store paths in a flake's errors and positions to workspace files: exactly by store hash when the flake's
+ * `nix flake metadata` / `nix flake archive` output is given, else by the path relative to the git root.
+ */
+export async function flakeMapper(flake: Flake, storeDir: string, metadata?: unknown, archive?: unknown): Promise<Mapper> {
+  const gitRoot = await gitRootOf(flake);
   return createStoreMapper({
     sources: sourcesFromFlake({ gitRoot, metadata, archive }),
     workspaceRoots: [gitRoot, ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath)],

@@ -13,7 +13,7 @@ import { errorsFromEvents, parseNixErrors } from '../../core/errors/fromLog';
 import type { NixError } from '../../core/errors/types';
 import { installable } from '../../core/flake/installable';
 import { stripAnsi } from '../../core/text';
-import { flakeMapper, OwnedDiagnostics, placeDiagnostics } from '../diagnostics';
+import { flakeMapper, Mapper, OwnedDiagnostics, placeDiagnostics } from '../diagnostics';
 
 export interface BuildRequest {
   flake: Flake;
@@ -170,7 +170,7 @@ export class Builds implements vscode.Disposable {
       const snap = progress.snapshot();
       const lastLines = snap.failed.flatMap((f) => f.lastLines).slice(-10);
       const nix = await this.ctx.requireNix();
-      const mapper = flakeMapper(req.flake.folder.uri.fsPath, nix.storeDir);
+      const mapper = await flakeMapper(req.flake, nix.storeDir);
       const { placed, unplaced } = await placeDiagnostics(errors, mapper);
       // A failing builder has no source position: show it where the derivation is defined (meta.position).
       const builderFailure = unplaced.find((x) => x.kind === 'builder-failed' || x.kind === 'dependency-failed');
@@ -200,7 +200,7 @@ export class Builds implements vscode.Disposable {
   }
 
   /** Where the built derivation is defined: its meta.position (set by mkDerivation), mapped to a workspace file. */
-  private async definitionOf(req: BuildRequest, inst: string, mapper: ReturnType<typeof flakeMapper>): Promise<{ uri: vscode.Uri; range: vscode.Range } | undefined> {
+  private async definitionOf(req: BuildRequest, inst: string, mapper: Mapper): Promise<{ uri: vscode.Uri; range: vscode.Range } | undefined> {
     try {
       const r = await this.ctx.runNix(['eval'], ['--raw', inst, '--apply', 'd: let p = builtins.tryEval (d.meta.position or ""); in if p.success then p.value else ""'], {
         cwd: req.flake.uri.fsPath,

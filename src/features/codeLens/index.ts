@@ -204,13 +204,7 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
       if (!result.ok && records.length === 0) return; // keep the syntactic lenses
       if (cacheKey) await this.ctx.extension.workspaceState.update(STORE_KEY + k, { key: cacheKey, records, ref: ref.ref } satisfies StoredPositions);
     }
-    let root = flake.folder.uri.fsPath;
-    try {
-      root = (await run('git', ['-C', flake.uri.fsPath, 'rev-parse', '--show-toplevel'])).stdout.trim() || root;
-    } catch {
-      // not a git work tree
-    }
-    const map = flakeMapper(root, nix.storeDir, metadata);
+    const map = await flakeMapper(flake, nix.storeDir, metadata);
     // Read every file the records point at (asynchronously, once), then place the lenses.
     const texts = new Map<string, string>();
     await Promise.all(
@@ -280,7 +274,7 @@ async function revealDefinition(ctx: Ctx, lenses: BuildLenses, arg: unknown): Pr
       const pos = JSON.parse(r.stdout) as { file?: unknown; line?: unknown; column?: unknown } | null;
       const nix = await ctx.requireNix();
       if (pos && typeof pos.file === 'string' && typeof pos.line === 'number') {
-        const m = flakeMapper(flake.folder.uri.fsPath, nix.storeDir)(pos.file);
+        const m = (await flakeMapper(flake, nix.storeDir))(pos.file);
         if (m.kind === 'workspace') {
           const at = new vscode.Position(pos.line - 1, typeof pos.column === 'number' ? pos.column - 1 : 0);
           await vscode.window.showTextDocument(vscode.Uri.file(m.path), { selection: new vscode.Range(at, at) });

@@ -9,13 +9,10 @@ import type { Flake } from '../../flakes';
 import type { OutputsService } from '../outputs/service';
 import { DryBuildResult, runDryBuild } from './runner';
 import { fitList, fitText, HostEntry, isToExtension, isToWebview, LIMITS, PROTOCOL_VERSION, RunState, ToExtension, ToWebview, ErrorView, Location } from '../../protocol/dryBuild';
-import { OwnedDiagnostics, placeDiagnostics, PlacedDiagnostic, Mapper } from '../diagnostics';
-import { createStoreMapper, sourcesFromFlake } from '../../core/errors/storePath';
+import { flakeMapper, gitRootOf, OwnedDiagnostics, placeDiagnostics, PlacedDiagnostic, Mapper } from '../diagnostics';
 import type { NixError } from '../../core/errors/types';
 import type { SourcePosition } from '../../core/log/position';
-import { run } from '../../core/nix/process';
 import { formatString } from '../../core/source';
-import { existsSync } from 'node:fs';
 
 export const VIEW_TYPE = 'nixFlakes.dryBuild';
 const SELECTED_KEY = 'nixFlakes.dryBuild.selected';
@@ -236,12 +233,6 @@ export class DryBuilds implements vscode.Disposable {
   /** The flake's source and inputs in the store, so positions in inputs are labelled ("nixpkgs: lib/…"). */
   private async mapperFor(flake: Flake): Promise<{ map: Mapper; root: string }> {
     const nix = await this.ctx.requireNix();
-    let root = flake.folder.uri.fsPath;
-    try {
-      root = (await run('git', ['-C', flake.uri.fsPath, 'rev-parse', '--show-toplevel'])).stdout.trim() || root;
-    } catch {
-      // not a git work tree
-    }
     const json = async (sub: string[], rest: string[]) => {
       try {
         return JSON.parse((await this.ctx.runNix(sub, rest, { cwd: flake.uri.fsPath, scope: flake.folder })).stdout) as unknown;
@@ -253,13 +244,7 @@ export class DryBuilds implements vscode.Disposable {
       json(['flake', 'metadata'], ['--json', flake.uri.fsPath]),
       json(['flake', 'archive'], ['--json', '--dry-run', flake.uri.fsPath]),
     ]);
-    const map = createStoreMapper({
-      sources: sourcesFromFlake({ gitRoot: root, metadata, archive }),
-      workspaceRoots: [root, ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath)],
-      exists: existsSync,
-      storeDir: nix.storeDir,
-    });
-    return { map, root };
+    return { map: await flakeMapper(flake, nix.storeDir, metadata, archive), root: await gitRootOf(flake) };
   }
 
   private async present(flake: Flake, host: string, errors: NixError[]): Promise<{ views: ErrorView[]; placed: PlacedDiagnostic[] }> {

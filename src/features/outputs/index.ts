@@ -33,7 +33,7 @@ export function registerOutputs(ctx: Ctx): Outputs {
       if (s.evaluating) return;
       const nix = await ctx.nix();
       if (!nix.ok) return;
-      const { placed } = await placeDiagnostics(s.errors, flakeMapper(flake.folder.uri.fsPath, nix.nix.storeDir));
+      const { placed } = await placeDiagnostics(s.errors, await flakeMapper(flake, nix.nix.storeDir));
       evalDiagnostics.set(flake.uri.toString(), placed);
     }),
   );
