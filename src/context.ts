@@ -93,8 +93,12 @@ export class Ctx implements vscode.Disposable {
   }
 
   /** Recomputes the `nixFlakes.state` context key that gates views, welcome content and palette entries. */
+  /** The value last given to the `nixFlakes.state` context key (undefined in Restricted Mode or before it is known). */
+  state: State | undefined;
+
   async updateState(): Promise<State | undefined> {
     if (!this.trusted) {
+      this.state = undefined;
       await vscode.commands.executeCommand('setContext', 'nixFlakes.state', undefined);
       this.stateEmitter.fire();
       return undefined;
@@ -106,6 +110,7 @@ export class Ctx implements vscode.Disposable {
       const nix = await this.nix();
       state = nix.ok ? 'ready' : nix.reason === 'too-old' ? 'nixTooOld' : 'nixMissing';
     }
+    this.state = state;
     await vscode.commands.executeCommand('setContext', 'nixFlakes.state', state);
     this.stateEmitter.fire();
     return state;

@@ -16,6 +16,8 @@ export interface NixFlakesApi {
   flakes(): Promise<Flake[]>;
   /** Resolves once the context keys reflect the workspace (flakes found, nix detected). */
   ready: Promise<void>;
+  /** What the views' welcome content is chosen by: `noFlake`, `nixMissing`, `nixTooOld` or `ready`. */
+  state(): string | undefined;
   /** The outputs service and builds, for integration tests and other extensions. */
   outputs: Outputs;
   inputs: Inputs;
@@ -55,7 +57,7 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
       () => undefined,
       (e) => reportActivationError(c, e),
     );
-    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, outputs, inputs, dryBuilds, lenses };
+    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, state: () => c.state, outputs, inputs, dryBuilds, lenses };
   } catch (e) {
     if (ctx) reportActivationError(ctx, e);
     else void vscode.window.showErrorMessage(`Nix Flakes failed to start: ${(e as Error).message}`);

@@ -1,12 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { extension, fixture, flakeOf, until } from './helpers';
-
-function lineOf(file: string, needle: string): number {
-  return readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(needle));
-}
+import { extension, fixture, flakeOf, lineOf, until } from './helpers';
 
 async function lensesOf(path: string): Promise<vscode.CodeLens[]> {
   const uri = vscode.Uri.file(path);

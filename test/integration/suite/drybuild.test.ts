@@ -4,16 +4,13 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { extension, fixture, flakeOf, until } from './helpers';
+import { extension, fixture, flakeOf, lineOf, nixDiagnostics, until } from './helpers';
 
 const nixConfig = process.env.NIX_CONFIG ?? '';
 
-function lineOf(file: string, needle: string): number {
-  return readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(needle));
-}
-
-function nixDiagnostics(path: string): vscode.Diagnostic[] {
-  return vscode.languages.getDiagnostics(vscode.Uri.file(path)).filter((d) => d.source === 'nix');
+/** The file's nix diagnostics, possibly none. */
+function diagnosticsOf(path: string): vscode.Diagnostic[] {
+  return nixDiagnostics(path) ?? [];
 }
 
 async function actionsAt(path: string, range: vscode.Range): Promise<vscode.CodeAction[]> {
@@ -66,7 +63,7 @@ describe('NixOS dry-build', () => {
     const o = await dry('missingAttr');
     assert.equal(o.result.status, 'failed');
     const file = join(fixture('hosts'), 'hosts', 'missing-attr.nix');
-    const d = nixDiagnostics(file);
+    const d = diagnosticsOf(file);
     assert.equal(d.length, 1, JSON.stringify(o.result.errors.map((e) => e.message)));
     assert.deepEqual([d[0].range.start.line, d[0].range.start.character], [2, 24]);
     assert.match(d[0].message, /attribute 'toUpperCasee' missing/);
@@ -75,7 +72,7 @@ describe('NixOS dry-build', () => {
   it('an unknown option lands on the line that defines it, nested or not, with the suggestion as a quick fix', async () => {
     await dry('unknownOption');
     const flat = join(fixture('hosts'), 'hosts', 'unknown-option.nix');
-    const d = nixDiagnostics(flat);
+    const d = diagnosticsOf(flat);
     assert.equal(d.length, 1);
     assert.equal(d[0].range.start.line, lineOf(flat, 'services.openssh.enabel'));
     assert.equal(d[0].code, 'unknown-option');
@@ -86,7 +83,7 @@ describe('NixOS dry-build', () => {
 
     await dry('nestedUnknownOption');
     const nested = join(fixture('hosts'), 'hosts', 'nested-unknown-option.nix');
-    const n = nixDiagnostics(nested);
+    const n = diagnosticsOf(nested);
     assert.equal(n.length, 1);
     assert.equal(n[0].range.start.line, lineOf(nested, 'enabel = true'));
     const na = await actionsAt(nested, n[0].range);
@@ -96,11 +93,11 @@ describe('NixOS dry-build', () => {
   it('a type mismatch lands on the defining line; conflicting definitions on every site, with mkForce/mkDefault fixes', async () => {
     await dry('wrongType');
     const wrong = join(fixture('hosts'), 'hosts', 'wrong-type.nix');
-    const d = nixDiagnostics(wrong);
+    const d = diagnosticsOf(wrong);
     assert.equal(d[0]?.range.start.line, lineOf(wrong, 'users.users.alice.uid'));
     await dry('conflict');
     const conflict = join(fixture('hosts'), 'hosts', 'conflict.nix');
-    const c = nixDiagnostics(conflict);
+    const c = diagnosticsOf(conflict);
     assert.deepEqual(c.map((x) => x.range.start.line).sort(), [lineOf(conflict, 'imports'), lineOf(conflict, '"c2"')].sort());
     const site = c.find((x) => x.range.start.line === lineOf(conflict, '"c2"'))!;
     const actions = await actionsAt(conflict, site.range);
@@ -111,7 +108,7 @@ describe('NixOS dry-build', () => {
   it('infinite recursion inside nixpkgs is shown at the host line that causes it, with a hint', async () => {
     const o = await dry('recursion');
     const file = join(fixture('hosts'), 'hosts', 'recursion.nix');
-    const d = nixDiagnostics(file);
+    const d = diagnosticsOf(file);
     assert.equal(d.length, 1, JSON.stringify(o.diagnostics.map((p) => p.uri.fsPath)));
     assert.equal(d[0].range.start.line, lineOf(file, 'imports = lib.optional config'));
     assert.match(d[0].message, /infinite recursion/);
@@ -122,9 +119,9 @@ describe('NixOS dry-build', () => {
     const file = join(fixture('hosts'), 'hosts', 'unknown-option.nix');
     await dry('unknownOption');
     await dry('unknownOption');
-    assert.equal(nixDiagnostics(file).length, 1, 'no pile-up');
+    assert.equal(diagnosticsOf(file).length, 1, 'no pile-up');
     appendFileSync(join(fixture('hosts'), 'hosts', 'good.nix'), '\n');
-    await until('stale diagnostics to be removed', () => nixDiagnostics(file).length === 0, 10_000);
+    await until('stale diagnostics to be removed', () => diagnosticsOf(file).length === 0, 10_000);
   });
 
   it('an untracked file is reported on the file, and its quick fix (git add -N) makes the next run pass', async () => {
@@ -134,7 +131,7 @@ describe('NixOS dry-build', () => {
     const o = await dry('withExtra');
     assert.equal(o.result.status, 'failed');
     assert.equal(o.result.errors[0]?.kind, 'untracked-file');
-    const d = await until('the diagnostic on extra.nix', () => nixDiagnostics(extra)[0]);
+    const d = await until('the diagnostic on extra.nix', () => diagnosticsOf(extra)[0]);
     const actions = await actionsAt(extra, d.range);
     const fix = actions.find((a) => a.title.includes('git add -N'));
     assert.ok(fix?.command, actions.map((a) => a.title).join(', '));

@@ -1,4 +1,5 @@
 // Helpers for the in-host suites (this file is bundled into each suite; it has no tests of its own).
+import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { NixFlakesApi } from '../../../src/extension';
 
@@ -39,4 +40,20 @@ export async function until<T>(what: string, check: () => T | Promise<T>, ms = 3
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The nix diagnostics of a file, or undefined when there are none (for `until`). */
+export function nixDiagnostics(path: string): vscode.Diagnostic[] | undefined {
+  const d = vscode.languages.getDiagnostics(vscode.Uri.file(path)).filter((x) => x.source === 'nix');
+  return d.length ? d : undefined;
+}
+
+/** The 0-based line of the first line of a file that contains `needle`. */
+export function lineOf(file: string, needle: string): number {
+  return readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(needle));
+}
+
+/** A tree item's label as text. */
+export function label(item: vscode.TreeItem): string {
+  return typeof item.label === 'string' ? item.label : item.label?.label ?? '';
 }

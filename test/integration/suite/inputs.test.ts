@@ -3,7 +3,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { extension, fixture, flakeOf, until } from './helpers';
+import { extension, fixture, flakeOf, label, until } from './helpers';
 import { parseFlakeLock, allInputs } from '../../../src/core/flake/lock';
 import type { InputNode } from '../../../src/features/inputs/view';
 
@@ -19,9 +19,6 @@ function lockOf(name: string) {
   return r.lock;
 }
 
-function label(item: vscode.TreeItem): string {
-  return typeof item.label === 'string' ? item.label : item.label?.label ?? '';
-}
 
 describe('Flake Inputs', () => {
   it('shows each input with its type, revision, reference and age, follows as links, from flake.lock alone', async () => {

@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { extension, fixture, flakeOf, until } from './helpers';
+import { extension, fixture, flakeOf, label, nixDiagnostics, until } from './helpers';
+import { processesWith } from '../../support/nix';
 import type { Node } from '../../../src/features/outputs/view';
 
 async function children(node?: Node): Promise<Node[]> {
@@ -10,9 +11,6 @@ async function children(node?: Node): Promise<Node[]> {
   return api.outputs.provider.getChildren(node);
 }
 
-function label(item: vscode.TreeItem): string {
-  return typeof item.label === 'string' ? item.label : item.label?.label ?? '';
-}
 
 describe('Flake Outputs', () => {
   it('lists every output type of the example flake, with icons and descriptions', async () => {
@@ -76,18 +74,18 @@ describe('Flake Outputs', () => {
     const flake = await flakeOf('builds');
     const slow = { flake, attrPath: ['packages', 'x86_64-linux', 'slow'], display: '.#slow' };
     const pending = vscode.commands.executeCommand<{ status: string }>('nixFlakes.build', slow);
-    await until('the slow builder to run', () => processes('314159.26').length >= 2, 60_000);
+    await until('the slow builder to run', () => processesWith('314159.26').length >= 2, 60_000);
     const again = vscode.commands.executeCommand<{ status: string }>('nixFlakes.build', slow);
     assert.ok(api.outputs.builds.isRunning(slow));
     // Another output builds to its end meanwhile.
     const other = await vscode.commands.executeCommand<{ status: string }>('nixFlakes.build', { flake, attrPath: ['packages', 'x86_64-linux', 'ok'], display: '.#ok' });
     assert.equal(other.status, 'built');
-    assert.ok(processes('314159.26').length >= 2, 'the slow build is still running');
+    assert.ok(processesWith('314159.26').length >= 2, 'the slow build is still running');
     api.outputs.builds.cancelAll();
     const outcome = await pending;
     assert.equal(outcome.status, 'cancelled');
     assert.equal((await again).status, 'cancelled', 'the second request was the same build');
-    await until('every builder to be gone', () => processes('314159.26').length === 0, 5000);
+    await until('every builder to be gone', () => processesWith('314159.26').length === 0, 5000);
   });
 
   it('lists what still evaluates when one output is broken, and marks the broken ones', async () => {
@@ -171,24 +169,6 @@ describe('Flake Outputs', () => {
   });
 });
 
-/** The nix diagnostics of a file, or undefined when there are none. */
-function nixDiagnostics(path: string): vscode.Diagnostic[] | undefined {
-  const d = vscode.languages.getDiagnostics(vscode.Uri.file(path)).filter((x) => x.source === 'nix');
-  return d.length ? d : undefined;
-}
-
-function processes(marker: string): number[] {
-  const { readdirSync } = require('node:fs') as typeof import('node:fs');
-  const out: number[] = [];
-  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(marker)) out.push(Number(pid));
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
 
 describe('Run and Develop', () => {
   const exited = (t: vscode.Terminal) =>
