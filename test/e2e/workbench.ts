@@ -21,7 +21,7 @@ export interface Workbench {
 function nixRecorder(): { dir: string; log: string } {
   const dir = mkdtempSync(join(scratchDir(), 'nix-recorder-'));
   const log = join(dir, 'calls.log');
-  const real = ['/usr/bin/nix', '/usr/local/bin/nix', '/nix/var/nix/profiles/default/bin/nix'].find((p) => existsSync(p)) ?? 'nix';
+  const real = process.env.NIX_FLAKES_TEST_NIX || (['/usr/bin/nix', '/usr/local/bin/nix', '/nix/var/nix/profiles/default/bin/nix'].find((p) => existsSync(p)) ?? 'nix');
   writeFileSync(join(dir, 'nix'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${real}' "$@"\n`);
   chmodSync(join(dir, 'nix'), 0o755);
   return { dir, log };

@@ -105,9 +105,12 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
   const extensionsDir = join(runDir, 'extensions');
   mkdirSync(extensionsDir, { recursive: true });
   // The extension host is "remote": machine-scoped settings are read from Machine/, the rest from User/.
+  // A test run pointed at one nix (NIX_FLAKES_TEST_NIX) gives it to the extension, which does not see the PATH.
+  const testNix = opts.env?.NIX_FLAKES_TEST_NIX ?? process.env.NIX_FLAKES_TEST_NIX;
+  const settings = { ...DEFAULT_SETTINGS, ...(testNix ? { 'nixFlakes.nixPath': testNix } : {}), ...opts.settings };
   for (const scope of ['User', 'Machine']) {
     mkdirSync(join(userDataDir, scope), { recursive: true });
-    writeFileSync(join(userDataDir, scope, 'settings.json'), JSON.stringify({ ...DEFAULT_SETTINGS, ...opts.settings }, null, 2));
+    writeFileSync(join(userDataDir, scope, 'settings.json'), JSON.stringify(settings, null, 2));
   }
   const config = join(runDir, 'config.yaml');
   writeFileSync(config, 'auth: none\ncert: false\n');

@@ -5,6 +5,30 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
+/**
+ * The nix a test run uses: `NIX_FLAKES_TEST_NIX` (an absolute path, set by scripts/test.mjs for each version of the
+ * matrix), else `nix` on PATH. In-host tests cannot rely on PATH (the extension host takes the login shell's).
+ */
+export function testNix(): string {
+  return process.env.NIX_FLAKES_TEST_NIX || 'nix';
+}
+
+/** The same for nix's other programs (nix-instantiate, nix-store…), which live beside it. */
+export function testNixTool(name: string): string {
+  const nix = testNix();
+  return nix.includes('/') ? join(dirname(nix), name) : name;
+}
+
+/**
+ * A number unique to this test run (shared by the processes of one run through the environment), put into the
+ * fixtures' long-running builders (`/bin/sleep @SLEEP@`) so that a test counts only the builders its own run
+ * started: a builder left by another run or layer can neither satisfy nor break it.
+ */
+export function runMarker(): string {
+  process.env.NIX_FLAKES_RUN_MARKER ||= `314159.${process.pid}${Math.floor(Math.random() * 1e6)}`;
+  return process.env.NIX_FLAKES_RUN_MARKER;
+}
+
 /** The repository root (tests run from it, or from out/… below it). */
 export function repoRoot(): string {
   let d = __dirname;
@@ -107,13 +131,15 @@ export function copyFixture(name: string, copies: Map<string, string> = new Map(
   copies.set(name, dest);
   const files: Record<string, string> = {};
   for (const rel of walk(src)) {
-    files[rel] = readFileSync(join(src, rel), 'utf8').replace(/@REPO:([\w-]+)@/g, (_, other: string) => copyFixture(other, copies, parent));
+    files[rel] = readFileSync(join(src, rel), 'utf8')
+      .replace(/@REPO:([\w-]+)@/g, (_, other: string) => copyFixture(other, copies, parent))
+      .replace(/@SLEEP@/g, runMarker());
   }
   makeRepo(dest, files);
   // Lock inputs as a user's repository would have them, so nothing warns about a missing lock file (fixtures
   // named *unlocked stay without one).
   if (/\binputs\b/.test(files['flake.nix'] ?? '') && !('flake.lock' in files) && !name.endsWith('unlocked')) {
-    execFileSync('nix', ['flake', 'lock'], { cwd: dest, env: nixTestEnv(), stdio: 'pipe' });
+    execFileSync(testNix(), ['flake', 'lock'], { cwd: dest, env: nixTestEnv(), stdio: 'pipe' });
     commitAll(dest, 'lock');
   }
   return dest;

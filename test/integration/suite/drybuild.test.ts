@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { extension, fixture, flakeOf, lineOf, nixDiagnostics, until } from './helpers';
+import { testNix } from '../../support/nix';
 
 const nixConfig = process.env.NIX_CONFIG ?? '';
 
@@ -42,12 +43,12 @@ describe('NixOS dry-build', () => {
     const file = join(hosts, 'hosts', 'good-too.nix');
     writeFileSync(file, readFileSync(file, 'utf8').replace(/\}\s*(#[^\n]*\n)?\s*$/, `  environment.etc."build-id".text = "${process.pid}-${Date.now()}";\n}\n`));
     const inst = `${hosts}#nixosConfigurations.goodToo.config.system.build.toplevel`;
-    const out = JSON.parse(execFileSync('nix', ['build', '--no-link', '--json', inst], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))[0].outputs.out as string;
-    const closure = execFileSync('nix', ['path-info', '--recursive', out], { env, encoding: 'utf8' }).trim().split('\n');
+    const out = JSON.parse(execFileSync(testNix(), ['build', '--no-link', '--json', inst], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))[0].outputs.out as string;
+    const closure = execFileSync(testNix(), ['path-info', '--recursive', out], { env, encoding: 'utf8' }).trim().split('\n');
     const unique = [out, ...closure.filter((p) => p !== out && /-etc$/.test(p))];
     const cache = mkdtempSync(join(tmpdir(), 'nix-flakes-cache-'));
-    execFileSync('nix', ['copy', '--to', `file://${cache}`, out], { env, stdio: 'pipe' });
-    execFileSync('nix', ['store', 'delete', ...unique], { env, stdio: 'pipe' });
+    execFileSync(testNix(), ['copy', '--to', `file://${cache}`, out], { env, stdio: 'pipe' });
+    execFileSync(testNix(), ['store', 'delete', ...unique], { env, stdio: 'pipe' });
     process.env.NIX_CONFIG = `${nixConfig}\nsubstituters = file://${cache}\nrequire-sigs = false`;
     try {
       const o = await dry('goodToo');
