@@ -2,7 +2,7 @@
 // Prints `N passed, N failed`. Screenshots go to test-results/screenshots.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { copyFixture, processesWith, scratchDir } from '../support/nix';
+import { copyFixture, processesWith, runMarker, scratchDir } from '../support/nix';
 import { openNixView, openWorkbench, runCommand, treeRow } from './workbench';
 import { prepareWorkspace } from '../harness/workspace';
 
@@ -79,14 +79,14 @@ const scenarios: Scenario[] = [
         const toast = page.locator('.notification-toast', { hasText: 'Building .#slow' });
         await toast.waitFor({ timeout: 30_000 });
         await page.locator('.statusbar-item', { hasText: 'slow' }).first().waitFor({ timeout: 30_000 });
-        for (let i = 0; i < 100 && processesWith('314159.26').length < 2; i++) await page.waitForTimeout(100);
+        for (let i = 0; i < 100 && processesWith(runMarker()).length < 2; i++) await page.waitForTimeout(100);
         await page.waitForTimeout(1200);
         await wb.shot('build-in-progress');
         await toast.hover();
         await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
         await page.locator('.notification-toast', { hasText: 'cancelled' }).waitFor({ timeout: 30_000 });
-        for (let i = 0; i < 50 && processesWith('314159.26').length; i++) await page.waitForTimeout(100);
-        assert(processesWith('314159.26').length === 0, 'no builder is left after Cancel');
+        for (let i = 0; i < 50 && processesWith(runMarker()).length; i++) await page.waitForTimeout(100);
+        assert(processesWith(runMarker()).length === 0, 'no builder is left after Cancel');
 
         // A failing build: its error in Problems and a squiggle where the derivation is defined.
         const fails = treeRow(page, 'fails');

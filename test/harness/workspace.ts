@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendFileSync } from 'node:fs';
-import { commitAll, copyFixture, nixConfig, repoRoot, scratchDir } from '../support/nix';
+import { commitAll, copyFixture, nixConfig, repoRoot, runMarker, scratchDir } from '../support/nix';
 
 /** The fixtures opened as workspace folders. */
 export const WORKSPACE_FIXTURES = ['hello', 'builds', 'broken', 'unlocked', 'multi', 'hosts', 'lens-broken'];
@@ -36,6 +36,7 @@ export function prepareWorkspace(names: string[] = WORKSPACE_FIXTURES): Prepared
       NIX_CONFIG: nixConfig(),
       NIX_FLAKES_FIXTURES: JSON.stringify(fixtures),
       NIX_FLAKES_REPO: repoRoot(),
+      NIX_FLAKES_RUN_MARKER: runMarker(),
     },
   };
 }
