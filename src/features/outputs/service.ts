@@ -32,6 +32,8 @@ export interface FlakeOutputs {
   systems: string[];
   /** The key of the state the model was evaluated for (git HEAD, changed files, flake.lock, settings). */
   cacheKey?: string;
+  /** The key of the state the last finished evaluation saw, whether it succeeded or failed. */
+  evaluatedKey?: string;
 }
 
 interface CacheEntry {
@@ -46,10 +48,17 @@ const DEBOUNCE_MS = 400;
 /** Scheduled evaluations of one flake start at least this far apart, so a burst of saves costs at most two. */
 const MIN_INTERVAL_MS = 2500;
 
+interface Scheduled {
+  timer: NodeJS.Timeout;
+  /** Settles when the scheduled evaluation has finished (or was dropped on dispose). */
+  done: Promise<void>;
+  settle: () => void;
+}
+
 export class OutputsService implements vscode.Disposable {
   private readonly state = new Map<string, FlakeOutputs>();
-  private readonly running = new Map<string, AbortController>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly running = new Map<string, { ac: AbortController; done: Promise<void> }>();
+  private readonly timers = new Map<string, Scheduled>();
   private readonly lastStart = new Map<string, number>();
   private readonly changed = new vscode.EventEmitter<Flake | undefined>();
   readonly onDidChange = this.changed.event;
@@ -78,43 +87,76 @@ export class OutputsService implements vscode.Disposable {
   /** Schedules an evaluation after a quiet period; a newer schedule replaces an older one. */
   schedule(flake: Flake): void {
     const k = flake.uri.toString();
-    clearTimeout(this.timers.get(k));
+    const previous = this.timers.get(k);
+    if (previous) clearTimeout(previous.timer);
     // A change makes a running evaluation stale: cancel it now rather than wait for it.
-    this.running.get(k)?.abort();
+    this.running.get(k)?.ac.abort();
     const delay = Math.max(DEBOUNCE_MS, (this.lastStart.get(k) ?? 0) + MIN_INTERVAL_MS - Date.now());
-    this.timers.set(
-      k,
-      setTimeout(() => {
+    let settle = () => {};
+    const done = previous?.done ?? new Promise<void>((r) => (settle = r));
+    const entry: Scheduled = {
+      done,
+      settle: previous?.settle ?? settle,
+      timer: setTimeout(() => {
         this.timers.delete(k);
         this.lastStart.set(k, Date.now());
-        void this.evaluate(flake);
+        void this.evaluate(flake).finally(entry.settle);
       }, delay),
-    );
+    };
+    this.timers.set(k, entry);
   }
 
-  /** Evaluates now (a refresh the user asked for skips the cache). */
+  /**
+   * Evaluates now (a refresh the user asked for skips the cache). Resolves when the flake's outputs are current: an
+   * evaluation cancelled because the files changed meanwhile waits for the one that replaced it.
+   */
   async evaluate(flake: Flake, opts: { force?: boolean } = {}): Promise<void> {
     const k = flake.uri.toString();
-    this.running.get(k)?.abort();
+    this.running.get(k)?.ac.abort();
     const ac = new AbortController();
-    this.running.set(k, ac);
     const s = this.get(flake);
+    let cancelled = false;
+    const done = (async () => {
+      try {
+        await this.evaluateInto(flake, s, ac.signal, opts.force ?? false);
+      } catch (e) {
+        if (e instanceof CancelledError) cancelled = true;
+        else {
+          s.errors = [{ kind: 'other', message: (e as Error).message, trace: [], raw: String(e) }];
+          this.ctx.log.error(`outputs of ${flake.label}: ${(e as Error).message}`);
+        }
+      } finally {
+        if (this.running.get(k)?.ac === ac) {
+          this.running.delete(k);
+          s.evaluating = false;
+          this.changed.fire(flake);
+        }
+      }
+    })();
+    this.running.set(k, { ac, done });
     s.evaluating = true;
     this.changed.fire(flake);
-    try {
-      await this.evaluateInto(flake, s, ac.signal, opts.force ?? false);
-    } catch (e) {
-      if (!(e instanceof CancelledError)) {
-        s.errors = [{ kind: 'other', message: (e as Error).message, trace: [], raw: String(e) }];
-        this.ctx.log.error(`outputs of ${flake.label}: ${(e as Error).message}`);
-      }
-    } finally {
-      if (this.running.get(k) === ac) {
-        this.running.delete(k);
-        s.evaluating = false;
-        this.changed.fire(flake);
-      }
+    await done;
+    if (cancelled && !this.disposed) await this.whenIdle(flake);
+  }
+
+  /** Resolves when no evaluation of the flake is running or scheduled. */
+  async whenIdle(flake: Flake): Promise<FlakeOutputs> {
+    const k = flake.uri.toString();
+    for (;;) {
+      const next = this.timers.get(k)?.done ?? this.running.get(k)?.done;
+      if (!next || this.disposed) return this.get(flake);
+      await next;
     }
+  }
+
+  /** The key of the flake's current state on disk (undefined outside git: then nothing is cached). */
+  async currentKey(flake: Flake, signal?: AbortSignal): Promise<string | undefined> {
+    const nix = await this.ctx.requireNix();
+    const settings = this.ctx.settings(flake.folder);
+    const systems = settings.systems.length ? settings.systems : [nix.system];
+    const extra = [describe(nix.version), systems.join(','), settings.extraArgs.join(' '), String(settings.offline)];
+    return flakeCacheKey(flake.uri.fsPath, { extra, signal });
   }
 
   private async evaluateInto(flake: Flake, s: FlakeOutputs, signal: AbortSignal, force: boolean): Promise<void> {
@@ -122,8 +164,16 @@ export class OutputsService implements vscode.Disposable {
     const settings = this.ctx.settings(flake.folder);
     const systems = settings.systems.length ? settings.systems : [nix.system];
     const foreign = systems.some((x) => x !== nix.system);
-    const extra = [describe(nix.version), systems.join(','), settings.extraArgs.join(' '), String(settings.offline)];
-    const key = await flakeCacheKey(flake.uri.fsPath, { extra, signal });
+    const key = await this.currentKey(flake, signal);
+    try {
+      await this.evaluateKey(flake, s, signal, force, key, systems, foreign);
+    } finally {
+      if (!signal.aborted) s.evaluatedKey = key;
+    }
+  }
+
+  private async evaluateKey(flake: Flake, s: FlakeOutputs, signal: AbortSignal, force: boolean, key: string | undefined, systems: string[], foreign: boolean): Promise<void> {
+    const nix = await this.ctx.requireNix();
     const cacheId = CACHE_PREFIX + flake.uri.toString();
     const cached = this.ctx.extension.workspaceState.get<CacheEntry>(cacheId);
     if (!force && key && cached?.key === key) {
@@ -253,9 +303,15 @@ export class OutputsService implements vscode.Disposable {
     }
   }
 
+  private disposed = false;
+
   dispose(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
-    for (const ac of this.running.values()) ac.abort();
+    this.disposed = true;
+    for (const t of this.timers.values()) {
+      clearTimeout(t.timer);
+      t.settle();
+    }
+    for (const r of this.running.values()) r.ac.abort();
     this.changed.dispose();
   }
 }

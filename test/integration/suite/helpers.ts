@@ -57,3 +57,21 @@ export function lineOf(file: string, needle: string): number {
 export function label(item: vscode.TreeItem): string {
   return typeof item.label === 'string' ? item.label : item.label?.label ?? '';
 }
+
+/**
+ * Waits until the flake's outputs are current: no evaluation running or scheduled, and the last one saw the files as
+ * they are on disk now (a test's own writes reach the watcher a moment later, and its refresh would replace what the
+ * test reads).
+ */
+export async function settled(flake: Awaited<ReturnType<typeof flakeOf>>, ms = 60_000) {
+  const api = await extension();
+  return until(
+    `the outputs of ${flake.label} to be current`,
+    async () => {
+      const s = await api.outputs.service.whenIdle(flake);
+      const key = await api.outputs.service.currentKey(flake);
+      return !s.evaluating && key !== undefined && s.evaluatedKey === key ? s : undefined;
+    },
+    ms,
+  );
+}

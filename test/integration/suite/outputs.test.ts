@@ -2,8 +2,8 @@ import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { extension, fixture, flakeOf, label, nixDiagnostics, until } from './helpers';
-import { processesWith } from '../../support/nix';
+import { extension, fixture, flakeOf, label, lineOf, nixDiagnostics, settled, until } from './helpers';
+import { processesWith, runMarker } from '../../support/nix';
 import type { Node } from '../../../src/features/outputs/view';
 
 async function children(node?: Node): Promise<Node[]> {
@@ -41,12 +41,12 @@ describe('Flake Outputs', () => {
 
   it('builds a package and reports its output path', async () => {
     const flake = await flakeOf('builds');
-    const outcome = await vscode.commands.executeCommand<{ status: string; outputs: Record<string, string> }>('nixFlakes.build', {
+    const outcome = await vscode.commands.executeCommand<{ status: string; outputs: Record<string, string>; errors: { kind: string; message: string }[]; lastLines: string[] }>('nixFlakes.build', {
       flake,
       attrPath: ['packages', 'x86_64-linux', 'ok'],
       display: '.#ok',
     });
-    assert.equal(outcome.status, 'built');
+    assert.equal(outcome.status, 'built', `errors: ${JSON.stringify(outcome.errors.map((e) => `${e.kind}: ${e.message}`))}; last lines: ${outcome.lastLines.join(' | ')}`);
     assert.match(outcome.outputs.out, /^\/nix\/store\/[0-9a-z]{32}-ok$/);
     assert.ok(existsSync(outcome.outputs.out));
     assert.ok(!existsSync(join(flake.uri.fsPath, 'result')), 'no result link by default');
@@ -62,30 +62,33 @@ describe('Flake Outputs', () => {
     assert.equal(outcome.status, 'failed');
     assert.equal(outcome.errors[0]?.kind, 'builder-failed');
     assert.ok(outcome.lastLines.includes('the second line'), outcome.lastLines.join('|'));
-    const file = vscode.Uri.file(join(flake.uri.fsPath, 'flake.nix'));
-    const diags = await until('a diagnostic in flake.nix', () => nixDiagnostics(file.fsPath));
-    const text = readFileSync(file.fsPath, 'utf8').split('\n');
-    assert.match(text[diags[0].range.start.line], /meta\.description = "A package whose build fails"/);
-    assert.match(diags[0].message, /exit code 3/);
+    const file = join(flake.uri.fsPath, 'flake.nix');
+    const line = lineOf(file, 'meta.description = "A package whose build fails"');
+    const diag = await until('the builder-failed diagnostic of .#fails', () =>
+      nixDiagnostics(file)?.find((d) => d.code === 'builder-failed' && /exit code 3/.test(d.message) && d.range.start.line === line),
+    );
+    assert.match(diag.message, /the second line/, 'the diagnostic carries the builder\'s last lines');
   });
 
   it('builds of different outputs run together; a second build of the same output is the running one; cancel leaves no process', async () => {
     const api = await extension();
     const flake = await flakeOf('builds');
     const slow = { flake, attrPath: ['packages', 'x86_64-linux', 'slow'], display: '.#slow' };
+    const nixBuilds = () => processesWith(flake.uri.fsPath).filter((p) => / build .*#packages\.x86_64-linux\.slow\b/.test(p.cmd));
     const pending = vscode.commands.executeCommand<{ status: string }>('nixFlakes.build', slow);
-    await until('the slow builder to run', () => processesWith('314159.26').length >= 2, 60_000);
+    await until('the slow builder to run', () => processesWith(runMarker()).length >= 2, 60_000);
     const again = vscode.commands.executeCommand<{ status: string }>('nixFlakes.build', slow);
     assert.ok(api.outputs.builds.isRunning(slow));
     // Another output builds to its end meanwhile.
     const other = await vscode.commands.executeCommand<{ status: string }>('nixFlakes.build', { flake, attrPath: ['packages', 'x86_64-linux', 'ok'], display: '.#ok' });
     assert.equal(other.status, 'built');
-    assert.ok(processesWith('314159.26').length >= 2, 'the slow build is still running');
+    assert.ok(processesWith(runMarker()).length >= 2, 'the slow build is still running');
+    assert.equal(nixBuilds().length, 1, `one nix build of .#slow for both requests: ${nixBuilds().map((p) => p.cmd).join(' ; ')}`);
     api.outputs.builds.cancelAll();
     const outcome = await pending;
     assert.equal(outcome.status, 'cancelled');
     assert.equal((await again).status, 'cancelled', 'the second request was the same build');
-    await until('every builder to be gone', () => processesWith('314159.26').length === 0, 5000);
+    await until('every builder to be gone', () => processesWith(runMarker()).length === 0 && nixBuilds().length === 0, 15_000);
   });
 
   it('lists what still evaluates when one output is broken, and marks the broken ones', async () => {
@@ -111,22 +114,26 @@ describe('Flake Outputs', () => {
     const flake = await flakeOf('hello');
     const file = join(flake.uri.fsPath, 'flake.nix');
     const good = readFileSync(file, 'utf8');
+    const leaves = (s: { model?: { categories: { leaves: { attrPath: string[] }[] }[] } }) =>
+      (s.model?.categories ?? []).flatMap((c) => c.leaves.map((l) => l.attrPath.join('.'))).sort();
+    await api.outputs.service.evaluate(flake, { force: true });
+    const before = await settled(flake);
+    assert.deepEqual(before.errors, []);
+    const goodLeaves = leaves(before);
+    assert.ok(goodLeaves.includes('packages.x86_64-linux.hello'), goodLeaves.join(', '));
     try {
-      await api.outputs.service.evaluate(flake, { force: true });
-      const before = api.outputs.service.get(flake).model;
       writeFileSync(file, good.replace('greeting = import ./pkgs/greeting.nix { inherit lib; };', 'greeting = import ./pkgs/greeting.nix { inherit lib; } ;;'));
-      await api.outputs.service.evaluate(flake, { force: true });
-      const s = api.outputs.service.get(flake);
-      assert.ok(s.errors.length > 0);
-      assert.equal(s.errors[0].kind, 'syntax-error');
-      assert.ok(s.model && s.model.categories.length >= (before?.categories.length ?? 1), 'the last good listing is kept');
-      const diags = await until('the syntax error in Problems', () => nixDiagnostics(file));
-      assert.equal(diags[0].range.start.line, good.split('\n').findIndex((l) => l.includes('greeting = import')));
+      const s = await settled(flake);
+      assert.equal(s.errors[0]?.kind, 'syntax-error', JSON.stringify(s.errors));
+      assert.deepEqual(leaves(s), goodLeaves, 'the last good listing is kept');
+      const line = good.split('\n').findIndex((l) => l.includes('greeting = import'));
+      await until('the syntax error in Problems at its line', () => nixDiagnostics(file)?.find((d) => d.range.start.line === line));
     } finally {
       writeFileSync(file, good);
-      await api.outputs.service.evaluate(flake, { force: true });
     }
-    assert.deepEqual(api.outputs.service.get(flake).errors, []);
+    const after = await settled(flake);
+    assert.deepEqual(after.errors, []);
+    assert.deepEqual(leaves(after), goodLeaves);
     await until('a good evaluation to clear the diagnostics', () => !nixDiagnostics(file));
   });
 
@@ -136,18 +143,25 @@ describe('Flake Outputs', () => {
     const file = join(flake.uri.fsPath, 'pkgs', 'greeting.nix');
     const text = readFileSync(file, 'utf8');
     const count = () => api.outputs.service.evaluations.get(flake.uri.toString()) ?? 0;
-    await until('no evaluation running', () => !api.outputs.service.get(flake).evaluating);
+    await settled(flake);
     const before = count();
-    for (let i = 0; i < 100; i++) {
-      writeFileSync(file, `${text}# save ${i}\n`);
-      await new Promise((r) => setTimeout(r, 10));
+    try {
+      // 100 saves spread over a second, each waiting for the file system to take it (no fixed sleeps).
+      const t0 = Date.now();
+      for (let i = 0; i < 100; i++) {
+        writeFileSync(file, `${text}# save ${i}\n`);
+        const due = t0 + (i + 1) * 10;
+        while (Date.now() < due) await new Promise((r) => setImmediate(r));
+      }
+      // Idle, and current with the last save (the debounce then has nothing left to do).
+      const s = await settled(flake);
+      assert.deepEqual(s.errors, []);
+      assert.ok(count() - before >= 1, 'the saves were noticed');
+      assert.ok(count() - before <= 2, `${count() - before} evaluations`);
+    } finally {
+      writeFileSync(file, text);
     }
-    await until('the refresh to start', () => count() > before, 10_000);
-    await until('the refresh to finish', () => !api.outputs.service.get(flake).evaluating, 30_000);
-    await new Promise((r) => setTimeout(r, 1500));
-    writeFileSync(file, text);
-    assert.ok(count() - before <= 2, `${count() - before} evaluations`);
-    assert.ok(count() - before >= 1);
+    await settled(flake);
   });
 
   it('an unchanged flake is shown from the cache without running nix', async () => {
