@@ -4,11 +4,22 @@ import * as vscode from 'vscode';
 import { affects, settings, Settings } from './config';
 import { detectNix, DetectResult, NixInstallation } from './core/nix/detect';
 import { describe } from './core/nix/version';
-import { nixArgs, nixEnv } from './core/nix/args';
-import { run, RunOptions, RunResult } from './core/nix/process';
+import { displayCommand, nixArgs, nixEnv } from './core/nix/args';
+import { CancelledError, ExitError, run, RunOptions, RunResult } from './core/nix/process';
 import { discoverFlakes, Flake } from './flakes';
 
 export type State = 'noFlake' | 'nixMissing' | 'nixTooOld' | 'ready';
+
+/** A finished nix run, as the log shows it: kept for "what just ran?" (the last RECENT_RUNS). */
+export interface RecentRun {
+  command: string;
+  startedAt: number;
+  /** `ok`, `cancelled`, `exit N`, `not started`. */
+  outcome: string;
+  stderrTail: string[];
+}
+
+const RECENT_RUNS = 40;
 
 export class Ctx implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
@@ -83,7 +94,21 @@ export class Ctx implements vscode.Disposable {
     const nix = await this.requireNix();
     const s = settings(opts.scope);
     const args = nixArgs(subcommand, rest, { writeLockFile: opts.writeLockFile, offline: s.offline, extraArgs: s.extraArgs, flakeOptions: opts.flakeOptions });
-    return run(nix.path, args, { ...opts, env: nixEnv(opts.env ?? process.env), log: opts.log ?? ((m) => this.log.info(m)) });
+    const record = (outcome: string, stderr: readonly string[]) => {
+      this.recentRuns.push({ command: displayCommand(nix.path, args), startedAt, outcome, stderrTail: stderr.slice(-12) });
+      if (this.recentRuns.length > RECENT_RUNS) this.recentRuns.splice(0, this.recentRuns.length - RECENT_RUNS);
+    };
+    const startedAt = Date.now();
+    try {
+      const r = await run(nix.path, args, { ...opts, env: nixEnv(opts.env ?? process.env), log: opts.log ?? ((m) => this.log.info(m)) });
+      record('ok', r.stderrLines);
+      return r;
+    } catch (e) {
+      if (e instanceof CancelledError) record('cancelled', e.stderrLines);
+      else if (e instanceof ExitError) record(e.signal ? `killed by ${e.signal}` : `exit ${e.exitCode}`, e.stderrLines);
+      else record(`not started: ${(e as Error).message}`, []);
+      throw e;
+    }
   }
 
   async requireNix(): Promise<NixInstallation> {
@@ -92,10 +117,13 @@ export class Ctx implements vscode.Disposable {
     return r.nix;
   }
 
-  /** Recomputes the `nixFlakes.state` context key that gates views, welcome content and palette entries. */
   /** The value last given to the `nixFlakes.state` context key (undefined in Restricted Mode or before it is known). */
   state: State | undefined;
 
+  /** The last nix runs, newest last (bounded). */
+  readonly recentRuns: RecentRun[] = [];
+
+  /** Recomputes the `nixFlakes.state` context key that gates views, welcome content and palette entries. */
   async updateState(): Promise<State | undefined> {
     if (!this.trusted) {
       this.state = undefined;

@@ -1,6 +1,6 @@
 // Entry point: builds the context, registers each feature, returns fast. Nothing runs nix until it is needed.
 import * as vscode from 'vscode';
-import { Ctx } from './context';
+import { Ctx, RecentRun } from './context';
 import { describe } from './core/nix/version';
 import { registerOutputs, Outputs } from './features/outputs';
 import { Inputs, registerInputs, registerRelockOffer } from './features/inputs';
@@ -23,6 +23,8 @@ export interface NixFlakesApi {
   inputs: Inputs;
   dryBuilds: DryBuilds;
   lenses: BuildLenses;
+  /** The last nix runs with their outcome and the end of their stderr (what a failing test prints). */
+  recentRuns(): readonly RecentRun[];
 }
 
 let ctx: Ctx | undefined;
@@ -57,7 +59,7 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
       () => undefined,
       (e) => reportActivationError(c, e),
     );
-    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, state: () => c.state, outputs, inputs, dryBuilds, lenses };
+    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, state: () => c.state, outputs, inputs, dryBuilds, lenses, recentRuns: () => c.recentRuns };
   } catch (e) {
     if (ctx) reportActivationError(ctx, e);
     else void vscode.window.showErrorMessage(`Nix Flakes failed to start: ${(e as Error).message}`);

@@ -2,10 +2,28 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Mocha from 'mocha';
+import * as vscode from 'vscode';
 import { BEGIN_MARK, END_MARK } from '../harness/marks';
+import type { NixFlakesApi } from '../../src/extension';
+import { EXTENSION_ID } from './suite/helpers';
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec' });
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec', forbidOnly: true });
+  // A failing test explains itself: the nix commands the extension ran during it, with the end of their stderr.
+  let started = 0;
+  mocha.suite.beforeEach(() => {
+    started = Date.now();
+  });
+  mocha.suite.afterEach(function () {
+    if (this.currentTest?.state !== 'failed') return;
+    const api = vscode.extensions.getExtension<NixFlakesApi>(EXTENSION_ID)?.exports;
+    const runs = api?.recentRuns().filter((r) => r.startedAt >= started) ?? [];
+    console.log(`    nix runs during "${this.currentTest.title}": ${runs.length ? '' : 'none'}`);
+    for (const r of runs) {
+      console.log(`      $ ${r.command}\n        → ${r.outcome}`);
+      for (const l of r.stderrTail) console.log(`        | ${l.length > 400 ? `${l.slice(0, 400)}…` : l}`);
+    }
+  });
   const grep = process.env.NIX_FLAKES_TEST_GREP;
   if (grep) mocha.grep(grep);
   const dir = join(__dirname, 'suite');
