@@ -155,6 +155,10 @@ test('untracked-file: ≤ 2.19 "getting status", 2.20–2.27 "not under Git cont
   );
   assert.deepEqual(storeVariant, { kind: 'untracked-file', relPath: 'a/b.nix', repo: '/r' });
   assert.equal(parseErrorText("error: getting status of '/home/u/x.nix': No such file or directory")[0].kind, 'other');
+  // 2.26.3 (seen live, the in-host dry-build of a host importing an untracked file): "path '…-source/…' does not exist".
+  const e226 = parseErrorText(`error: path '${SRC}/hosts/extra.nix' does not exist`)[0];
+  assert.deepEqual(e226.kind === 'untracked-file' && [e226.relPath, e226.storePath], ['hosts/extra.nix', SRC]);
+  assert.equal(parseErrorText("error: path '/home/u/x.nix' does not exist")[0].kind, 'other');
 });
 
 test('option-does-not-exist: option path, each definition file, suggestions', () => {

@@ -18,6 +18,8 @@ const DEPENDENCY_FAILED = /^(\d+) dependencies of derivation '([^']+)' failed to
 const DEPENDENCY_FAILED_NEW = /Cannot build '([^']+)'\.\s*Reason: (\d+) dependenc(?:y|ies) failed/;
 
 const UNTRACKED_219 = /^getting status of '(\/[^']*?\/[0-9a-df-np-sv-z]{32}-source)\/([^']+)': No such file or directory/;
+// 2.2x up to 2.27 (seen on 2.26.3): a file git does not track is missing from the flake's store copy.
+const UNTRACKED_226 = /^path '(\/[^']*?\/[0-9a-df-np-sv-z]{32}-source)\/([^']+)' does not exist/;
 const UNTRACKED_220 =
   /access to path '([^']+)' is forbidden because it is not under Git control; maybe you should 'git add' it to the repository '([^']+)'\?/;
 const UNTRACKED_228 = /Path '([^']+)' in the repository "([^"]+)" is not tracked by Git\./;
@@ -128,7 +130,7 @@ function matchUntracked(text: string): ErrorDetail | undefined {
     else if (rel.startsWith(`${repo.replace(/\/+$/, '')}/`)) rel = rel.slice(repo.replace(/\/+$/, '').length + 1);
     return { kind: 'untracked-file', relPath: stripSlashes(rel), repo };
   }
-  m = UNTRACKED_219.exec(text);
+  m = UNTRACKED_219.exec(text) ?? UNTRACKED_226.exec(text);
   if (m) return { kind: 'untracked-file', relPath: m[2], storePath: m[1] };
   return undefined;
 }
