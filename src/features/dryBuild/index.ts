@@ -2,6 +2,7 @@
 // palette, the Outputs tree and the view title, the quick fixes, and the diagnostics' lifetime (replaced by the
 // next run of the same host, removed when the flake's files change, optionally re-run on save).
 import * as vscode from 'vscode';
+import { stat } from 'node:fs/promises';
 import type { Ctx } from '../../context';
 import type { Flake } from '../../flakes';
 import type { OutputsService } from '../outputs/service';
@@ -42,12 +43,14 @@ export function registerDryBuild(ctx: Ctx, outputs: OutputsService): DryBuilds {
 
   // A change to a flake's files makes its dry-build diagnostics stale; with runOnSave, dry-build again.
   const watcher = ctx.register(vscode.workspace.createFileSystemWatcher('**/{*.nix,flake.lock}'));
-  const changed = async (uri: vscode.Uri) => {
+  // Events arrive a moment after the change: a run started after the file was written already saw it.
+  const changed = async (uri: vscode.Uri, deleted = false) => {
+    const mtime = deleted ? undefined : (await stat(uri.fsPath).catch(() => undefined))?.mtimeMs;
     for (const flake of await ctx.flakes()) {
-      if (uri.fsPath.startsWith(`${flake.uri.fsPath}/`)) dry.clearFlake(flake);
+      if (uri.fsPath.startsWith(`${flake.uri.fsPath}/`)) dry.clearFlake(flake, mtime);
     }
   };
-  ctx.register(watcher.onDidChange(changed), watcher.onDidCreate(changed), watcher.onDidDelete(changed));
+  ctx.register(watcher.onDidChange((u) => changed(u)), watcher.onDidCreate((u) => changed(u)), watcher.onDidDelete((u) => changed(u, true)));
   ctx.register(
     vscode.workspace.onDidSaveTextDocument(async (doc) => {
       if (doc.languageId !== 'nix' && !doc.uri.path.endsWith('/flake.lock')) return;

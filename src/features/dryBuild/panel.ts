@@ -212,6 +212,7 @@ export class DryBuilds implements vscode.Disposable {
     const { views, placed } = await this.present(flake, host, result.errors);
     const owner = `${key}#${host}`;
     this.diagnostics.set(owner, placed);
+    this.startedAt.set(owner, startedAt);
     Object.assign(entry.state, {
       state: result.status,
       elapsedMs: result.elapsedMs,
@@ -318,9 +319,20 @@ export class DryBuilds implements vscode.Disposable {
   }
 
   /** Removes the diagnostics of every dry-build of a flake (its files changed, so they may be stale). */
-  clearFlake(flake: Flake): void {
-    for (const owner of this.diagnostics.owners()) if (owner.startsWith(`${flake.uri.fsPath}#`)) this.diagnostics.clear(owner);
+  /**
+   * Removes the flake's dry-build diagnostics: they are stale. With `changedAt` (the changed file's modification
+   * time), only those of runs that started before the change: a run started after it already saw the file.
+   */
+  clearFlake(flake: Flake, changedAt?: number): void {
+    for (const owner of this.diagnostics.owners()) {
+      if (!owner.startsWith(`${flake.uri.fsPath}#`)) continue;
+      if (changedAt !== undefined && (this.startedAt.get(owner) ?? 0) > changedAt) continue;
+      this.diagnostics.clear(owner);
+    }
   }
+
+  /** When the run behind each owner's diagnostics started. */
+  private readonly startedAt = new Map<string, number>();
 
   /** The hosts of a flake that were dry-built, newest first. */
   hostsRun(flake: Flake): string[] {
