@@ -1,6 +1,7 @@
 // Entry point: builds the context, registers each feature, returns fast. Nothing runs nix until it is needed.
 import * as vscode from 'vscode';
 import { Ctx, RecentRun } from './context';
+import { startedProcesses } from './core/nix/process';
 import { describe } from './core/nix/version';
 import { registerOutputs, Outputs } from './features/outputs';
 import { Inputs, registerInputs, registerRelockOffer } from './features/inputs';
@@ -25,6 +26,8 @@ export interface NixFlakesApi {
   lenses: BuildLenses;
   /** The last nix runs with their outcome and the end of their stderr (what a failing test prints). */
   recentRuns(): readonly RecentRun[];
+  /** How many processes (nix, git…) the extension has started. */
+  startedProcesses(): number;
 }
 
 let ctx: Ctx | undefined;
@@ -59,7 +62,7 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
       () => undefined,
       (e) => reportActivationError(c, e),
     );
-    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, state: () => c.state, outputs, inputs, dryBuilds, lenses, recentRuns: () => c.recentRuns };
+    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, state: () => c.state, outputs, inputs, dryBuilds, lenses, recentRuns: () => c.recentRuns, startedProcesses };
   } catch (e) {
     if (ctx) reportActivationError(ctx, e);
     else void vscode.window.showErrorMessage(`Nix Flakes failed to start: ${(e as Error).message}`);

@@ -102,6 +102,12 @@ class BoundedLines {
   }
 }
 
+let processesStarted = 0;
+/** How many processes run() has started in this extension host (the guarantee "typing starts no process"). */
+export function startedProcesses(): number {
+  return processesStarted;
+}
+
 const DEFAULT_MAX_STDOUT = 64 * 1024 * 1024;
 const DEFAULT_MAX_STDERR = 4 * 1024 * 1024;
 
@@ -124,6 +130,7 @@ export async function run(file: string, args: readonly string[], opts: RunOption
   const onStderr = opts.onStderrLine;
   const onStdout = opts.onStdoutLine;
 
+  processesStarted++;
   const sub = execa(file, args, {
     cwd: opts.cwd,
     env: opts.env,

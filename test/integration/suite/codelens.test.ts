@@ -14,7 +14,7 @@ async function evaluated(name: string) {
   const flake = await flakeOf(name);
   await api.outputs.service.ensure(flake);
   await api.lenses.evaluate(flake);
-  await until(`the lenses of ${name}`, () => api.lenses.placed(flake));
+  await until(`the lenses of ${name} placed by evaluation`, () => (api.lenses.placed(flake)?.size ?? 0) > 0);
   return { api, flake };
 }
 
@@ -61,7 +61,14 @@ describe('Build lenses', () => {
     assert.equal(pkg?.uri.fsPath, flakeNix);
     assert.equal(pkg?.range.start.line, lineOf(flakeNix, 'hello = lib.mkDerivation {'));
     const host = await vscode.commands.executeCommand<vscode.Location>('nixFlakes.revealDefinition', { flake, leaf: leaf('nixosConfigurations.web') });
+    assert.equal(host?.uri.fsPath, flakeNix);
     assert.equal(host?.range.start.line, lineOf(flakeNix, 'web = lib.nixosSystem'));
+    // The file is opened there, as a user sees it.
+    const editor = await until('the editor at the host', () => {
+      const e = vscode.window.activeTextEditor;
+      return e?.document.uri.fsPath === flakeNix && e.selection.active.line === host.range.start.line ? e : undefined;
+    });
+    assert.ok(editor);
   });
 
   it('typing starts no nix process, and the lenses follow the edit', async () => {
@@ -70,11 +77,13 @@ describe('Build lenses', () => {
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(flakeNix));
     const editor = await vscode.window.showTextDocument(doc);
     const before = api.lenses.queries;
+    const processes = api.startedProcesses();
     const line = lineOf(flakeNix, 'hello = lib.mkDerivation {');
     await editor.edit((e) => e.insert(new vscode.Position(line, 0), '        # a comment typed above hello\n'));
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 100);
     assert.ok(lenses.some((l) => l.range.start.line === line + 1 && l.command?.title.startsWith('$(tools) Build .#hello')));
     assert.equal(api.lenses.queries, before, 'no positions query while typing');
+    assert.equal(api.startedProcesses(), processes, 'no process at all (nix, git) while typing');
     await vscode.commands.executeCommand('workbench.action.files.revert');
   });
 });

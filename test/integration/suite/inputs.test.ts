@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -21,6 +21,18 @@ function lockOf(name: string) {
 
 
 describe('Flake Inputs', () => {
+  // The suite edits multi's flake.nix and lock and moves the repositories it locks on: put multi back afterwards.
+  let multiNix = '';
+  let multiLock = '';
+  before(() => {
+    multiNix = readFileSync(join(fixture('multi'), 'flake.nix'), 'utf8');
+    multiLock = readFileSync(join(fixture('multi'), 'flake.lock'), 'utf8');
+  });
+  after(() => {
+    writeFileSync(join(fixture('multi'), 'flake.nix'), multiNix);
+    writeFileSync(join(fixture('multi'), 'flake.lock'), multiLock);
+  });
+
   it('shows each input with its type, revision, reference and age, follows as links, from flake.lock alone', async () => {
     const api = await extension();
     const flake = await flakeOf('multi');
@@ -70,6 +82,12 @@ describe('Flake Inputs', () => {
     assert.equal(rev(after, 'nixpkgs'), rev(before, 'nixpkgs'));
     assert.ok(r.summary.some((s) => s.startsWith('tools: ')), r.summary.join('\n'));
     assert.ok(!r.summary.some((s) => s.startsWith('nixpkgs: ')));
+    // The command this Nix knows: `flake update NAME` from 2.19, `flake lock --update-input NAME` before.
+    const nix = await api.nix();
+    assert.ok(nix.ok);
+    const ran = api.recentRuns().map((x) => x.command).filter((c) => / flake (update|lock) /.test(c)).pop() ?? '';
+    const modern = nix.nix.version.major > 2 || nix.nix.version.minor >= 19;
+    assert.match(ran, modern ? / flake update .*\btools\b/ : / flake lock .*--update-input tools\b/, `${nix.nix.version.raw}: ${ran}`);
   });
 
   it('update all picks up new revisions; a second run says nothing changed', async () => {
@@ -149,6 +167,46 @@ describe('Flake Inputs: cancelling', () => {
       assert.equal(r.status, 'cancelled');
       assert.ok(Date.now() - t0 < 5000, 'nix stopped on SIGTERM');
       assert.ok(!existsSync(join(dir, 'flake.lock')), 'no flake.lock left behind');
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+  });
+
+  it('cancelling an update when flake.lock exists leaves it byte for byte', async () => {
+    const api = await extension();
+    const { createServer } = await import('node:http');
+    const { mkdtempSync, mkdirSync, existsSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const sockets: import('node:net').Socket[] = [];
+    let asked = 0;
+    const server = createServer(() => asked++);
+    server.on('connection', (s) => sockets.push(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const dir = mkdtempSync(join(tmpdir(), 'nix-flakes-locked-'));
+    const local = join(dir, 'local');
+    mkdirSync(local);
+    writeFileSync(join(local, 'data.txt'), 'local input\n');
+    writeFileSync(join(dir, 'flake.nix'), `{\n  inputs.local = { url = "path:${local}"; flake = false; };\n  outputs = { self, local }: { };\n}\n`);
+    execFileSync('git', ['init', '-q'], { cwd: dir });
+    execFileSync('git', ['add', '-A'], { cwd: dir });
+    const folder = vscode.workspace.workspaceFolders![0];
+    const flake = { uri: vscode.Uri.file(dir), folder, label: 'locked' };
+    assert.equal((await api.inputs.update(flake, [])).status, 'updated', 'the first lock');
+    const lock = readFileSync(join(dir, 'flake.lock'), 'utf8');
+    // Then a second input that nix has to download, from a server that never answers.
+    writeFileSync(join(dir, 'flake.nix'), `{\n  inputs.local = { url = "path:${local}"; flake = false; };\n  inputs.slow = { url = "http://127.0.0.1:${port}/slow.tar.gz"; flake = false; };\n  outputs = { self, local, slow }: { };\n}\n`);
+    writeFileSync(join(local, 'data.txt'), 'local input, changed\n');
+    const ac = new AbortController();
+    try {
+      const pending = api.inputs.update(flake, [], ac.signal);
+      await until('nix to ask the server', () => asked > 0, 30_000);
+      ac.abort();
+      const r = await pending;
+      assert.equal(r.status, 'cancelled');
+      assert.ok(existsSync(join(dir, 'flake.lock')));
+      assert.equal(readFileSync(join(dir, 'flake.lock'), 'utf8'), lock, 'flake.lock as it was');
     } finally {
       for (const s of sockets) s.destroy();
       server.close();

@@ -1,10 +1,13 @@
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { extension, fixture, flakeOf, label, lineOf, nixDiagnostics, settled, until } from './helpers';
 import { processesWith, runMarker } from '../../support/nix';
 import type { Node } from '../../../src/features/outputs/view';
+
+const scratch = () => mkdtempSync(join(tmpdir(), 'nix-flakes-probe-'));
 
 async function children(node?: Node): Promise<Node[]> {
   const api = await extension();
@@ -203,22 +206,33 @@ describe('Run and Develop', () => {
     });
 
   it('Run opens a terminal named after the installable, running nix run in the flake folder', async () => {
-    const flake = await flakeOf('hello');
-    const t = await vscode.commands.executeCommand<vscode.Terminal>('nixFlakes.run', { flake, attrPath: ['apps', 'x86_64-linux', 'default'], display: '.#default' });
-    assert.equal(t.name, 'nix run .#default');
-    assert.equal(await exited(t), 0, 'the app ran and exited');
-    t.dispose();
+    const flake = await flakeOf('builds');
+    const probe = join(flake.uri.fsPath, 'run-probe.txt');
+    rmSync(probe, { force: true });
+    const t = await vscode.commands.executeCommand<vscode.Terminal>('nixFlakes.run', { flake, attrPath: ['apps', 'x86_64-linux', 'probe'], display: '.#probe' });
+    try {
+      assert.equal(t.name, 'nix run .#probe');
+      assert.equal(await exited(t), 0, 'the app ran and exited');
+      // The app writes where it ran into its working folder: the flake's.
+      assert.equal(readFileSync(probe, 'utf8').trim(), `ran in ${flake.uri.fsPath}`);
+    } finally {
+      t.dispose();
+      rmSync(probe, { force: true });
+    }
   });
 
-  it('Develop opens a terminal with nix develop of the dev shell', async () => {
-    const flake = await flakeOf('hello');
+  it('Develop opens an interactive shell with the dev shell\'s environment, in the flake folder', async () => {
+    const flake = await flakeOf('builds');
+    const probe = join(scratch(), 'develop-probe.txt');
     const t = await vscode.commands.executeCommand<vscode.Terminal>('nixFlakes.develop', { flake, attrPath: ['devShells', 'x86_64-linux', 'default'], display: '.#default' });
-    assert.equal(t.name, 'nix develop .#default');
-    // The shell stays open: it has not failed after a few seconds (a bad shell exits at once).
-    await new Promise((r) => setTimeout(r, 4000));
-    assert.equal(t.exitStatus, undefined, 'the dev shell is running');
-    t.sendText('exit 7');
-    assert.equal(await exited(t), 7, 'the dev shell was an interactive shell that ran our exit');
-    t.dispose();
+    try {
+      assert.equal(t.name, 'nix develop .#default');
+      // Typed into the shell once it reads its input: the dev shell's variable, its folder, then an exit code.
+      t.sendText(`printf '%s|%s' "$PROBE_VAR" "$PWD" > '${probe}'; exit 7`);
+      assert.equal(await exited(t), 7, 'the dev shell was an interactive shell that ran our exit');
+      assert.equal(readFileSync(probe, 'utf8'), `set by the dev shell|${flake.uri.fsPath}`);
+    } finally {
+      t.dispose();
+    }
   });
 });
