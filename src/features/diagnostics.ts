@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { NixError } from '../core/errors/types';
 import { placeError, type ErrorPlacement } from '../core/errors/placement';
-import { createStoreMapper, sourcesFromFlake, type MappedFile } from '../core/errors/storePath';
+import { createStoreMapper, localizePaths, sourcesFromFlake, type MappedFile } from '../core/errors/storePath';
 import { findOptionDefinitions, LineIndex } from '../core/source';
 import { run } from '../core/nix/process';
 import type { Flake } from '../flakes';
@@ -35,16 +35,28 @@ export function gitRootOf(flake: Flake): Promise<string> {
 
 /**
  * Maps store paths in a flake's errors and positions to workspace files: exactly by store hash when the flake's
- * `nix flake metadata` / `nix flake archive` output is given, else by the path relative to the git root.
+ * `nix flake metadata` / `nix flake archive` output is given, else by the path relative to the git root. Files that
+ * newer Nix names by reference (`«github:NixOS/nixpkgs/<rev>»/lib/x.nix`) are found in the flake's lock file: a
+ * local one in the workspace, an input by its name.
  */
 export async function flakeMapper(flake: Flake, storeDir: string, metadata?: unknown, archive?: unknown): Promise<Mapper> {
   const gitRoot = await gitRootOf(flake);
+  const lock = metadata === undefined ? await readLock(flake) : undefined;
   return createStoreMapper({
-    sources: sourcesFromFlake({ gitRoot, metadata, archive }),
+    sources: sourcesFromFlake({ gitRoot, metadata, archive, lock }),
     workspaceRoots: [gitRoot, ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath)],
     exists: existsSync,
     storeDir,
   });
+}
+
+/** The flake's flake.lock, parsed; undefined when there is none or it is not JSON. */
+async function readLock(flake: Flake): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(vscode.Uri.joinPath(flake.uri, 'flake.lock').fsPath, 'utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface PlacedDiagnostic {
@@ -105,12 +117,14 @@ async function optionRange(path: string, optionPath: string, cache: Map<string, 
   return new vscode.Range(0, 0, 0, first.length);
 }
 
-/** Store paths of workspace files in a message, shown as the workspace paths they stand for. */
+/**
+ * Paths in a message shown as what they stand for: a workspace file as its workspace path, a file of an input as
+ * `«input nixpkgs»/lib/x.nix` (store paths, and newer Nix's `«git+file:///…?rev=…»/x.nix`).
+ */
 export function localizeMessage(message: string, map: Mapper): string {
-  return message.replace(/\/nix\/store\/[0-9a-df-np-sv-z]{32}-[^\s'"`:]+/g, (p) => {
-    const m = map(p);
-    return m.kind === 'workspace' ? vscode.workspace.asRelativePath(m.path, true) : m.kind === 'input' ? `«${m.label}»/${m.rel}` : p;
-  });
+  return localizePaths(message, map, (m) =>
+    m.kind === 'workspace' ? vscode.workspace.asRelativePath(m.path, true) : m.kind === 'input' ? `«${m.label}»/${m.rel}` : undefined,
+  );
 }
 
 /** Turns parsed Nix errors into diagnostics at workspace files. Errors with no place in the workspace are returned apart. */

@@ -41,8 +41,9 @@ test('parseStorePath', () => {
 });
 
 test('root flake: metadata .path maps to the git root', () => {
-  const sources = sourcesFromFlake({ gitRoot: '/ws/f', metadata: json('nix-2.8-metadata.json') });
-  assert.deepEqual(sources, [{ storePath: SRC, localPath: '/ws/f', label: 'flake' }]);
+  const metadata = json('nix-2.8-metadata.json') as { locked: object };
+  const sources = sourcesFromFlake({ gitRoot: '/ws/f', metadata });
+  assert.deepEqual(sources, [{ storePath: SRC, localPath: '/ws/f', label: 'flake', locked: metadata.locked }]);
   const map = createStoreMapper({ sources, workspaceRoots: ['/ws/f'] });
   assert.deepEqual(map(`${SRC}/errors/missing-attr.nix`), { kind: 'workspace', path: '/ws/f/errors/missing-attr.nix', match: 'hash', label: 'flake' });
   const e = firstError('nix-2.8-eval-missingAttr.jsonl');
@@ -62,10 +63,13 @@ test('subflake (?dir=sub): the store path is the repository root, so sub/flake.n
 test('a path input inside the workspace maps to its directory; outside it is only labelled', () => {
   const args = { gitRoot: '/tmp/h-log/g', metadata: json('nix-2.8-metadata-path-input.json'), archive: json('nix-2.8-archive-path-input.json') };
   const sources = sourcesFromFlake(args);
-  assert.deepEqual(sources, [
-    { storePath: '/nix/store/lqsaklhhkxmavxp7jd8f5lpc7153qjsy-source', localPath: '/tmp/h-log/g', label: 'flake' },
-    { storePath: '/nix/store/v584rkc6rnc4v6ndbjk2vm3f5v37km6k-source', localPath: '/tmp/h-log/g/lib', label: 'input local' },
-  ]);
+  assert.deepEqual(
+    sources.map(({ locked, ...s }) => [s, locked?.type]),
+    [
+      [{ storePath: '/nix/store/lqsaklhhkxmavxp7jd8f5lpc7153qjsy-source', localPath: '/tmp/h-log/g', label: 'flake' }, 'git'],
+      [{ storePath: '/nix/store/v584rkc6rnc4v6ndbjk2vm3f5v37km6k-source', localPath: '/tmp/h-log/g/lib', label: 'input local' }, 'path'],
+    ],
+  );
   const e = firstError('nix-2.8-eval-path-input-trace.jsonl');
   const inside = placeError(e, createStoreMapper({ sources, workspaceRoots: ['/tmp/h-log/g'] }));
   assert.deepEqual(inside.target, { path: '/tmp/h-log/g/lib/bad.nix', line: 2, column: 15, from: 'error' });

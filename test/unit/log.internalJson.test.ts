@@ -136,7 +136,14 @@ test('msg positions: null (2.8), source text (2.8 --expr), «string» (2.13+), o
   // Column omitted when 0; position only in `file`.
   assert.deepEqual(positionFromJson('/a/b.nix:7', 7, 0), { file: '/a/b.nix', origin: 'path', line: 7, column: 1 });
   assert.deepEqual(positionFromJson('/a/b.nix:7:3', null, null), { file: '/a/b.nix', origin: 'path', line: 7, column: 3 });
-  assert.deepEqual(positionFromJson('«github:NixOS/nixpkgs/abc»/lib/x.nix:3:1', 3, 1)?.origin, 'other');
+  // A file of a fetched tree, as newer Nix names it, is a file (the store mapper finds the input); Nix's own code is not.
+  assert.deepEqual(positionFromJson('«github:NixOS/nixpkgs/abc»/lib/x.nix:3:1', 3, 1), {
+    file: '«github:NixOS/nixpkgs/abc»/lib/x.nix',
+    origin: 'path',
+    line: 3,
+    column: 1,
+  });
+  assert.deepEqual(positionFromJson('«nix-internal»/derivation-internal.nix:37:12', 37, 12)?.origin, 'other');
   assert.deepEqual(positionFromJson('<nix/fetchurl.nix>', 3, 1)?.origin, 'other');
   assert.equal(positionFromJson(null, null, null), undefined);
   assert.equal(positionFromJson(42, 1, 1), undefined);

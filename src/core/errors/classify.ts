@@ -14,7 +14,7 @@ export interface ClassifyContext {
 const BUILDER_FAILED = /builder for '([^']+)' failed(?: with exit code (\d+))?/;
 const CANNOT_BUILD = /Cannot build '([^']+)'\.\s*Reason: builder failed(?: with exit code (\d+))?/;
 const DEPENDENCY_FAILED = /^(\d+) dependencies of derivation '([^']+)' failed to build/;
-// GUESS: the 2.29+ wording of the same, by analogy with "Cannot build … Reason: builder failed".
+// The 2.29+ wording of the same (seen on 2.34: `Cannot build '…'.\nReason: 1 dependency failed.`).
 const DEPENDENCY_FAILED_NEW = /Cannot build '([^']+)'\.\s*Reason: (\d+) dependenc(?:y|ies) failed/;
 
 const UNTRACKED_219 = /^getting status of '(\/[^']*?\/[0-9a-df-np-sv-z]{32}-source)\/([^']+)': No such file or directory/;

@@ -4,8 +4,9 @@
 
 import { splitLines } from '../log/lines';
 import { positionFromText, type SourcePosition } from '../log/position';
-import { stripAnsi, truncate } from '../text';
+import { decodeSerialisedErrors, stripAnsi, truncate } from '../text';
 import { classifyError } from './classify';
+import { explainBuildLog } from './explain';
 import type { NixError, TraceFrame } from './types';
 
 /** Longest message kept, in characters. */
@@ -91,7 +92,9 @@ export function parseErrorBlock(lines: readonly string[]): ParsedBlock {
  * error block (warnings, `building '…'…`, git output) are skipped.
  */
 export function parseErrorText(stderr: string): NixError[] {
-  const raw = splitLines(stderr);
+  // Builders' bytes pass through Nix as they are: 2.8's serialised errors are decoded, and `stripAnsi` drops every
+  // control character.
+  const raw = splitLines(decodeSerialisedErrors(stderr));
   const lines = raw.map((l) => stripAnsi(l));
   const out: NixError[] = [];
   for (let i = 0; i < lines.length; i++) {
@@ -115,5 +118,7 @@ export function errorFromBlock(lines: readonly string[], raw: string, hinted: bo
     evaluation: hinted || block.trace.length > 0,
     trace: block.trace,
   });
-  return { ...block, ...detail, raw };
+  // A builder failure quotes the end of its log: say what a known cause there means.
+  const hint = detail.kind === 'builder-failed' ? explainBuildLog(block.message) : undefined;
+  return { ...block, ...(hint ? { message: `${block.message}\n${hint}` } : {}), ...detail, raw };
 }

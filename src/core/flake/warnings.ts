@@ -52,7 +52,16 @@ export interface ImportFromDerivationWarning extends WarningBase {
   attrPath: string;
 }
 
+/**
+ * A warning raised by Nix code while evaluating (a deprecation in nixpkgs or in the flake itself): 2.23+ print
+ * `evaluation warning: <text>` (`builtins.warn`); before that, nixpkgs' `lib.warn` printed `trace: warning: <text>`.
+ */
+export interface EvaluationWarning extends WarningBase {
+  kind: 'evaluation';
+}
+
 export type NixWarning =
+  | EvaluationWarning
   | UntrustedConfigWarning
   | DirtyTreeWarning
   | OmittedWarning
@@ -66,6 +75,8 @@ const NOT_DERIVATION = /^(\S.*?) is not a derivation\s*$/;
 const IFD = /^(\S.*?) omitted due to use of import from derivation\s*$/;
 /** 2.8 prints the legacyPackages warning with the tree-drawing prefix of its text mode. */
 const TREE_CHARS = /[│├└─]/;
+/** `evaluation warning: …` (2.23+), and nixpkgs' `lib.warn` on older Nix, `trace: warning: …`. */
+const EVALUATION = /^(?:evaluation warning:|trace: warning:)\s*(.*)$/;
 /** Continuation lines that belong to the previous warning (2.12+, Lix). */
 const CONTINUATION = /^\s*(?:Pass '--accept-flake-config' to trust it|\(may allow the flake to gain root)/i;
 
@@ -78,11 +89,12 @@ export function parseFlakeShowWarnings(stderr: string): NixWarning[] {
   const seen = new Set<string>();
   const lines = nixMessageLines(stderr);
   for (let i = 0; i < lines.length; i++) {
-    const m = /^warning:\s*(.*)$/.exec(lines[i]);
+    const ev = EVALUATION.exec(lines[i]);
+    const m = ev ?? /^warning:\s*(.*)$/.exec(lines[i]);
     if (!m) continue;
     let text = m[1].trim();
     while (i + 1 < lines.length && CONTINUATION.test(lines[i + 1])) text += ` ${lines[++i].trim()}`;
-    const w = classify(text);
+    const w = ev ? evaluationWarning(text) : classify(text);
     if (!w) continue;
     const key = `${w.kind}\0${w.text}`;
     if (seen.has(key)) continue;
@@ -118,6 +130,16 @@ export function explainOmitted(reason: OmittedReason, attrPath: string): string 
     case 'unknown':
       return `Nix did not list ${attrPath}.`;
   }
+}
+
+function evaluationWarning(rawText: string): EvaluationWarning {
+  return {
+    kind: 'evaluation',
+    text: clip(rawText, 1024),
+    explanation:
+      'The Nix code being evaluated (the flake or one of its inputs, often nixpkgs) printed this warning, usually ' +
+      'about something deprecated. The evaluation went on; the warning says what to change before it becomes an error.',
+  };
 }
 
 function classify(rawText: string): NixWarning | undefined {

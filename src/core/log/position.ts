@@ -2,11 +2,13 @@
 
 /**
  * Where a position's origin lives:
- * - `path`: a file path (a store path such as `/nix/store/…-source/a.nix`, or a local path);
+ * - `path`: a file: a store path such as `/nix/store/…-source/a.nix`, a local path (2.2x+ print the files of a local
+ *   flake so), or a file of a fetched source tree as newer Nix prints it, `«<flake reference>»/<path inside it>`
+ *   (`«git+file:///repo?ref=…&rev=…»/lib/modules.nix`; see `parseSourceTreePath`);
  * - `string`: `--expr`/`--apply` code (`«string»`, or the source text itself in Nix ≤ 2.12);
  * - `stdin`: `«stdin»`;
  * - `none`: `«none»`, no origin;
- * - `other`: an accessor display prefix (`«github:…»/x.nix`), corepkgs (`<nix/fetchurl.nix>`), internal code.
+ * - `other`: Nix's own code: corepkgs (`<nix/fetchurl.nix>`), `«nix-internal»/…`, `«flakes-internal»/…`.
  */
 export type PositionOrigin = 'path' | 'string' | 'stdin' | 'none' | 'other';
 
@@ -20,12 +22,27 @@ export interface SourcePosition {
   origin: PositionOrigin;
 }
 
+/** A file of a fetched source tree as newer Nix prints it: `«<flake reference>»/<path inside the tree>`. */
+export interface SourceTreePath {
+  /** The flake reference, as printed: `git+file:///repo?ref=refs/heads/main&rev=…`, `github:NixOS/nixpkgs/<rev>`. */
+  ref: string;
+  /** The path inside the tree, without a leading slash (`''` for the tree itself). */
+  rel: string;
+}
+
+/** `«ref»/rel` (or `«ref»`) with a flake reference (`scheme:…`) inside; undefined for `«nix-internal»/…` and the rest. */
+export function parseSourceTreePath(file: string): SourceTreePath | undefined {
+  const m = /^«([a-z][a-z0-9+.-]*:[^»]*)»(?:\/(.*))?$/.exec(file);
+  return m ? { ref: m[1], rel: (m[2] ?? '').replace(/^\/+/, '') } : undefined;
+}
+
 /** Classifies a printed origin and returns the name to keep for it. */
 export function classifyOrigin(file: string): { file: string; origin: PositionOrigin } {
   if (file.includes('\n')) return { file: '«string»', origin: 'string' }; // Nix ≤ 2.12: the source text itself
   if (file === '«string»') return { file, origin: 'string' };
   if (file === '«stdin»') return { file, origin: 'stdin' };
   if (file === '«none»' || file === '') return { file: '«none»', origin: 'none' };
+  if (parseSourceTreePath(file)) return { file, origin: 'path' };
   if (file.startsWith('«') || file.startsWith('<')) return { file, origin: 'other' };
   if (file.startsWith('/')) return { file, origin: 'path' };
   // Nix ≤ 2.12 also puts one-line `--expr` source text here.

@@ -1,8 +1,9 @@
 // Build progress, computed from internal-json events (nix-cli.md §6.5, §6.6). No `vscode` import.
 // Fed one event at a time; `snapshot()` gives a plain object for the UI. Everything kept is bounded.
 
-import { stripAnsi, truncate } from '../text';
+import { cleanNixText, stripAnsi, truncate } from '../text';
 import { matchBuilderFailure } from '../errors/classify';
+import { explainBuildLog } from '../errors/explain';
 import { type DryRunPlan, DryRunPlanParser } from './dryRun';
 import { ActivityType, type LogEvent, type StartEvent } from './types';
 
@@ -26,8 +27,14 @@ export interface FailedBuild {
   exitCode?: number;
   /** The phase it was in when it failed. */
   phase?: string;
-  /** The last log lines of the build (at most `logLines`). */
+  /**
+   * The last log lines of the build (at most `logLines`), without ANSI escapes or other control characters (2.8's
+   * serialised builder errors decoded). When they show a known cause, a last line says what it means (`hint`), so
+   * that whatever shows the tail of the log shows it.
+   */
   lastLines: string[];
+  /** What the log says in plain words, when it shows a known cause (also the last of `lastLines`). */
+  hint?: string;
 }
 
 /** A build that ended without succeeding or failing, e.g. when the run was interrupted. */
@@ -303,8 +310,13 @@ export class BuildProgress {
       case 'postBuildLogLine': {
         const b = this.builds.get(id);
         if (!b || this.logLines === 0) return;
-        b.log.push(truncate(/[\x1b\r]/.test(r.line) ? stripAnsi(r.line) : r.line, this.maxLineLength));
-        if (b.log.length > this.logLines) b.log.shift();
+        // Builders' bytes as they are: no control character is kept (a line of only those is dropped).
+        const text = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/.test(r.line) ? cleanNixText(r.line) : r.line;
+        if (text === '' && r.line !== '') return;
+        for (const line of text.split('\n')) {
+          b.log.push(truncate(line, this.maxLineLength));
+          if (b.log.length > this.logLines) b.log.shift();
+        }
         return;
       }
       case 'setPhase': {
@@ -378,12 +390,14 @@ export class BuildProgress {
       return;
     }
     if (this.failedBuilds.size >= this.maxListed) return;
+    const hint = explainBuildLog(b.log);
     this.failedBuilds.set(b.drvPath, {
       drvPath: b.drvPath,
       name: b.name,
       ...(exitCode !== undefined ? { exitCode } : {}),
       ...(b.phase !== undefined ? { phase: b.phase } : {}),
-      lastLines: [...b.log],
+      lastLines: hint ? [...b.log, hint] : [...b.log],
+      ...(hint ? { hint } : {}),
     });
   }
 
