@@ -144,6 +144,22 @@ describe('Build lenses on real Nix', () => {
     assert.equal(existsSync(join(dir, 'flake.lock')), false, 'no lock file written');
   });
 
+  test('packages in files of their own: each file shows its lens at the definition, whatever the builder is called', async () => {
+    const dir = copyFixture('lens-builders');
+    const { result, summary } = await evaluate(dir);
+    assert.deepEqual([result.ok, result.runs], [true, 1]);
+    assert.deepEqual(summary, [
+      // Builders the scanner knows: the call holding meta.position.
+      'pkgs/go-tool.nix:3: buildGoModule rec { → .#goTool',
+      // A helper passed in as an argument, and a flake-parts-like perSystem package built by the project's own
+      // function: the scanner knows neither name, the evaluation places them in these files all the same.
+      'pkgs/helper-arg.nix:3: mkDrv { → .#helperArg',
+      'pkgs/parted.nix:2: mkPackage { → .#parted',
+      'pkgs/rusty.nix:2: rustPlatform.buildRustPackage (rec { → .#rusty',
+      'pkgs/script.nix:3: writeShellApplication { → .#script',
+    ]);
+  });
+
   test('a flake without any buildable category gives no records, not an error', async () => {
     const dir = copyFixture('nixpkgs-stub');
     const { result, summary } = await evaluate(dir);

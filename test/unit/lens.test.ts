@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   bindingKey,
+  failedOutput,
   lensRanges,
   nextPositionsQuery,
   parseMetaPosition,
@@ -402,6 +403,28 @@ describe('semantic lenses: placement', () => {
     );
   });
 
+  test('a package in a file of its own, by a builder the scanner does not know: its lens is in that file', () => {
+    const flake = ['{', '  outputs = { self }: {', '    packages.x86_64-linux.helperArg = import ./helper-arg.nix { mkDrv = x: x; };', '    packages.x86_64-linux.parted = parts.parted;', '  };', '}'].join('\n');
+    const helper = ['{ mkDrv }:', '', 'mkDrv {', '  pname = "helper-arg";', '  version = "1.0";', '}'].join('\n');
+    // Not even a set at the meta.position line (the file is the set a caller passes on): that line.
+    const bare = ['{', '  pname = "bare";', '  version = "2";', '}'].join('\n');
+    const files = { 'flake.nix': flake, 'helper-arg.nix': helper, 'bare.nix': bare };
+    const lenses = lensesFor(files, [
+      rec(['packages', 'x86_64-linux', 'helperArg'], ['helper-arg.nix', 5], ['flake.nix', 3, 5]),
+      rec(['packages', 'x86_64-linux', 'default'], ['helper-arg.nix', 5], ['flake.nix', 9, 5]),
+      rec(['packages', 'x86_64-linux', 'bare'], ['bare.nix', 3], ['flake.nix', 4, 5]),
+      // meta.position in an input: the binding, as before.
+      rec(['packages', 'x86_64-linux', 'fromInput'], [`${INPUT}/pkgs/x.nix`, 3], ['flake.nix', 4, 5]),
+    ]);
+    assert.deepEqual(summary(helper, lenses.get('/ws/helper-arg.nix')), ['3: .#helperArg .#default']);
+    assert.deepEqual(
+      lenses.get('/ws/helper-arg.nix')![0].installables.map((i) => i.placement),
+      ['metaSet', 'metaSet'],
+    );
+    assert.deepEqual(summary(bare, lenses.get('/ws/bare.nix')), ['3: .#bare']);
+    assert.deepEqual(summary(flake, lenses.get('/ws/flake.nix')), ['4: .#fromInput']);
+  });
+
   test('several files; sources are read once per file; duplicate records are ignored', () => {
     let reads = 0;
     const files: Record<string, string> = {
@@ -618,6 +641,28 @@ describe('positions query', () => {
     assert.deepEqual(next.categories?.[0], 'checks');
     assert.deepEqual(nextPositionsQuery(next, { exitCode: 1, stdout: '[{"attrPath":["checks","s","x"],"mainProgram":}]' })?.skipMeta, [['checks', 's', 'x']]);
     assert.equal(nextPositionsQuery({ ...perCategory, categories: ['devShell'] }, { exitCode: 0, stdout: '[]' }), undefined);
+    // 2.26 and 2.34 word it `cannot update unlocked flake input` (seen on both).
+    const newer = "error:\n       … while calling the 'concatMap' builtin\n\n       error: cannot update unlocked flake input 'nixpkgs' in pure mode";
+    assert.equal(nextPositionsQuery(first, { exitCode: 1, stdout: '', stderr: newer }, { flakeRef: '/r', impureRef: '/r' })?.installableRef, '/r');
+  });
+
+  test('the output whose meta failed, from the markers on stderr (newer Nix prints nothing on stdout then)', () => {
+    const expr = positionsExpression({ ref: 'x', system: 's' });
+    assert.match(expr, /builtins\.trace "nix-flakes-lens: reading \$\{id\}"/);
+    const reading = (p: string[]) => `trace: nix-flakes-lens: reading ${JSON.stringify(p)}`;
+    const read = (p: string[]) => `trace: nix-flakes-lens: read ${JSON.stringify(p)}`;
+    const a = ['packages', 's', 'a'];
+    const bad = ['packages', 's', 'bad "one"'];
+    const stderr = [reading(a), read(a), reading(bad), 'error:', "       … while evaluating list element at index 1", "       error: attribute 'missing' missing"].join('\n');
+    assert.deepEqual(failedOutput(stderr), bad);
+    // Every output read to its end: the failure was elsewhere, no output to blame.
+    assert.equal(failedOutput([reading(a), read(a), 'error: boom'].join('\n')), undefined);
+    assert.equal(failedOutput('\x1b[35;1mtrace:\x1b[0m nix-flakes-lens: reading ["p"]\nerror: x')?.[0], 'p');
+    assert.equal(failedOutput('trace: nix-flakes-lens: reading [not json'), undefined);
+    // The retry skips it, as for 2.8's cut-short stdout; a run that succeeded skips nothing.
+    const first: PositionsQueryOptions = { ref: 'path:/nix/store/x', system: 's' };
+    assert.deepEqual(nextPositionsQuery(first, { exitCode: 1, stdout: '', stderr })?.skipMeta, [bad]);
+    assert.equal(nextPositionsQuery(first, { exitCode: 0, stdout: '[]', stderr }), undefined);
   });
 
   test('queryPositions drives the retries and keeps what failed runs printed in full', async () => {

@@ -4,6 +4,7 @@
 
 import { installable } from '../flake/installable';
 import { formatString } from '../source';
+import { stripAnsi } from '../text';
 
 /** The output categories that hold derivations, by how their attributes are laid out. */
 export type OutputCategory = 'packages' | 'checks' | 'devShells' | 'formatter' | 'defaultPackage' | 'devShell';
@@ -70,6 +71,32 @@ export interface PositionsQueryOptions {
   readonly installableRef?: string;
 }
 
+/** What the query's `builtins.trace` markers start with: `trace: nix-flakes-lens: reading ["packages",…]`. */
+const MARKER = 'nix-flakes-lens:';
+const MARKER_LINE = /^(?:trace: )?nix-flakes-lens: (reading|read) (\[.*\])\s*$/;
+
+/**
+ * The output whose `meta` the query was reading when it failed, from the markers on its stderr: the last one it
+ * started and did not finish. Nix 2.8 also shows it on stdout (see `readPositionsOutput`); newer versions print
+ * nothing on stdout when the evaluation fails.
+ */
+export function failedOutput(stderr: string): string[] | undefined {
+  let open: string | undefined;
+  for (const raw of stderr.split('\n')) {
+    const m = MARKER_LINE.exec(stripAnsi(raw));
+    if (!m) continue;
+    if (m[1] === 'reading') open = m[2];
+    else if (open === m[2]) open = undefined;
+  }
+  if (open === undefined) return undefined;
+  try {
+    const path: unknown = JSON.parse(open);
+    return Array.isArray(path) && path.length > 0 && path.every((x) => typeof x === 'string') ? (path as string[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Lets shared by both forms of the query: the record of one output. */
 function prelude(o: PositionsQueryOptions): string[] {
   const list = (xs: readonly string[]) => `[ ${xs.map(formatString).join(' ')} ]`;
@@ -84,10 +111,16 @@ function prelude(o: PositionsQueryOptions): string[] {
     '  pos = name: set: let p = builtins.unsafeGetAttrPos name set; in',
     '    if p == null then null else { inherit (p) file line column; };',
     '  meta = v: let m = v.meta or null; in if builtins.isAttrs m then m else { };',
-    '  record = path: name: set: { attrPath = path; attrPos = pos name set; }',
-    (o.meta ?? true)
-      ? '    // (if builtins.elem path skip then { } else { metaPosition = try (str ((meta set.${name}).position or null)); mainProgram = try (str ((meta set.${name}).mainProgram or null)); });'
-      : '    ;',
+    // Reading `meta` can fail in ways `tryEval` does not catch; markers on stderr around it name the output it was
+    // reading (`failedOutput`), whatever Nix prints on stdout before it fails.
+    ...((o.meta ?? true)
+      ? [
+          `  guard = path: m: let id = builtins.toJSON path; in builtins.trace "${MARKER} reading \${id}"`,
+          `    (builtins.seq m.metaPosition (builtins.seq m.mainProgram (builtins.trace "${MARKER} read \${id}" m)));`,
+          '  record = path: name: set: { attrPath = path; attrPos = pos name set; }',
+          '    // (if builtins.elem path skip then { } else guard path { metaPosition = try (str ((meta set.${name}).position or null)); mainProgram = try (str ((meta set.${name}).mainProgram or null)); });',
+        ]
+      : ['  record = path: name: set: { attrPath = path; attrPos = pos name set; };']),
     // The records of one category, given its value (`packages`) or, for `perSystem`, its system's value.
     '  records = c: top: if !(isSet top) || !(top ? ${system}) then [ ]',
     '    else if builtins.elem c singles then [ (record [ c system ] system top) ]',
@@ -325,8 +358,11 @@ export interface PositionsRun {
 /** stderr of a run that failed before evaluating the outputs: `getFlake` refused the reference, or fetching failed. */
 const REFERENCE_PROBLEM = /getFlake|unlocked|narHash|hash mismatch|does not exist|No such file|not a valid|unsupported|cannot fetch/i;
 
-/** stderr of a run whose flake needs lock file changes, which `getFlake` never makes (pure or impure). */
-const LOCK_PROBLEM = /requires lock file changes|cannot update flake input|no-update-lock-file|lock file (?:needs|is out of date)/i;
+/**
+ * stderr of a run whose flake needs lock file changes, which `getFlake` never makes (pure or impure): 2.8 says
+ * `cannot update flake input 'x' in pure mode`, 2.26 and 2.34 `cannot update unlocked flake input 'x' in pure mode`.
+ */
+const LOCK_PROBLEM = /requires lock file changes|cannot update (?:unlocked )?flake input|no-update-lock-file|lock file (?:needs|is out of date)/i;
 
 export interface RetryOptions {
   /** The reference for an impure retry, when the locked one could not be evaluated at all (`PositionsRef.unlocked`). */
@@ -339,7 +375,8 @@ export interface RetryOptions {
 
 /**
  * The next query after a run, or undefined when there is nothing more to try. After a failure:
- *  - when the output that failed is known (2.8 prints JSON as it goes), the same query skipping that output's `meta`
+ *  - when the output that failed is known (from the markers on stderr, or from the JSON 2.8 prints as it goes), the
+ *    same query skipping that output's `meta`
  *    (it then gets its lens from `attrPos` only), up to `maxSkips` outputs;
  *  - when stderr says the lock file needs changes and `flakeRef` is known: per-category mode, one
  *    `nix eval <flakeRef>#<category>.<system> --apply …` per category (a missing category just fails);
@@ -351,7 +388,7 @@ export interface RetryOptions {
 export function nextPositionsQuery(prev: PositionsQueryOptions, run: PositionsRun, opts: RetryOptions = {}): PositionsQueryOptions | undefined {
   const out = readPositionsOutput(run.stdout);
   const skipped = prev.skipMeta ?? [];
-  const failed = out.failedAt;
+  const failed = run.exitCode !== 0 ? (out.failedAt ?? (run.stderr !== undefined ? failedOutput(run.stderr) : undefined)) : undefined;
   const metaOn = prev.meta ?? true;
   const canSkip = run.exitCode !== 0 && metaOn && failed !== undefined && skipped.length < (opts.maxSkips ?? 3) && !skipped.some((p) => samePath(p, failed));
   if (canSkip) return { ...prev, skipMeta: [...skipped, failed] };

@@ -13,7 +13,10 @@ export type Placement =
   | 'metaPosition'
   /** `unsafeGetAttrPos`: the binding (or the builder call that is its value). */
   | 'attrPos'
-  /** `meta.position` fell inside an argument set of a function that is not a known builder (a last resort). */
+  /**
+   * `meta.position` fell outside every known builder call: the argument set of the function called there (whatever
+   * it is called), else that line. First when `attrPos` is in another file (or nowhere), a last resort otherwise.
+   */
   | 'metaSet';
 
 /** One installable a lens builds. */
@@ -198,6 +201,15 @@ function anchorAtMetaSet(ctx: FileContext, line: number): LensAnchor | undefined
   return positionAnchor(set.range.start);
 }
 
+/** A bare position at the first non-blank character of a 1-based line (the definition Nix named, as a last resort). */
+function lineAnchor(ctx: FileContext, line: number): LensAnchor | undefined {
+  const l = line - 1;
+  if (l < 0 || l >= ctx.lines.lineCount) return undefined;
+  const start = ctx.lines.lineStart(l);
+  const text = ctx.anchors.src.text.slice(start, ctx.lines.lineEnd(l));
+  return positionAnchor(start + (text.length - text.trimStart().length));
+}
+
 /** The name a lens's expression goes by: its binding's last key, else the call's `pname` or `name`. */
 function anchorName(ctx: FileContext, anchor: LensAnchor): string | undefined {
   const { src, calls, callKeys } = ctx.anchors;
@@ -253,8 +265,12 @@ function installableOrder(name: string | undefined): (a: LensInstallable, b: Len
 /**
  * Places a lens for every record whose definition is in a workspace file:
  *  1. `meta.position` (the `description`, `version` or `name` line) → the innermost builder call holding that line;
- *  2. else `attrPos` → the binding there, or the builder call that is its value;
- *  3. else `meta.position` inside the argument set of an unknown function → that call's binding (or the set).
+ *  2. `meta.position` in a workspace file that `attrPos` is not in (a package in a file of its own, built by a
+ *     function the scanner does not know: `{ mkDrv }: mkDrv { … }`, a flake-parts `perSystem` package) → the
+ *     argument set of the call at that line (its binding, or the set), else the line itself: the evaluation placed
+ *     the derivation there, so that file shows its lens, whatever the builder is called;
+ *  3. else `attrPos` → the binding there, or the builder call that is its value;
+ *  4. else `meta.position` inside the argument set of an unknown function → that call's binding (or the set).
  * A position in an input or outside the workspace gives no lens. Outputs defined by the same expression share one
  * lens (`default = self.packages.x86_64-linux.hello` joins `hello`'s). Returns the lenses per workspace file, in
  * text order; a file with none is absent.
@@ -288,6 +304,10 @@ export function semanticLenses(o: SemanticLensOptions): Map<string, SemanticLens
     if (r.metaPosition && metaPath !== undefined && metaCtx) {
       const call = enclosingCall(metaCtx, r.metaPosition.line);
       if (call !== undefined) placed = { path: metaPath, ctx: metaCtx, anchor: callAnchor(metaCtx.anchors, call), placement: 'metaPosition' };
+    }
+    if (!placed && r.metaPosition && metaPath !== undefined && metaCtx && (!r.attrPos || workspaceFile(r.attrPos.file) !== metaPath)) {
+      const anchor = anchorAtMetaSet(metaCtx, r.metaPosition.line) ?? lineAnchor(metaCtx, r.metaPosition.line);
+      if (anchor) placed = { path: metaPath, ctx: metaCtx, anchor, placement: 'metaSet' };
     }
     if (!placed && r.attrPos) {
       const path = workspaceFile(r.attrPos.file);
