@@ -1,28 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { enclosingDerivation, findDerivationCalls, scanNix, type DerivationCall } from '../../src/core/source';
+import { assertNixParses } from '../support/nixParse';
 
 const fixture = (name: string): string => readFileSync(`test/fixtures/source/${name}`, 'utf8');
 
-const NIX_INSTANTIATE = '/usr/bin/nix-instantiate';
-
-/** Asserts that real Nix parses the text (without evaluating it), when Nix is there. */
-function assertNixParses(text: string): void {
-  if (!existsSync(NIX_INSTANTIATE)) return;
-  const dir = mkdtempSync(join(tmpdir(), 'nix-source-'));
-  try {
-    writeFileSync(join(dir, 'default.nix'), text);
-    execFileSync(NIX_INSTANTIATE, ['--parse', join(dir, 'default.nix')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (e) {
-    assert.fail(`nix-instantiate --parse failed:\n${String((e as { stderr?: Buffer }).stderr ?? e)}\n${text}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 function lineOf(text: string, offset: number): number {
   return scanNix(text).lines().positionAt(offset).line + 1;
@@ -122,9 +105,9 @@ test('calls in flakes: let bindings, per-system functions, finalAttrs', () => {
   assert.deepEqual(findDerivationCalls(nested).map((c) => describe(nested, c)), ['stdenv.mkDerivation tool 24-28 pname=tool version=1.0']);
 });
 
-test('builders reached through computed attributes: `${system}`, quoted segments, a parenthesised head', () => {
+test('builders reached through computed attributes: `${system}`, quoted segments, a parenthesised head', (t) => {
   const text = fixture('flakes/computed.nix');
-  assertNixParses(text);
+  assertNixParses(t, text);
   const calls = findDerivationCalls(text);
   assert.deepEqual(
     calls.map((c) => describe(text, c)),
@@ -168,10 +151,10 @@ test('builders reached through computed attributes: `${system}`, quoted segments
   assert.equal(enclosingDerivation(text, lineOf(text, text.indexOf('in-interp')))?.name, 'in-interp');
 });
 
-test('computed chains: what is a call and what is not', () => {
+test('computed chains: what is a call and what is not', (t) => {
   const calls = (body: string, header = '{ pkgs, nixpkgs, system, lib, f, g, overlay }:\n'): string[] => {
     const text = `${header}${body}`;
-    assertNixParses(text);
+    assertNixParses(t, text);
     return findDerivationCalls(text).map((c) => `${c.builder}:${c.binding?.path.join('.') ?? '-'}:${c.name ?? ''}:${text.slice(c.range.start, c.calleeRange.end)}`);
   };
   // A `${…}`, a quoted segment or a parenthesised part before the builder's own segments.

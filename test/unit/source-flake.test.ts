@@ -1,9 +1,6 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import {
   applyEdit,
   findInputDeclaration,
@@ -15,6 +12,7 @@ import {
   type FollowsPlan,
   type TextEdit,
 } from '../../src/core/source';
+import { assertNixParses } from '../support/nixParse';
 
 const fixture = (name: string): string => readFileSync(`test/fixtures/source/${name}`, 'utf8');
 
@@ -30,31 +28,15 @@ function edit(plan: FollowsPlan): TextEdit {
   return plan;
 }
 
-const NIX_INSTANTIATE = '/usr/bin/nix-instantiate';
-const haveNix = existsSync(NIX_INSTANTIATE);
-
-/** Asserts that real Nix parses the text (without evaluating it). */
-function assertNixParses(text: string): void {
-  if (!haveNix) return;
-  const dir = mkdtempSync(join(tmpdir(), 'nix-source-'));
-  try {
-    writeFileSync(join(dir, 'flake.nix'), text);
-    execFileSync(NIX_INSTANTIATE, ['--parse', join(dir, 'flake.nix')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (e) {
-    assert.fail(`nix-instantiate --parse failed:\n${String((e as { stderr?: Buffer }).stderr ?? e)}\n${text}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** Applies a plan and checks that the result parses (ours and Nix's) and declares the follows. */
-function applyAndCheck(text: string, input: string, dep: string, target: string): string {
+function applyAndCheck(t: TestContext, text: string, input: string, dep: string, target: string): string {
   const after = applyEdit(text, edit(planFollowsEdit(text, input, dep, target)));
   assert.equal(scanNix(after).problems.length, scanNix(text).problems.length);
   const follows = findInputDeclaration(after, input)?.bindings.find((b) => b.path.join('.') === `inputs.${input}.inputs.${dep}.follows`);
   assert.ok(follows, 'the re-scan finds the follows binding');
   assert.equal(after.slice(follows.valueRange.start, follows.valueRange.end), formatString(target));
-  assertNixParses(after);
+  assertNixParses(t, after, 'flake.nix');
   return after;
 }
 
@@ -80,7 +62,7 @@ test('findInputDeclaration: every way of declaring an input', () => {
   assert.equal(declaration('', 'a'), undefined);
 });
 
-test('packageBindings: packages.<system>.<name> in every form', () => {
+test('packageBindings: packages.<system>.<name> in every form', (t) => {
   const rows = (text: string): string[] => packageBindings(text).map((p) => `${p.system ?? '*'}/${p.name}:${text.slice(p.nameRange.start, p.nameRange.end)}`);
   assert.deepEqual(rows(fixture('flakes/packages.nix')), [
     'x86_64-linux/hello:hello', // packages = { x86_64-linux = { hello = …; }; }
@@ -110,7 +92,7 @@ test('packageBindings: packages.<system>.<name> in every form', () => {
     '  };',
     '}',
   ].join('\n');
-  assertNixParses(dynamic);
+  assertNixParses(t, dynamic, 'flake.nix');
   assert.deepEqual(rows(dynamic), ['*/a:a', '*/b:b', '*/c:c', '*/d:d']);
   assert.deepEqual(
     packageBindings(dynamic).map((p) => p.system),
@@ -120,7 +102,7 @@ test('packageBindings: packages.<system>.<name> in every form', () => {
   assert.deepEqual(rows('let a = 1; in a'), []);
 });
 
-test('planFollowsEdit: `inputs.X.url = …;` gets `inputs.X.inputs.dep.follows` on the next line', () => {
+test('planFollowsEdit: `inputs.X.url = …;` gets `inputs.X.inputs.dep.follows` on the next line', (t) => {
   const text = fixture('flakes/attrpaths.nix');
   const plan = edit(planFollowsEdit(text, 'flake-utils', 'nixpkgs', 'nixpkgs'));
   assert.deepEqual(plan, {
@@ -128,60 +110,60 @@ test('planFollowsEdit: `inputs.X.url = …;` gets `inputs.X.inputs.dep.follows` 
     deleteLength: 0,
     insertText: '\n  inputs.flake-utils.inputs.nixpkgs.follows = "nixpkgs";',
   });
-  const after = applyAndCheck(text, 'flake-utils', 'nixpkgs', 'nixpkgs');
+  const after = applyAndCheck(t, text, 'flake-utils', 'nixpkgs', 'nixpkgs');
   assert.match(after, /inputs\.flake-utils\.url = "github:numtide\/flake-utils";\n {2}inputs\.flake-utils\.inputs\.nixpkgs\.follows = "nixpkgs";\n {2}inputs\.home-manager/);
   // After the last line mentioning the input, keeping a trailing comment on its own line.
-  const docs = applyAndCheck(text, 'docs', 'nixpkgs', 'nixpkgs');
+  const docs = applyAndCheck(t, text, 'docs', 'nixpkgs', 'nixpkgs');
   assert.match(docs, /inputs\.docs\.url = "path:\.\/docs";\n {2}inputs\.docs\.inputs\.nixpkgs\.follows = "nixpkgs";\n/);
   const hm = applyEdit(text, edit(planFollowsEdit(text, 'nixpkgs', 'home-manager', 'home-manager')));
   assert.match(hm, /nixos-unstable";\n {2}inputs\.nixpkgs\.inputs\.home-manager\.follows = "home-manager";\n/);
 });
 
-test('planFollowsEdit: `inputs = { X.url = …; }` gets `X.inputs.dep.follows` inside', () => {
+test('planFollowsEdit: `inputs = { X.url = …; }` gets `X.inputs.dep.follows` inside', (t) => {
   const text = fixture('flakes/inputs-set.nix');
-  const after = applyAndCheck(text, 'agenix', 'nixpkgs', 'nixpkgs');
+  const after = applyAndCheck(t, text, 'agenix', 'nixpkgs', 'nixpkgs');
   assert.match(after, /agenix\.inputs\.darwin\.follows = "";\n {4}agenix\.inputs\.nixpkgs\.follows = "nixpkgs";\n {2}\};/);
-  applyAndCheck(text, 'nixpkgs-lib', 'nixpkgs', 'nixpkgs');
+  applyAndCheck(t, text, 'nixpkgs-lib', 'nixpkgs', 'nixpkgs');
 });
 
-test('planFollowsEdit: `inputs.X = { url = …; }` gets `inputs.dep.follows` inside the set, multi-line or inline', () => {
+test('planFollowsEdit: `inputs.X = { url = …; }` gets `inputs.dep.follows` inside the set, multi-line or inline', (t) => {
   const text = fixture('flakes/input-sets.nix');
-  const disko = applyAndCheck(text, 'disko', 'nixpkgs', 'nixpkgs');
+  const disko = applyAndCheck(t, text, 'disko', 'nixpkgs', 'nixpkgs');
   assert.match(disko, /inputs\.disko = \{\n {4}url = "github:nix-community\/disko";\n {4}inputs\.nixpkgs\.follows = "nixpkgs";\n {2}\};/);
-  const sops = applyAndCheck(text, 'sops-nix', 'nixpkgs', 'nixpkgs');
+  const sops = applyAndCheck(t, text, 'sops-nix', 'nixpkgs', 'nixpkgs');
   assert.match(sops, /inputs\.sops-nix = \{ url = "github:Mic92\/sops-nix"; inputs\.nixpkgs\.follows = "nixpkgs"; \};/);
-  const secrets = applyAndCheck(fixture('flakes/attrpaths.nix'), 'secrets', 'nixpkgs', 'nixpkgs');
+  const secrets = applyAndCheck(t, fixture('flakes/attrpaths.nix'), 'secrets', 'nixpkgs', 'nixpkgs');
   assert.match(secrets, /flake = false; inputs\.nixpkgs\.follows = "nixpkgs"; \};/);
-  const empty = applyAndCheck('{\n  inputs.a = { };\n  outputs = _: { };\n}\n', 'a', 'b', 'c');
+  const empty = applyAndCheck(t, '{\n  inputs.a = { };\n  outputs = _: { };\n}\n', 'a', 'b', 'c');
   assert.match(empty, /inputs\.a = \{ inputs\.b\.follows = "c"; \};/);
 });
 
-test('planFollowsEdit: nested `inputs = { X = { url = …; }; }`, and X\'s own `inputs = { … }` set', () => {
+test('planFollowsEdit: nested `inputs = { X = { url = …; }; }`, and X\'s own `inputs = { … }` set', (t) => {
   const text = fixture('flakes/nested.nix');
-  const crane = applyAndCheck(text, 'crane', 'flake-utils', 'flake-utils');
+  const crane = applyAndCheck(t, text, 'crane', 'flake-utils', 'flake-utils');
   assert.match(crane, /inputs = \{\n {8}nixpkgs\.follows = "nixpkgs";\n {8}flake-utils\.follows = "flake-utils";\n {6}\};/);
-  const hm = applyAndCheck(text, 'home-manager', 'flake-utils', 'flake-utils');
+  const hm = applyAndCheck(t, text, 'home-manager', 'flake-utils', 'flake-utils');
   assert.match(hm, /inputs\.nixpkgs\.follows = "nixpkgs";\n {6}inputs\.flake-utils\.follows = "flake-utils";\n {4}\};/);
 });
 
-test('planFollowsEdit: an existing follows gets its value replaced, or is left alone', () => {
+test('planFollowsEdit: an existing follows gets its value replaced, or is left alone', (t) => {
   const nested = fixture('flakes/nested.nix');
   const plan = edit(planFollowsEdit(nested, 'home-manager', 'nixpkgs', 'nixpkgs-stable'));
   assert.equal(nested.slice(plan.offset, plan.offset + plan.deleteLength), '"nixpkgs"');
   assert.equal(plan.insertText, '"nixpkgs-stable"');
-  applyAndCheck(nested, 'home-manager', 'nixpkgs', 'nixpkgs-stable');
-  applyAndCheck(nested, 'crane', 'nixpkgs', 'nixpkgs/nixos');
-  applyAndCheck(fixture('flakes/inputs-set.nix'), 'agenix', 'darwin', 'nix-darwin');
+  applyAndCheck(t, nested, 'home-manager', 'nixpkgs', 'nixpkgs-stable');
+  applyAndCheck(t, nested, 'crane', 'nixpkgs', 'nixpkgs/nixos');
+  applyAndCheck(t, fixture('flakes/inputs-set.nix'), 'agenix', 'darwin', 'nix-darwin');
   assert.deepEqual(planFollowsEdit(nested, 'home-manager', 'nixpkgs', 'nixpkgs'), {
     code: 'unchanged',
     refused: `input 'home-manager' already has 'nixpkgs' follow "nixpkgs"`,
   });
 });
 
-test('planFollowsEdit quotes names and targets that need it', () => {
-  const after = applyAndCheck('{\n  inputs.a.url = "x";\n}\n', 'a', 'dep.with.dots', 'we"ird${x}');
+test('planFollowsEdit quotes names and targets that need it', (t) => {
+  const after = applyAndCheck(t, '{\n  inputs.a.url = "x";\n}\n', 'a', 'dep.with.dots', 'we"ird${x}');
   assert.match(after, /inputs\.a\.inputs\."dep\.with\.dots"\.follows = "we\\"ird\\\$\{x\}";/);
-  applyAndCheck('{\n  inputs.a.url = "x";\n}\n', 'a', 'in', 'rec');
+  applyAndCheck(t, '{\n  inputs.a.url = "x";\n}\n', 'a', 'in', 'rec');
 });
 
 test('planFollowsEdit refuses shapes it does not understand, damage, and unknown inputs', () => {
@@ -203,20 +185,20 @@ test('planFollowsEdit refuses shapes it does not understand, damage, and unknown
   assert.equal(code(fixture('flakes/attrpaths.nix'), ''), 'not-found');
 });
 
-test('planned edits never break a file: all inputs of all fixtures, re-scanned and parsed by Nix', () => {
+test('planned edits never break a file: all inputs of all fixtures, re-scanned and parsed by Nix', (t) => {
   for (const name of ['attrpaths', 'inputs-set', 'input-sets', 'nested']) {
     const text = fixture(`flakes/${name}.nix`);
-    assertNixParses(text);
+    assertNixParses(t, text, 'flake.nix');
     for (const input of ['nixpkgs', 'flake-utils', 'home-manager', 'secrets', 'docs', 'nixpkgs-lib', 'agenix', 'disko', 'sops-nix', 'crane']) {
       const plan = planFollowsEdit(text, input, 'systems', 'systems');
       if (isRefusal(plan)) {
         assert.equal(plan.code, 'not-found', `${name} ${input}: ${plan.refused}`);
         continue;
       }
-      applyAndCheck(text, input, 'systems', 'systems');
+      applyAndCheck(t, text, input, 'systems', 'systems');
     }
   }
   // CRLF files get CRLF lines.
   const crlf = '{\r\n  inputs.a.url = "x";\r\n  outputs = _: { };\r\n}\r\n';
-  assert.equal(applyAndCheck(crlf, 'a', 'b', 'c'), '{\r\n  inputs.a.url = "x";\r\n  inputs.a.inputs.b.follows = "c";\r\n  outputs = _: { };\r\n}\r\n');
+  assert.equal(applyAndCheck(t, crlf, 'a', 'b', 'c'), '{\r\n  inputs.a.url = "x";\r\n  inputs.a.inputs.b.follows = "c";\r\n  outputs = _: { };\r\n}\r\n');
 });

@@ -160,14 +160,31 @@ test('random damage and garbage never throw or hang', () => {
   }
 });
 
-test('very deep nesting does not overflow the stack', () => {
+test('very deep nesting does not overflow the stack: past a depth the rest is skipped, and said so', () => {
   const deep = '('.repeat(20000) + 'x' + ')'.repeat(20000);
   const sets = '{ a = '.repeat(5000) + '1' + '; }'.repeat(5000);
   const strings = '"${'.repeat(3000) + 'x' + '}"'.repeat(3000);
-  for (const text of [deep, sets, strings, '['.repeat(50000), '{'.repeat(50000), 'let '.repeat(20000)]) {
+  // Valid Nix: one problem, where the scan stopped descending (it would have recursed 5000+ levels).
+  for (const text of [deep, sets, strings]) {
     const src = scanNix(text);
-    assert.ok(src.problems.length >= 0);
-    findDerivationCalls(src);
-    findOptionDefinitions(src, ['a', 'a', 'a']);
+    assert.deepEqual(
+      src.problems.map((p) => p.message),
+      ['nesting too deep; skipped'],
+    );
+    assert.ok(src.problems[0].start > 0 && src.problems[0].start < text.length / 2, 'at the depth limit, not at either end');
+    assert.deepEqual(findDerivationCalls(src), []);
+  }
+  // What is above the limit is still read: the outer bindings of the nested sets, and `a.a.a` among them.
+  const nested = scanNix(sets);
+  assert.ok(nested.bindings.length >= 100, `${nested.bindings.length} bindings`);
+  assert.equal(findOptionDefinitions(nested, ['a', 'a', 'a']).length, 1);
+  // Unclosed: the problems say so, from the first character on.
+  for (const [text, first] of [
+    ['['.repeat(50000), "unclosed '['"],
+    ['{'.repeat(50000), "unclosed '{'"],
+    ['let '.repeat(20000), "'let' without 'in'"],
+  ] as const) {
+    const src = scanNix(text);
+    assert.deepEqual([src.problems[0]?.message, src.problems[0]?.start], [first, 0], text.slice(0, 10));
   }
 });
