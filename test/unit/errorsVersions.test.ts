@@ -104,7 +104,7 @@ describe('2.13+: traces first, the error last; 2.20+: compact layout and `file:l
     });
   }
 
-  test('2.8 prints the message first (its own captures are in errors.parse); the errors flake gives the same result', () => {
+  test('2.8 prints the message first (its own captures are in errorsParse); the errors flake gives the same result', () => {
     const e = V8.both('eval-inInput');
     assert.equal(e.kind, 'type-error');
     assert.equal(where(V8.mapper(), V8.manifest.errors, e.position), '«input nixpkgs»/lib/lists.nix:13:26');
