@@ -8,16 +8,13 @@ const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 
 /**
  * Removes ANSI escapes, carriage returns and every other control character but newline and tab, for text shown to
- * people or matched by patterns. Nix passes builders' bytes through as they are (e.g. the NULs of 2.8's serialised
- * errors, see `decodeSerialisedErrors`), and no such byte may reach a notification or the Problems view.
+ * people or matched by patterns. Nix passes builders' bytes through as they are: 2.8's serialised builder errors
+ * are first decoded into the text newer Nix prints (`decodeSerialisedErrors`), and no other control character may
+ * reach a notification, the Problems view or a log.
  */
 export function stripAnsi(s: string): string {
-  return s.replace(ANSI, '').replace(CONTROL, '');
-}
-
-/** Text from Nix as people may see it: serialised errors decoded, then `stripAnsi`. */
-export function cleanNixText(s: string): string {
-  return stripAnsi(decodeSerialisedErrors(s));
+  const decoded = s.includes('\x00') || s.includes('\x01') ? decodeSerialisedErrors(s) : s;
+  return decoded.replace(ANSI, '').replace(CONTROL, '');
 }
 
 /** Cuts a string to at most `max` characters, marking the cut. */

@@ -3,7 +3,7 @@
 import { parseLog } from '../log/internalJson';
 import { splitLines } from '../log/lines';
 import type { LogEvent, MsgEvent } from '../log/types';
-import { cleanNixText, stripAnsi, truncate } from '../text';
+import { stripAnsi, truncate } from '../text';
 import { classifyError } from './classify';
 import { MAX_MESSAGE, MAX_TRACE, parseErrorBlock, parseErrorText, SHOW_TRACE_HINT } from './parseText';
 import type { NixError, TraceFrame } from './types';
@@ -23,7 +23,7 @@ export function isErrorMsg(ev: MsgEvent): boolean {
  */
 export function errorFromMsg(ev: MsgEvent, hinted = false): NixError | undefined {
   if (!isErrorMsg(ev)) return undefined;
-  const text = splitLines(cleanNixText(ev.msg));
+  const text = splitLines(stripAnsi(ev.msg));
   const block = parseErrorBlock(text);
   const message = ev.rawMsg !== undefined ? cleanMessage(ev.rawMsg) : block.message;
   const trace: TraceFrame[] =
@@ -76,5 +76,5 @@ export function parseNixErrors(stderr: string): NixError[] {
 
 /** Without ANSI escapes or other control characters, trimmed, with at most MAX_MESSAGE characters. */
 function cleanMessage(s: string): string {
-  return truncate(cleanNixText(s).trim(), MAX_MESSAGE);
+  return truncate(stripAnsi(s).trim(), MAX_MESSAGE);
 }

@@ -92,8 +92,8 @@ export function parseErrorBlock(lines: readonly string[]): ParsedBlock {
  * error block (warnings, `building '…'…`, git output) are skipped.
  */
 export function parseErrorText(stderr: string): NixError[] {
-  // Builders' bytes pass through Nix as they are: 2.8's serialised errors are decoded, and `stripAnsi` drops every
-  // control character.
+  // Builders' bytes pass through Nix as they are: 2.8's serialised errors are decoded first (one can hold several
+  // lines), then `stripAnsi` drops every control character.
   const raw = splitLines(decodeSerialisedErrors(stderr));
   const lines = raw.map((l) => stripAnsi(l));
   const out: NixError[] = [];

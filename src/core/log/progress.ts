@@ -1,7 +1,7 @@
 // Build progress, computed from internal-json events (nix-cli.md §6.5, §6.6). No `vscode` import.
 // Fed one event at a time; `snapshot()` gives a plain object for the UI. Everything kept is bounded.
 
-import { cleanNixText, stripAnsi, truncate } from '../text';
+import { stripAnsi, truncate } from '../text';
 import { matchBuilderFailure } from '../errors/classify';
 import { explainBuildLog } from '../errors/explain';
 import { type DryRunPlan, DryRunPlanParser } from './dryRun';
@@ -311,7 +311,7 @@ export class BuildProgress {
         const b = this.builds.get(id);
         if (!b || this.logLines === 0) return;
         // Builders' bytes as they are: no control character is kept (a line of only those is dropped).
-        const text = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/.test(r.line) ? cleanNixText(r.line) : r.line;
+        const text = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/.test(r.line) ? stripAnsi(r.line) : r.line;
         if (text === '' && r.line !== '') return;
         for (const line of text.split('\n')) {
           b.log.push(truncate(line, this.maxLineLength));
