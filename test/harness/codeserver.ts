@@ -238,6 +238,8 @@ export async function launchBrowser(runDir: string, viewport = { width: 1400, he
     viewport,
     env: { ...process.env, XDG_CONFIG_HOME: join(profile, 'xdg-config'), XDG_CACHE_HOME: join(profile, 'xdg-cache') } as Record<string, string>,
   });
+  // As a user who allowed the page the clipboard (Copy commands read and write it; headless, a prompt would hang).
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   const page = context.pages()[0] ?? (await context.newPage());
   return { context, page, close: () => context.close() };
 }

@@ -1,6 +1,7 @@
 // Wires the Flake Outputs view: the service, the tree, auto-refresh on file changes, diagnostics of failed
 // evaluations, and the Build / Run / Develop / Copy actions on its items and in the palette.
 import * as vscode from 'vscode';
+import { affects } from '../../config';
 import { dirname } from 'node:path';
 import type { Ctx } from '../../context';
 import type { Flake } from '../../flakes';
@@ -47,6 +48,15 @@ export function registerOutputs(ctx: Ctx): Outputs {
     for (const flake of await affectedFlakes(ctx, uri)) service.schedule(flake);
   };
   ctx.register(watcher.onDidChange(onFile), watcher.onDidCreate(onFile), watcher.onDidDelete(onFile));
+  // Settings that change what nix lists (they are part of the cache key): the flakes they apply to are refreshed.
+  ctx.register(
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
+      if (!ctx.trusted || !affects(e, 'nixPath', 'extraArgs', 'offline', 'systems')) return;
+      for (const flake of await ctx.flakes()) {
+        if (service.get(flake).evaluatedKey !== undefined && (e.affectsConfiguration('nixFlakes', flake.folder) || affects(e, 'nixPath'))) service.schedule(flake);
+      }
+    }),
+  );
 
   const pickTarget = async (arg: unknown, what: 'build' | 'run' | 'develop'): Promise<OutputTarget | undefined> => {
     if (arg instanceof LeafNode) return targetOf(arg);

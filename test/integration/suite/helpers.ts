@@ -65,6 +65,7 @@ export function label(item: vscode.TreeItem): string {
  */
 export async function settled(flake: Awaited<ReturnType<typeof flakeOf>>, ms = 60_000) {
   const api = await extension();
+  await api.outputs.service.ensure(flake);
   return until(
     `the outputs of ${flake.label} to be current`,
     async () => {
