@@ -292,7 +292,7 @@ function explainUpdateFailure(stderr: string, commit: boolean, offline: boolean)
   if (offline || /unable to download|Could not resolve host|Couldn't resolve host|network|offline/i.test(stderr)) {
     return `Updating needs the network to fetch new revisions${offline ? ', and nixFlakes.offline is on' : ''}. ${stderr.split('\n').pop() ?? ''}`;
   }
-  if (commit && /program "?git"? failed/.test(stderr)) {
+  if (commit && /program ['"]?git['"]? failed/.test(stderr)) {
     return 'flake.lock could not be committed (nixFlakes.inputs.commitLockFile): git commit failed. Check that git knows who you are (user.name, user.email) and what the repository\'s hooks say; the log has git\'s message.';
   }
   if (commit && /dirty|uncommitted|changes not staged|commit/i.test(stderr)) {

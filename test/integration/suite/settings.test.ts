@@ -23,9 +23,11 @@ async function withSetting<T>(key: string, value: unknown, where: { folder?: vsc
   }
 }
 
-/** The outputs listed (not those Nix omitted as another system's). */
-const leaves = (s: { model?: { categories: { leaves: { attrPath: string[]; kind: string }[] }[] } }) =>
-  (s.model?.categories ?? []).flatMap((c) => c.leaves.filter((l) => l.kind !== 'omitted').map((l) => l.attrPath.join('.')));
+/** The outputs the tree shows: not those Nix omitted, and only the systems shown (Nix 2.8 lists every system). */
+const leaves = (s: { systems: string[]; model?: { categories: { leaves: { attrPath: string[]; kind: string; system?: string }[] }[] } }) =>
+  (s.model?.categories ?? []).flatMap((c) =>
+    c.leaves.filter((l) => l.kind !== 'omitted' && (!l.system || s.systems.includes(l.system))).map((l) => l.attrPath.join('.')),
+  );
 
 describe('Settings', () => {
   it('systems: another system\'s outputs are listed (and only then)', async () => {
