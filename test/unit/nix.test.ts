@@ -108,6 +108,14 @@ describe('run', () => {
       return true;
     });
   });
+  test('the stderr tail and the message of an ExitError carry no escape or control character', async () => {
+    await assert.rejects(run('/bin/sh', ['-c', "printf '\\033[31;1merror:\\033[0m bad\\001\\000 bytes\\r\\n' >&2; exit 1"]), (e: unknown) => {
+      assert.ok(e instanceof ExitError);
+      assert.equal(e.stderrTail(), 'error: bad bytes');
+      assert.ok(!/[\u0000-\u0008\u000b-\u001f]/.test(e.message), JSON.stringify(e.message));
+      return true;
+    });
+  });
   test('a missing program is a SpawnError', async () => {
     await assert.rejects(run('/nonexistent/nix', ['--version']), (e: unknown) => e instanceof SpawnError && e.code === 'ENOENT');
   });

@@ -3,7 +3,7 @@
 // No `vscode` import.
 import { execa } from 'execa';
 import { displayCommand } from './args';
-import { truncate } from '../text';
+import { stripAnsi, truncate } from '../text';
 
 export interface RunOptions {
   cwd?: string;
@@ -46,9 +46,9 @@ export class RunError extends Error {
     super(message);
     this.name = new.target.name;
   }
-  /** The last lines of stderr, for messages. */
+  /** The last lines of stderr, for messages: without escapes or control characters. */
   stderrTail(lines = 20): string {
-    return this.stderrLines.slice(-lines).join('\n');
+    return stripAnsi(this.stderrLines.slice(-lines).join('\n'));
   }
 }
 
@@ -73,7 +73,7 @@ export class ExitError extends RunError {
     readonly stdout: string,
   ) {
     const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
-    const tail = stderrLines.slice(-5).join('\n');
+    const tail = stripAnsi(stderrLines.slice(-5).join('\n'));
     super(`${command} ${how}${tail ? `:\n${truncate(tail, 2000)}` : ''}`, command, stderrLines);
   }
 }
