@@ -6,7 +6,7 @@ import { appendFileSync } from 'node:fs';
 import { commitAll, copyFixture, nixConfig, repoRoot, runMarker, scratchDir } from '../support/nix';
 
 /** The fixtures opened as workspace folders. */
-export const WORKSPACE_FIXTURES = ['hello', 'builds', 'broken', 'unlocked', 'multi', 'hosts', 'lens-broken'];
+export const WORKSPACE_FIXTURES = ['hello', 'builds', 'broken', 'unlocked', 'multi', 'hosts', 'lens-broken', 'lens-builders'];
 
 export interface PreparedWorkspace {
   workspaceFile: string;

@@ -86,4 +86,16 @@ describe('Build lenses', () => {
     assert.equal(api.startedProcesses(), processes, 'no process at all (nix, git) while typing');
     await vscode.commands.executeCommand('workbench.action.files.revert');
   });
+
+  it('a package built by a builder the scanner does not know gets its lens in its own file, where the evaluation placed it', async () => {
+    await evaluated('lens-builders');
+    const helperArg = join(fixture('lens-builders'), 'pkgs', 'helper-arg.nix');
+    const h = (await lensesOf(helperArg)).filter((l) => l.command?.command === 'nixFlakes.build');
+    assert.equal(h[0]?.range.start.line, lineOf(helperArg, 'mkDrv {'));
+    assert.match(String(h[0]?.command?.title), /^\$\(tools\) Build \.#helperArg\b/);
+    const parted = join(fixture('lens-builders'), 'pkgs', 'parted.nix');
+    const p = (await lensesOf(parted)).filter((l) => l.command?.command === 'nixFlakes.build');
+    assert.equal(p[0]?.range.start.line, lineOf(parted, 'mkPackage {'));
+    assert.match(String(p[0]?.command?.title), /^\$\(tools\) Build \.#parted\b/);
+  });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { extension, fixture, flakeOf, label, lineOf, nixDiagnostics, settled, until } from './helpers';
-import { processesWith, runMarker } from '../../support/nix';
+import { commitAll, copyFixture, processesWith, runMarker } from '../../support/nix';
 import type { Node } from '../../../src/features/outputs/view';
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'nix-flakes-probe-'));
@@ -71,6 +71,32 @@ describe('Flake Outputs', () => {
       nixDiagnostics(file)?.find((d) => d.code === 'builder-failed' && /exit code 3/.test(d.message) && d.range.start.line === line),
     );
     assert.match(diag.message, /the second line/, 'the diagnostic carries the builder\'s last lines');
+  });
+
+  it('a builder that cannot start in the sandbox: no control character reaches the user, and the message says what it means', async () => {
+    const dir = copyFixture('errors');
+    // A tree no earlier run has built (binSh's output depends on it).
+    writeFileSync(join(dir, 'nonce'), `${process.pid} ${Date.now()}\n`);
+    commitAll(dir, 'nonce');
+    const flake = { uri: vscode.Uri.file(dir), folder: vscode.workspace.workspaceFolders![0], label: 'errors' };
+    const config = process.env.NIX_CONFIG ?? '';
+    process.env.NIX_CONFIG = `${config}\nsandbox = true\nsandbox-paths =`;
+    try {
+      const outcome = await vscode.commands.executeCommand<{ status: string; errors: { message: string }[]; lastLines: string[] }>('nixFlakes.build', {
+        flake,
+        attrPath: ['packages', 'x86_64-linux', 'binSh'],
+        display: '.#binSh',
+      });
+      assert.equal(outcome.status, 'failed');
+      const texts = [...outcome.errors.map((e) => e.message), ...outcome.lastLines];
+      for (const t of texts) assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(t), `a control character in ${JSON.stringify(t)}`);
+      assert.match(texts.join('\n'), /executing '\/bin\/sh'/);
+      assert.match(texts.join('\n'), /sandbox has no \/bin\/sh/);
+      const diags = vscode.languages.getDiagnostics().flatMap(([, d]) => d).filter((d) => d.source === 'nix');
+      for (const d of diags) assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(d.message), `a control character in Problems: ${JSON.stringify(d.message)}`);
+    } finally {
+      process.env.NIX_CONFIG = config;
+    }
   });
 
   it('builds of different outputs run together; a second build of the same output is the running one; cancel leaves no process', async () => {
