@@ -2,8 +2,8 @@
 // Prints `N passed, N failed`. Screenshots go to test-results/screenshots.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { copyFixture, processesWith, runMarker, scratchDir } from '../support/nix';
-import { openNixView, openWorkbench, runCommand, treeRow } from './workbench';
+import { copyFixture, copyPlain, processesWith, runMarker, scratchDir } from '../support/nix';
+import { activated, openNixView, openWorkbench, runCommand, treeRow, waitUntil } from './workbench';
 import { prepareWorkspace } from '../harness/workspace';
 
 interface Scenario {
@@ -28,11 +28,35 @@ const scenarios: Scenario[] = [
         const text = await welcome.innerText();
         assert(/nothing in this folder is evaluated/.test(text), `welcome text: ${text}`);
         assert(await wb.page.locator('.sidebar .welcome-view-content a:has-text("Manage Workspace Trust")').isVisible(), 'a way out is offered');
-        // Give the (activated) extension time to do anything it would do.
-        await wb.page.waitForTimeout(3000);
+        // The view is contributed statically, so the text alone proves nothing: the extension must have activated.
+        await waitUntil(wb.page, 'the extension to activate', () => activated(wb.server));
+        // Then watch for three seconds: no nix process for this folder, no call through the recorder.
+        const seen: string[] = [];
+        const end = Date.now() + 3000;
+        while (Date.now() < end) {
+          seen.push(...processesWith(folder).filter((p) => /\bnix\b/.test(p.cmd)).map((p) => p.cmd));
+          await wb.page.waitForTimeout(100);
+        }
         await wb.shot('restricted-mode');
+        assert(seen.length === 0, `a nix process ran in Restricted Mode: ${seen.join(' | ')}`);
         const calls = wb.nixCalls();
         assert(calls.length === 0, `nix ran in Restricted Mode: ${calls.join(' | ')}`);
+      } finally {
+        await wb.close();
+      }
+    },
+  },
+  {
+    name: 'A folder without a flake: opening the Nix view says so',
+    async run() {
+      const folder = copyPlain('no-flake');
+      const wb = await openWorkbench({ target: folder });
+      try {
+        await openNixView(wb.page);
+        const welcome = wb.page.locator('.sidebar .welcome-view-content', { hasText: 'No flake.nix was found' }).first();
+        await welcome.waitFor({ timeout: 30_000 });
+        assert(activated(wb.server), 'opening the view activated the extension');
+        await wb.shot('no-flake');
       } finally {
         await wb.close();
       }
@@ -67,6 +91,8 @@ const scenarios: Scenario[] = [
       const page = wb.page;
       try {
         await openNixView(page);
+        // Collapse Flake Inputs: the outputs of two flakes need the room.
+        await page.locator('.pane-header', { hasText: 'Flake Inputs' }).click();
         await treeRow(page, 'NixOS Configurations').waitFor({ timeout: 60_000 });
         await treeRow(page, 'hello', { exact: true }).waitFor();
         await treeRow(page, 'web').waitFor();
@@ -79,14 +105,14 @@ const scenarios: Scenario[] = [
         const toast = page.locator('.notification-toast', { hasText: 'Building .#slow' });
         await toast.waitFor({ timeout: 30_000 });
         await page.locator('.statusbar-item', { hasText: 'slow' }).first().waitFor({ timeout: 30_000 });
-        for (let i = 0; i < 100 && processesWith(runMarker()).length < 2; i++) await page.waitForTimeout(100);
-        await page.waitForTimeout(1200);
+        await waitUntil(page, 'the slow builders to run', () => processesWith(runMarker()).length >= 2, 60_000);
+        // The notification shows the running build's phase once progress has been read.
+        await toast.locator('.notification-list-item-message', { hasText: /buildPhase|running|building/ }).first().waitFor({ timeout: 30_000 }).catch(() => undefined);
         await wb.shot('build-in-progress');
         await toast.hover();
         await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
         await page.locator('.notification-toast', { hasText: 'cancelled' }).waitFor({ timeout: 30_000 });
-        for (let i = 0; i < 50 && processesWith(runMarker()).length; i++) await page.waitForTimeout(100);
-        assert(processesWith(runMarker()).length === 0, 'no builder is left after Cancel');
+        await waitUntil(page, 'every builder to be gone after Cancel', () => processesWith(runMarker()).length === 0, 15_000);
 
         // A failing build: its error in Problems and a squiggle where the derivation is defined.
         const fails = treeRow(page, 'fails');
@@ -190,6 +216,14 @@ const scenarios: Scenario[] = [
         const dup = page.locator('.sidebar .monaco-list-row', { hasText: 'Locked more than once' }).first();
         await dup.waitFor({ timeout: 60_000 });
         await page.locator('.sidebar .monaco-list-row', { hasText: 'tools/nixpkgs' }).first().waitFor();
+        // Each input shows its revision and age.
+        // (the input's row, not its occurrence under "Locked more than once", which shows the date)
+        const nixpkgsRow = page
+          .locator('.sidebar .monaco-list-row', { has: page.locator('.label-name', { hasText: /^nixpkgs$/ }) })
+          .filter({ has: page.locator('.label-description', { hasText: 'git+file://' }) })
+          .first();
+        const description = await nixpkgsRow.locator('.label-description').innerText();
+        assert(/^[0-9a-f]{7} · (just now|\d+ (seconds?|minutes?) ago)/.test(description), `nixpkgs row: ${description}`);
         // Expand tools to show its own nixpkgs, then open flake.nix where the warning sits.
         await page.locator('.sidebar .monaco-list-row', { hasText: /^tools/ }).last().click();
         await page.locator('.pane-header', { hasText: 'Flake Outputs' }).click(); // collapse Outputs to give Inputs room
@@ -199,6 +233,9 @@ const scenarios: Scenario[] = [
         await page.keyboard.press('Enter');
         await page.locator('.monaco-editor .squiggly-warning').first().waitFor({ timeout: 30_000 });
         await wb.shot('inputs-duplicate');
+        // The warning is the duplicate nixpkgs, with the follows that fixes it.
+        await runCommand(page, 'View: Focus Problems');
+        await page.locator('.markers-panel .monaco-list-row', { hasText: 'inputs.tools.inputs.nixpkgs.follows = "nixpkgs"' }).first().waitFor({ timeout: 30_000 });
       } finally {
         await wb.close();
       }

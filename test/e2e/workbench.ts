@@ -1,5 +1,5 @@
 // Driving the real workbench (code-server + Chromium) the way a user does: clicks, the palette, screenshots.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { Browser, CodeServer, launchBrowser, startCodeServer } from '../harness/codeserver';
@@ -38,6 +38,31 @@ export interface OpenOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** Whether the extension host has activated the extension (from the extension host's log). */
+export function activated(server: CodeServer): boolean {
+  const logs = join(server.userDataDir, 'logs');
+  const walk = (d: string): string[] =>
+    existsSync(d) ? readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)])) : [];
+  return walk(logs)
+    .filter((f) => /exthost/i.test(f) && f.endsWith('.log'))
+    .some((f) => /_doActivateExtension nix-flakes\.nix-flakes\b/.test(readFileSync(f, 'utf8')));
+}
+
+/** Waits until `check` holds, polling; fails with `what` after `ms`. */
+export async function waitUntil(page: Page, what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await page.waitForTimeout(100);
+  }
+}
+
+/** Waits until no CSS animation or transition runs (a notification has slid in, a view has expanded). */
+export async function settledAnimations(page: Page): Promise<void> {
+  // A string: it runs in the page, where `document` exists.
+  await page.waitForFunction("document.getAnimations().every((a) => a.playState !== 'running')", undefined, { timeout: 10_000 }).catch(() => undefined);
+}
+
 export async function openWorkbench(o: OpenOptions): Promise<Workbench> {
   const rec = nixRecorder();
   const runDir = mkdtempSync(join(scratchDir(), 'e2e-'));
@@ -66,7 +91,7 @@ export async function openWorkbench(o: OpenOptions): Promise<Workbench> {
       async shot(name: string, target?: Locator) {
         mkdirSync(SHOTS, { recursive: true });
         const path = join(SHOTS, `${name}.png`);
-        await page.waitForTimeout(800); // notifications slide in
+        await settledAnimations(page); // notifications slide in
         await (target ?? page).screenshot({ path });
         return path;
       },
@@ -93,9 +118,13 @@ export async function openNixView(page: Page): Promise<void> {
 
 /** Runs a command from the palette by its title, as a user types it. */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor();
+  // F1 toggles the palette: press it until the input is there (a palette left open by an earlier step closes first).
+  for (let i = 0; i < 3 && !(await input.isVisible()); i++) {
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible', timeout: 5_000 }).catch(() => undefined);
+  }
+  await input.waitFor({ state: 'visible' });
   await input.fill(`>${title}`);
   await page.locator('.quick-input-list .monaco-list-row').first().waitFor();
   await page.keyboard.press('Enter');
