@@ -65,7 +65,10 @@ export function packageSet(lines: number): string {
   return fill('{ lib, pkgs, ... }:\n\nwith pkgs;\n\nlet\n  common = { a = 1; };\nin\nrec {', '}\n', lines, (i) => packageSource(i));
 }
 
-/** A flake.nix of about `lines` lines whose packages.x86_64-linux holds the packages (and some aliases). */
+/**
+ * A flake.nix of about `lines` lines whose packages.x86_64-linux holds the packages (and some aliases), with the other
+ * outputs a flake usually has: a dev shell, a check that reuses a package, a formatter taken from nixpkgs.
+ */
 export function packageFlake(lines: number): string {
   const head = [
     '{',
@@ -78,5 +81,14 @@ export function packageFlake(lines: number): string {
     '    in {',
     '      packages.x86_64-linux = with pkgs; {',
   ].join('\n');
-  return fill(head, '      };\n    };\n}\n', lines, (i) => packageSource(i, '        ', true));
+  const tail = [
+    '      };',
+    '      devShells.x86_64-linux.default = pkgs.mkShell { packages = [ pkgs.nil pkgs.nixfmt-rfc-style ]; };',
+    '      checks.x86_64-linux.pkg0 = self.packages.x86_64-linux.pkg0;',
+    '      formatter.x86_64-linux = pkgs.nixfmt-rfc-style;',
+    '    };',
+    '}',
+    '',
+  ].join('\n');
+  return fill(head, tail, lines, (i) => packageSource(i, '        ', true));
 }
