@@ -1,7 +1,7 @@
 // Runs an extension's test suite inside a real VS Code extension host (code-server + headless Chromium), through
 // VS Code's own web test mechanism: the workbench URL carries `extensionDevelopmentPath` and `extensionTestsPath`;
 // the workbench reports log lines and the exit code through window.codeAutomationLog / codeAutomationExit.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { format } from 'node:util';
@@ -89,8 +89,11 @@ export async function runTests(o: RunTestsOptions): Promise<RunTestsResult> {
     } else {
       exitCode = code === 0 ? 0 : 1;
     }
-    // A tests entry that calls process.exit() makes the workbench report 0: trust the server's log instead.
-    await new Promise((r) => setTimeout(r, 300));
+    // A tests entry that calls process.exit() makes the workbench report 0: trust the server's log instead, once the
+    // extension host's exit is in it (it is logged as the host goes down; bounded, in case it never is).
+    if (!extensionHostRunning(server.process.pid)) {
+      for (const end = Date.now() + 5000; server.extensionHostExits.length === 0 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+    }
     const crash = server.extensionHostExits.find((e) => e.code !== 0 || (e.signal !== 'null' && e.signal !== 'undefined'));
     if (crash) {
       out(`[harness] the extension host exited with code ${crash.code}, signal ${crash.signal}`);
@@ -117,4 +120,29 @@ export async function runTests(o: RunTestsOptions): Promise<RunTestsResult> {
     else process.stderr.write(`[harness] run data kept in ${runDir}\n`);
   }
   return { exitCode, ...counts };
+}
+
+/** Whether an extension host process runs below the server `root` (the process ids' parent chain in /proc). */
+function extensionHostRunning(root: number | undefined): boolean {
+  if (root === undefined) return false;
+  const parent = (pid: number): number | undefined => {
+    try {
+      // The command name in parentheses may hold spaces: the fields after the last ')' are state, then ppid.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return undefined;
+    }
+  };
+  for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!cmd.includes('extensionHost')) continue;
+    for (let p: number | undefined = Number(name), i = 0; p && p > 1 && i < 20; p = parent(p), i++) if (p === root) return true;
+  }
+  return false;
 }
