@@ -11,7 +11,7 @@ import { Builds } from '../build/build';
 import { flakeMapper, OwnedDiagnostics, placeDiagnostics } from '../diagnostics';
 import { installable, shortInstallable } from '../../core/flake/installable';
 import { allLeaves, OutputLeaf } from '../../core/flake/show';
-import { EXPERIMENTAL, sanitizeExtraArgs } from '../../core/nix/args';
+import { displayCommand, EXPERIMENTAL, sanitizeExtraArgs } from '../../core/nix/args';
 
 export interface Outputs {
   service: OutputsService;
@@ -172,7 +172,7 @@ async function openTerminal(ctx: Ctx, t: OutputTarget, what: 'run' | 'develop'):
   }
   const s = ctx.settings(t.flake.folder);
   const args = [...EXPERIMENTAL, what, ...(s.offline ? ['--offline'] : []), ...sanitizeExtraArgs(s.extraArgs).args, inst.value];
-  ctx.log.info(`terminal: ${nix.path} ${args.join(' ')}`);
+  ctx.log.info(`terminal: ${displayCommand(nix.path, args)}`);
   // Terminals get their environment from the user's shell; the nix configuration the extension runs with goes along.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => NIX_ENV.has(k) && v !== undefined)) as Record<string, string>;
   const term = vscode.window.createTerminal({ name: `nix ${what} ${t.display}`, cwd: t.flake.uri, shellPath: nix.path, shellArgs: args, env, iconPath: new vscode.ThemeIcon(what === 'run' ? 'play' : 'terminal') });
