@@ -88,6 +88,17 @@ describe('nixArgs', () => {
   test('command lines are quoted for display', () => {
     assert.equal(displayCommand('nix', ['build', '.#nixosConfigurations."my host".config', "it's"]), `nix build '.#nixosConfigurations."my host".config' 'it'\\''s'`);
   });
+  test('a leading # is quoted for display (a shell would read the rest as a comment)', () => {
+    assert.equal(displayCommand('nix', ['eval', '#x', 'a#b', '.#pkg']), `nix eval '#x' a#b .#pkg`);
+  });
+  test('a displayed command line reads back, through /bin/sh, as the same arguments', async () => {
+    const args = ['#comment', 'a#b', '.#pkg', '', ' ', "it's", '$HOME', '`id`', '*', '~', '~root', '{a,b}', 'a;b', 'a|b', '!x', 'x=y', '-', '--x=y', 'line\nbreak', 'tab\tx', '\\'];
+    // The program position too: `A=b` there would be an assignment, not a command.
+    const shown = displayCommand('X=y', args);
+    assert.match(shown, /^'X=y' /);
+    const r = await run('/bin/sh', ['-c', `printf '%s\\0' ${shown.slice("'X=y' ".length)}`]);
+    assert.deepEqual(r.stdout.split('\0').slice(0, -1), args);
+  });
 });
 
 describe('run', () => {

@@ -64,15 +64,22 @@ export function nixArgs(subcommand: readonly string[], rest: readonly string[], 
   return out;
 }
 
-/** Quotes one argument for display in a log line, the way a POSIX shell would need it. Never executed. */
+/**
+ * Quotes one argument for display in a log line, the way a POSIX shell would need it. Never executed.
+ * A word that starts with `#` begins a comment in a shell, so it is quoted (`#` elsewhere, as in `.#pkg`, is not).
+ */
 export function quoteForDisplay(arg: string): string {
-  if (arg !== '' && /^[\w@%+=:,./#-]+$/.test(arg)) return arg;
+  if (arg !== '' && !arg.startsWith('#') && /^[\w@%+=:,./#-]+$/.test(arg)) return arg;
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-/** A command line for logs and error messages: `nix --extra-experimental-features 'nix-command flakes' …`. */
+/**
+ * A command line for logs and error messages: `nix --extra-experimental-features 'nix-command flakes' …`.
+ * The program is also quoted when it holds `=` (a shell would read `A=b` in that place as an assignment).
+ */
 export function displayCommand(file: string, args: readonly string[]): string {
-  return [file, ...args].map(quoteForDisplay).join(' ');
+  const program = file.includes('=') ? `'${file.replace(/'/g, `'\\''`)}'` : quoteForDisplay(file);
+  return [program, ...args.map(quoteForDisplay)].join(' ');
 }
 
 /** The environment every nix child gets on top of the inherited one: no colours, no TTY tricks. */
