@@ -97,13 +97,16 @@ export function parseErrorText(stderr: string): NixError[] {
   const raw = splitLines(decodeSerialisedErrors(stderr));
   const lines = raw.map((l) => stripAnsi(l));
   const out: NixError[] = [];
+  // Linear: each line is looked at a bounded number of times. A block ends at the first unindented, non-empty line,
+  // which is also the line after it (blank lines between them belong to the block), so the `--show-trace` hint is
+  // found without scanning (or copying) the rest of the text for every block.
   for (let i = 0; i < lines.length; i++) {
     if (!ERROR_START.test(lines[i])) continue;
     let end = i + 1;
     while (end < lines.length && (lines[end] === '' || /^\s/.test(lines[end]))) end++;
     let last = end;
     while (last > i + 1 && lines[last - 1].trim() === '') last--;
-    const next = lines.slice(end).find((l) => l.trim() !== '');
+    const next = end < lines.length ? lines[end] : undefined;
     out.push(errorFromBlock(lines.slice(i, last), raw.slice(i, last).join('\n'), next !== undefined && SHOW_TRACE_HINT.test(next)));
     i = end - 1;
   }
