@@ -21,6 +21,15 @@ export interface RecentRun {
 
 const RECENT_RUNS = 40;
 
+/** What the gateway throws in a folder the user has not trusted. */
+export class RestrictedError extends Error {
+  static readonly MESSAGE = 'Restricted Mode: no process is started in a folder that is not trusted. Trust the folder to evaluate its flakes.';
+  constructor() {
+    super(RestrictedError.MESSAGE);
+    this.name = 'RestrictedError';
+  }
+}
+
 export class Ctx implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
   private readonly disposables: vscode.Disposable[] = [];
@@ -63,6 +72,8 @@ export class Ctx implements vscode.Disposable {
 
   /** The detected Nix, detected once (again after nixPath changes). Never evaluates workspace code. */
   nix(): Promise<DetectResult> {
+    // Restricted Mode starts no process at all, not even `nix --version`.
+    if (!this.trusted) return Promise.resolve({ ok: false, reason: 'restricted', message: RestrictedError.MESSAGE });
     this.nixPromise ??= detectNix(settings().nixPath, { log: (m) => this.log.info(m) }).then((r) => {
       if (r.ok) this.log.info(`Using ${describe(r.nix.version)} at ${r.nix.path} (system ${r.nix.system})`);
       else this.log.warn(r.message);
@@ -82,25 +93,19 @@ export class Ctx implements vscode.Disposable {
   }
 
   /**
-   * Runs nix with the user's settings for `scope`. Refuses in Restricted Mode: nothing is evaluated in a folder the
-   * user has not trusted.
+   * The one gateway for every process the extension starts (nix, git, nixos-rebuild): refuses in Restricted Mode
+   * (git runs a repository's `core.fsmonitor`, nix evaluates its code), logs the command line and its outcome, and
+   * keeps it in `recentRuns`.
    */
-  async runNix(
-    subcommand: string[],
-    rest: string[],
-    opts: RunOptions & { scope?: vscode.ConfigurationScope; writeLockFile?: boolean; flakeOptions?: boolean } = {},
-  ): Promise<RunResult> {
-    if (!this.trusted) throw new Error('Restricted Mode: nix is not run in a folder that is not trusted.');
-    const nix = await this.requireNix();
-    const s = settings(opts.scope);
-    const args = nixArgs(subcommand, rest, { writeLockFile: opts.writeLockFile, offline: s.offline, extraArgs: s.extraArgs, flakeOptions: opts.flakeOptions });
+  async exec(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    if (!this.trusted) throw new RestrictedError();
     const record = (outcome: string, stderr: readonly string[]) => {
-      this.recentRuns.push({ command: displayCommand(nix.path, args), startedAt, outcome, stderrTail: stderr.slice(-12) });
+      this.recentRuns.push({ command: displayCommand(file, args), startedAt, outcome, stderrTail: stderr.slice(-12) });
       if (this.recentRuns.length > RECENT_RUNS) this.recentRuns.splice(0, this.recentRuns.length - RECENT_RUNS);
     };
     const startedAt = Date.now();
     try {
-      const r = await run(nix.path, args, { ...opts, env: nixEnv(opts.env ?? process.env), log: opts.log ?? ((m) => this.log.info(m)) });
+      const r = await run(file, args, { ...opts, log: opts.log ?? ((m) => this.log.info(m)) });
       record('ok', r.stderrLines);
       return r;
     } catch (e) {
@@ -111,6 +116,35 @@ export class Ctx implements vscode.Disposable {
     }
   }
 
+  /** git, through the gateway. */
+  git(args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    return this.exec('git', args, opts);
+  }
+
+  /**
+   * Runs nix with the user's settings for `scope`, through the gateway. Refuses in Restricted Mode: nothing is
+   * evaluated in a folder the user has not trusted.
+   */
+  async runNix(
+    subcommand: string[],
+    rest: string[],
+    opts: RunOptions & { scope?: vscode.ConfigurationScope; writeLockFile?: boolean; flakeOptions?: boolean } = {},
+  ): Promise<RunResult> {
+    if (!this.trusted) throw new RestrictedError();
+    const nix = await this.requireNix();
+    const s = settings(opts.scope);
+    const args = nixArgs(subcommand, rest, { writeLockFile: opts.writeLockFile, offline: s.offline, extraArgs: s.extraArgs, flakeOptions: opts.flakeOptions });
+    return this.exec(nix.path, args, { ...opts, env: nixEnv(opts.env ?? process.env) });
+  }
+
+  /** A terminal that runs a program itself (no shell in between), through the same trust check and log. */
+  openTerminal(options: vscode.TerminalOptions & { shellPath: string; shellArgs: string[] }): vscode.Terminal {
+    if (!this.trusted) throw new RestrictedError();
+    this.log.info(`terminal: ${displayCommand(options.shellPath, options.shellArgs)}`);
+    this.recentRuns.push({ command: `terminal: ${displayCommand(options.shellPath, options.shellArgs)}`, startedAt: Date.now(), outcome: 'terminal', stderrTail: [] });
+    return vscode.window.createTerminal(options);
+  }
+
   async requireNix(): Promise<NixInstallation> {
     const r = await this.nix();
     if (!r.ok) throw new Error(r.message);
@@ -119,6 +153,9 @@ export class Ctx implements vscode.Disposable {
 
   /** The value last given to the `nixFlakes.state` context key (undefined in Restricted Mode or before it is known). */
   state: State | undefined;
+
+  /** The git work tree root of each flake folder (it does not change while the window is open). */
+  readonly gitRoots = new Map<string, Promise<string>>();
 
   /** The last nix runs, newest last (bounded). */
   readonly recentRuns: RecentRun[] = [];

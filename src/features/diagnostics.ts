@@ -3,32 +3,31 @@
 // as related information. One DiagnosticCollection per source of truth, each keyed by who set the diagnostics, so
 // a re-run replaces its own and never piles up.
 import * as vscode from 'vscode';
+import type { Ctx } from '../context';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { NixError } from '../core/errors/types';
 import { placeError, type ErrorPlacement } from '../core/errors/placement';
 import { createStoreMapper, localizePaths, sourcesFromFlake, type MappedFile } from '../core/errors/storePath';
 import { findOptionDefinitions, LineIndex } from '../core/source';
-import { run } from '../core/nix/process';
 import type { Flake } from '../flakes';
 
 export type Mapper = (file: string) => MappedFile;
 
-const gitRoots = new Map<string, Promise<string>>();
-
 /**
- * The root of the git work tree a flake lives in (cached: it does not change): Nix copies that whole tree to the
- * store, also for a flake in a subdirectory. The workspace folder when the flake is not in git.
+ * The root of the git work tree a flake lives in (cached in the context: it does not change): Nix copies that whole
+ * tree to the store, also for a flake in a subdirectory. The workspace folder when the flake is not in git (or the
+ * folder is not trusted: then git does not run).
  */
-export function gitRootOf(flake: Flake): Promise<string> {
+export function gitRootOf(ctx: Ctx, flake: Flake): Promise<string> {
   const key = flake.uri.fsPath;
-  let root = gitRoots.get(key);
+  let root = ctx.gitRoots.get(key);
   if (!root) {
-    root = run('git', ['-C', key, 'rev-parse', '--show-toplevel']).then(
+    root = ctx.git(['-C', key, 'rev-parse', '--show-toplevel'], { signal: AbortSignal.timeout(10_000) }).then(
       (r) => r.stdout.trim() || flake.folder.uri.fsPath,
       () => flake.folder.uri.fsPath,
     );
-    gitRoots.set(key, root);
+    if (ctx.trusted) ctx.gitRoots.set(key, root);
   }
   return root;
 }
@@ -39,8 +38,8 @@ export function gitRootOf(flake: Flake): Promise<string> {
  * newer Nix names by reference (`«github:NixOS/nixpkgs/<rev>»/lib/x.nix`) are found in the flake's lock file: a
  * local one in the workspace, an input by its name.
  */
-export async function flakeMapper(flake: Flake, storeDir: string, metadata?: unknown, archive?: unknown): Promise<Mapper> {
-  const gitRoot = await gitRootOf(flake);
+export async function flakeMapper(ctx: Ctx, flake: Flake, storeDir: string, metadata?: unknown, archive?: unknown): Promise<Mapper> {
+  const gitRoot = await gitRootOf(ctx, flake);
   const lock = metadata === undefined ? await readLock(flake) : undefined;
   return createStoreMapper({
     sources: sourcesFromFlake({ gitRoot, metadata, archive, lock }),

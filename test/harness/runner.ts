@@ -19,6 +19,8 @@ export interface RunTestsOptions {
   verbose?: boolean;
   /** Keep the run's data folder: true always, false never, undefined only when the run failed. */
   keep?: boolean;
+  /** Workspace Trust on: the workspace opens in Restricted Mode (default off, as VS Code's own tests run). */
+  trust?: boolean;
   /** Where each line of test output goes (default: stdout). */
   out?: (line: string) => void;
 }
@@ -50,6 +52,7 @@ export async function runTests(o: RunTestsOptions): Promise<RunTestsResult> {
     server = await startCodeServer({
       runDir,
       env: o.env,
+      trust: o.trust,
       onLog: (l) => o.verbose && process.stderr.write(`[code-server] ${l}\n`),
     });
     mark('server');

@@ -8,6 +8,11 @@ import type { NixFlakesApi } from '../../src/extension';
 import { EXTENSION_ID } from './suite/helpers';
 
 export function run(): Promise<void> {
+  return runSuite(join(__dirname, 'suite'));
+}
+
+/** Runs the mocha files `*.test.js` of `dir` between the marks the harness reads. Shared by the in-host suites. */
+export function runSuite(dir: string): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec', forbidOnly: true });
   // A failing test explains itself: the nix commands the extension ran during it, with the end of their stderr.
   let started = 0;
@@ -26,7 +31,6 @@ export function run(): Promise<void> {
   });
   const grep = process.env.NIX_FLAKES_TEST_GREP;
   if (grep) mocha.grep(grep);
-  const dir = join(__dirname, 'suite');
   for (const f of readdirSync(dir).filter((f) => f.endsWith('.test.js')).sort()) mocha.addFile(join(dir, f));
   console.log(BEGIN_MARK);
   return new Promise<void>((resolve, reject) => {

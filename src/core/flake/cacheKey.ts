@@ -5,13 +5,15 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run } from '../nix/process';
+import { run, type RunOptions, type RunResult } from '../nix/process';
 
 export interface CacheKeyOptions {
   /** Extra parts: the Nix version, the systems shown, settings that change the result. */
   extra?: readonly string[];
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
+  /** How git is run (the extension's gateway, with its trust check and log); default: the process layer. */
+  run?: (file: string, args: readonly string[], opts: RunOptions) => Promise<RunResult>;
 }
 
 /**
@@ -19,7 +21,7 @@ export interface CacheKeyOptions {
  * and nothing is cached).
  */
 export async function flakeCacheKey(dir: string, opts: CacheKeyOptions = {}): Promise<string | undefined> {
-  const git = (...args: string[]) => run('git', ['-C', dir, ...args], { signal: opts.signal, env: opts.env, maxStdout: 16 << 20 });
+  const git = (...args: string[]) => (opts.run ?? run)('git', ['-C', dir, ...args], { signal: opts.signal, env: opts.env, maxStdout: 16 << 20 });
   let root: string;
   let head: string;
   let status: string;

@@ -17,7 +17,7 @@ export interface NixInstallation {
 
 export type DetectResult =
   | { ok: true; nix: NixInstallation }
-  | { ok: false; reason: 'not-found' | 'too-old' | 'unrecognised' | 'failed'; message: string; version?: NixVersion };
+  | { ok: false; reason: 'not-found' | 'too-old' | 'unrecognised' | 'failed' | 'restricted'; message: string; version?: NixVersion };
 
 /** The Nix system name of this machine as Node sees it, for when nix does not say. */
 export function hostSystem(arch: string = process.arch, platform: string = process.platform): string {

@@ -3,7 +3,7 @@
 // prefixed by the derivation name; failures in Problems at the right file and line.
 import * as vscode from 'vscode';
 import { readFile } from 'node:fs/promises';
-import type { Ctx } from '../../context';
+import { RestrictedError, type Ctx } from '../../context';
 import type { Flake } from '../../flakes';
 import { CancelledError, ExitError } from '../../core/nix/process';
 import { parseLogLine } from '../../core/log/internalJson';
@@ -64,6 +64,10 @@ export class Builds implements vscode.Disposable {
 
   /** Builds, or shows the running build of the same output. */
   build(req: BuildRequest): Promise<BuildOutcome> {
+    if (!this.ctx.trusted) {
+      void vscode.window.showWarningMessage(RestrictedError.MESSAGE);
+      return Promise.resolve({ status: 'failed', outputs: {}, errors: [], lastLines: [] });
+    }
     const k = keyOf(req);
     const existing = this.running.get(k);
     if (existing) {
@@ -170,7 +174,7 @@ export class Builds implements vscode.Disposable {
       const snap = progress.snapshot();
       const lastLines = snap.failed.flatMap((f) => f.lastLines).slice(-10);
       const nix = await this.ctx.requireNix();
-      const mapper = await flakeMapper(req.flake, nix.storeDir);
+      const mapper = await flakeMapper(this.ctx, req.flake, nix.storeDir);
       const { placed, unplaced } = await placeDiagnostics(errors, mapper);
       // A failing builder has no source position: show it where the derivation is defined (meta.position).
       const builderFailure = unplaced.find((x) => x.kind === 'builder-failed' || x.kind === 'dependency-failed');

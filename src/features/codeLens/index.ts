@@ -5,14 +5,13 @@
 // starts nix.
 import * as vscode from 'vscode';
 import { readFile } from 'node:fs/promises';
-import type { Ctx } from '../../context';
+import { RestrictedError, type Ctx } from '../../context';
 import type { Flake } from '../../flakes';
 import type { OutputsService } from '../outputs/service';
 import { flakeMapper } from '../diagnostics';
-import { run, ExitError } from '../../core/nix/process';
+import { ExitError } from '../../core/nix/process';
 import { installable } from '../../core/flake/installable';
 import { formatString } from '../../core/source';
-import { nixArgs, nixEnv } from '../../core/nix/args';
 import { DEFAULT_BUILDERS, LineIndex } from '../../core/source';
 import {
   positionsFlakeRef,
@@ -50,6 +49,8 @@ class NixLens extends vscode.CodeLens {
 }
 
 const STORE_KEY = 'nixFlakes.lensPositions:';
+/** A positions query that takes longer than this is stopped (a flake that never finishes evaluating). */
+const LENS_QUERY_TIMEOUT_MS = 5 * 60_000;
 
 export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -154,6 +155,7 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
 
   /** Asks Nix where each output is defined: once per flake evaluation, or from the store when nothing changed. */
   evaluate(flake: Flake): Promise<void> {
+    if (!this.ctx.trusted) return Promise.resolve();
     const k = flake.uri.toString();
     const running = this.running.get(k);
     if (running) return running;
@@ -184,13 +186,12 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
       metadata = await json(['flake', 'metadata'], ['--json', flake.uri.fsPath]);
       const ref = positionsFlakeRef(metadata, flake.uri.fsPath);
       if (!ref) return;
-      const s = this.ctx.settings(flake.folder);
       const result = await queryPositions(
         { ref: ref.ref, impure: ref.impure, system: nix.system },
         async (args) => {
           this.queries++;
           try {
-            const r = await run(nix.path, nixArgs([], args, { flakeOptions: false, offline: s.offline, extraArgs: s.extraArgs }), { cwd: flake.uri.fsPath, env: nixEnv(), log: (m) => this.ctx.log.info(m) });
+            const r = await this.ctx.runNix([], args, { flakeOptions: false, scope: flake.folder, cwd: flake.uri.fsPath, signal: AbortSignal.timeout(LENS_QUERY_TIMEOUT_MS) });
             return { exitCode: 0, stdout: r.stdout, stderr: r.stderrLines.join('\n') };
           } catch (e) {
             if (e instanceof ExitError) return { exitCode: e.exitCode ?? 1, stdout: e.stdout, stderr: e.stderrLines.join('\n') };
@@ -204,7 +205,7 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
       if (!result.ok && records.length === 0) return; // keep the syntactic lenses
       if (cacheKey) await this.ctx.extension.workspaceState.update(STORE_KEY + k, { key: cacheKey, records, ref: ref.ref } satisfies StoredPositions);
     }
-    const map = await flakeMapper(flake, nix.storeDir, metadata);
+    const map = await flakeMapper(this.ctx, flake, nix.storeDir, metadata);
     // Read every file the records point at (asynchronously, once), then place the lenses.
     const texts = new Map<string, string>();
     await Promise.all(
@@ -253,6 +254,10 @@ export function registerCodeLens(ctx: Ctx, outputs: OutputsService): BuildLenses
 async function revealDefinition(ctx: Ctx, lenses: BuildLenses, arg: unknown): Promise<vscode.Location | undefined> {
   const node = arg as { flake?: Flake; leaf?: { attrPath: string[] } } | undefined;
   if (!node?.flake || !node.leaf) return undefined;
+  if (!ctx.trusted) {
+    void vscode.window.showWarningMessage(RestrictedError.MESSAGE);
+    return undefined;
+  }
   const { flake, leaf } = node as { flake: Flake; leaf: { attrPath: string[] } };
   const want = leaf.attrPath.join('\0');
   await lenses.evaluate(flake);
@@ -274,7 +279,7 @@ async function revealDefinition(ctx: Ctx, lenses: BuildLenses, arg: unknown): Pr
       const pos = JSON.parse(r.stdout) as { file?: unknown; line?: unknown; column?: unknown } | null;
       const nix = await ctx.requireNix();
       if (pos && typeof pos.file === 'string' && typeof pos.line === 'number') {
-        const m = (await flakeMapper(flake, nix.storeDir))(pos.file);
+        const m = (await flakeMapper(ctx, flake, nix.storeDir))(pos.file);
         if (m.kind === 'workspace') {
           const at = new vscode.Position(pos.line - 1, typeof pos.column === 'number' ? pos.column - 1 : 0);
           await vscode.window.showTextDocument(vscode.Uri.file(m.path), { selection: new vscode.Range(at, at) });

@@ -7,7 +7,6 @@ import { dirname } from 'node:path';
 import type { Ctx } from '../../context';
 import type { NixError } from '../../core/errors/types';
 import { findOptionDefinitions, LineIndex } from '../../core/source';
-import { run } from '../../core/nix/process';
 
 /** Errors behind the diagnostics, by document and range (diagnostics carry no data of their own). */
 export class ErrorIndex {
@@ -106,7 +105,7 @@ export function registerGitAddIntent(ctx: Ctx, after: (uri: vscode.Uri) => void)
     vscode.commands.registerCommand('nixFlakes.gitAddIntent', async (uri: vscode.Uri) => {
       if (!ctx.trusted) return false;
       try {
-        await run('git', ['-C', dirname(uri.fsPath), 'add', '--intent-to-add', '--', uri.fsPath], { log: (m) => ctx.log.info(m) });
+        await ctx.git(['-C', dirname(uri.fsPath), 'add', '--intent-to-add', '--', uri.fsPath]);
       } catch (e) {
         void vscode.window.showErrorMessage(`git add -N failed: ${(e as Error).message}`);
         return false;

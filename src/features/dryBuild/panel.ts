@@ -245,7 +245,7 @@ export class DryBuilds implements vscode.Disposable {
       json(['flake', 'metadata'], ['--json', flake.uri.fsPath]),
       json(['flake', 'archive'], ['--json', '--dry-run', flake.uri.fsPath]),
     ]);
-    return { map: await flakeMapper(flake, nix.storeDir, metadata, archive), root: await gitRootOf(flake) };
+    return { map: await flakeMapper(this.ctx, flake, nix.storeDir, metadata, archive), root: await gitRootOf(this.ctx, flake) };
   }
 
   private async present(flake: Flake, host: string, errors: NixError[]): Promise<{ views: ErrorView[]; placed: PlacedDiagnostic[] }> {

@@ -3,7 +3,7 @@
 // where the setting asks for it. Returns the plan (what would be built and fetched) and the errors.
 import type { Ctx } from '../../context';
 import type { Flake } from '../../flakes';
-import { CancelledError, ExitError, run } from '../../core/nix/process';
+import { CancelledError, ExitError } from '../../core/nix/process';
 import { nixEnv } from '../../core/nix/args';
 import { which } from '../../core/nix/detect';
 import { parseLogLine } from '../../core/log/internalJson';
@@ -52,12 +52,10 @@ export async function runDryBuild(ctx: Ctx, flake: Flake, host: string, signal: 
     if (mode === 'nixos-rebuild') {
       const rebuild = await which('nixos-rebuild');
       if (!rebuild) throw new Error('nixos-rebuild was not found on PATH; set nixFlakes.dryBuild.command to "nix" to use nix build --dry-run.');
-      if (!ctx.trusted) throw new Error('Restricted Mode: nothing is evaluated in a folder that is not trusted.');
-      const r = await run(rebuild, ['dry-build', '--flake', `${ref}#${host}`, '--show-trace'], {
+      const r = await ctx.exec(rebuild, ['dry-build', '--flake', `${ref}#${host}`, '--show-trace'], {
         cwd: flake.uri.fsPath,
         env: nixEnv(),
         signal,
-        log: (m) => ctx.log.info(m),
         onStderrLine: (line) => {
           const text = stripAnsi(line);
           keep(text);

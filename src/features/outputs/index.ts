@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { affects } from '../../config';
 import { dirname } from 'node:path';
-import type { Ctx } from '../../context';
+import { RestrictedError, type Ctx } from '../../context';
 import type { Flake } from '../../flakes';
 import { OutputsService } from './service';
 import { LeafNode, Node, OutputsProvider, registerOutputsView, targetOf, OutputTarget } from './view';
@@ -11,7 +11,7 @@ import { Builds } from '../build/build';
 import { flakeMapper, OwnedDiagnostics, placeDiagnostics } from '../diagnostics';
 import { installable, shortInstallable } from '../../core/flake/installable';
 import { allLeaves, OutputLeaf } from '../../core/flake/show';
-import { displayCommand, EXPERIMENTAL, sanitizeExtraArgs } from '../../core/nix/args';
+import { EXPERIMENTAL, sanitizeExtraArgs } from '../../core/nix/args';
 
 export interface Outputs {
   service: OutputsService;
@@ -34,7 +34,7 @@ export function registerOutputs(ctx: Ctx): Outputs {
       if (s.evaluating) return;
       const nix = await ctx.nix();
       if (!nix.ok) return;
-      const { placed } = await placeDiagnostics(s.errors, await flakeMapper(flake, nix.nix.storeDir));
+      const { placed } = await placeDiagnostics(s.errors, await flakeMapper(ctx, flake, nix.nix.storeDir));
       evalDiagnostics.set(flake.uri.toString(), placed);
     }),
   );
@@ -164,6 +164,10 @@ const NIX_ENV = new Set(['NIX_CONFIG', 'NIX_PATH', 'NIX_REMOTE', 'NIX_USER_CONF_
 
 /** Run and Develop open a terminal running nix itself (no shell in between), in the flake's folder. */
 async function openTerminal(ctx: Ctx, t: OutputTarget, what: 'run' | 'develop'): Promise<vscode.Terminal | undefined> {
+  if (!ctx.trusted) {
+    void vscode.window.showWarningMessage(RestrictedError.MESSAGE);
+    return undefined;
+  }
   const nix = await ctx.requireNix();
   const inst = installable(t.flake.uri.fsPath, t.attrPath);
   if (!inst.ok) {
@@ -172,10 +176,9 @@ async function openTerminal(ctx: Ctx, t: OutputTarget, what: 'run' | 'develop'):
   }
   const s = ctx.settings(t.flake.folder);
   const args = [...EXPERIMENTAL, what, ...(s.offline ? ['--offline'] : []), ...sanitizeExtraArgs(s.extraArgs).args, inst.value];
-  ctx.log.info(`terminal: ${displayCommand(nix.path, args)}`);
   // Terminals get their environment from the user's shell; the nix configuration the extension runs with goes along.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => NIX_ENV.has(k) && v !== undefined)) as Record<string, string>;
-  const term = vscode.window.createTerminal({ name: `nix ${what} ${t.display}`, cwd: t.flake.uri, shellPath: nix.path, shellArgs: args, env, iconPath: new vscode.ThemeIcon(what === 'run' ? 'play' : 'terminal') });
+  const term = ctx.openTerminal({ name: `nix ${what} ${t.display}`, cwd: t.flake.uri, shellPath: nix.path, shellArgs: args, env, iconPath: new vscode.ThemeIcon(what === 'run' ? 'play' : 'terminal') });
   term.show();
   return term;
 }

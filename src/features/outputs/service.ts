@@ -111,6 +111,8 @@ export class OutputsService implements vscode.Disposable {
    * evaluation cancelled because the files changed meanwhile waits for the one that replaced it.
    */
   async evaluate(flake: Flake, opts: { force?: boolean } = {}): Promise<void> {
+    // Restricted Mode: nothing is evaluated, and no git runs either (git runs a repository's core.fsmonitor).
+    if (!this.ctx.trusted) return;
     const k = flake.uri.toString();
     this.running.get(k)?.ac.abort();
     const ac = new AbortController();
@@ -156,7 +158,7 @@ export class OutputsService implements vscode.Disposable {
     const settings = this.ctx.settings(flake.folder);
     const systems = settings.systems.length ? settings.systems : [nix.system];
     const extra = [describe(nix.version), systems.join(','), settings.extraArgs.join(' '), String(settings.offline)];
-    return flakeCacheKey(flake.uri.fsPath, { extra, signal });
+    return flakeCacheKey(flake.uri.fsPath, { extra, signal, run: (f, a, o) => this.ctx.exec(f, a, o) });
   }
 
   private async evaluateInto(flake: Flake, s: FlakeOutputs, signal: AbortSignal, force: boolean): Promise<void> {

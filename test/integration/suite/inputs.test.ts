@@ -138,21 +138,33 @@ describe('Flake Inputs', () => {
   });
 });
 
+/** An HTTP server that accepts a download and never answers: nix waits on it until cancelled. */
+async function neverAnswering() {
+  const { createServer } = await import('node:http');
+  const sockets: import('node:net').Socket[] = [];
+  const state = { asked: 0 };
+  const server = createServer(() => state.asked++);
+  server.on('connection', (s) => sockets.push(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/slow.tar.gz`,
+    asked: () => state.asked,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
 describe('Flake Inputs: cancelling', () => {
   it('cancelling an update while nix is fetching leaves flake.lock as it was (here: not created)', async () => {
     const api = await extension();
-    const { createServer } = await import('node:http');
     const { mkdtempSync, writeFileSync: write, existsSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
-    const sockets: import('node:net').Socket[] = [];
-    let asked = 0;
-    // A server that accepts the download and never answers: nix waits on it until cancelled.
-    const server = createServer(() => asked++);
-    server.on('connection', (s) => sockets.push(s));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const port = (server.address() as import('node:net').AddressInfo).port;
+    const server = await neverAnswering();
     const dir = mkdtempSync(join(tmpdir(), 'nix-flakes-slow-input-'));
-    write(join(dir, 'flake.nix'), `{\n  inputs.slow = { url = "http://127.0.0.1:${port}/slow.tar.gz"; flake = false; };\n  outputs = { self, slow }: { };\n}\n`);
+    write(join(dir, 'flake.nix'), `{\n  inputs.slow = { url = "${server.url}"; flake = false; };\n  outputs = { self, slow }: { };\n}\n`);
     execFileSync('git', ['init', '-q'], { cwd: dir });
     execFileSync('git', ['add', '-A'], { cwd: dir });
     const folder = vscode.workspace.workspaceFolders![0];
@@ -160,7 +172,7 @@ describe('Flake Inputs: cancelling', () => {
     const ac = new AbortController();
     try {
       const pending = api.inputs.update(flake, [], ac.signal);
-      await until('nix to ask the server', () => asked > 0, 30_000);
+      await until('nix to ask the server', () => server.asked() > 0, 30_000);
       const t0 = Date.now();
       ac.abort();
       const r = await pending;
@@ -168,22 +180,15 @@ describe('Flake Inputs: cancelling', () => {
       assert.ok(Date.now() - t0 < 5000, 'nix stopped on SIGTERM');
       assert.ok(!existsSync(join(dir, 'flake.lock')), 'no flake.lock left behind');
     } finally {
-      for (const s of sockets) s.destroy();
       server.close();
     }
   });
 
   it('cancelling an update when flake.lock exists leaves it byte for byte', async () => {
     const api = await extension();
-    const { createServer } = await import('node:http');
     const { mkdtempSync, mkdirSync, existsSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
-    const sockets: import('node:net').Socket[] = [];
-    let asked = 0;
-    const server = createServer(() => asked++);
-    server.on('connection', (s) => sockets.push(s));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const port = (server.address() as import('node:net').AddressInfo).port;
+    const server = await neverAnswering();
     const dir = mkdtempSync(join(tmpdir(), 'nix-flakes-locked-'));
     const local = join(dir, 'local');
     mkdirSync(local);
@@ -196,19 +201,18 @@ describe('Flake Inputs: cancelling', () => {
     assert.equal((await api.inputs.update(flake, [])).status, 'updated', 'the first lock');
     const lock = readFileSync(join(dir, 'flake.lock'), 'utf8');
     // Then a second input that nix has to download, from a server that never answers.
-    writeFileSync(join(dir, 'flake.nix'), `{\n  inputs.local = { url = "path:${local}"; flake = false; };\n  inputs.slow = { url = "http://127.0.0.1:${port}/slow.tar.gz"; flake = false; };\n  outputs = { self, local, slow }: { };\n}\n`);
+    writeFileSync(join(dir, 'flake.nix'), `{\n  inputs.local = { url = "path:${local}"; flake = false; };\n  inputs.slow = { url = "${server.url}"; flake = false; };\n  outputs = { self, local, slow }: { };\n}\n`);
     writeFileSync(join(local, 'data.txt'), 'local input, changed\n');
     const ac = new AbortController();
     try {
       const pending = api.inputs.update(flake, [], ac.signal);
-      await until('nix to ask the server', () => asked > 0, 30_000);
+      await until('nix to ask the server', () => server.asked() > 0, 30_000);
       ac.abort();
       const r = await pending;
       assert.equal(r.status, 'cancelled');
       assert.ok(existsSync(join(dir, 'flake.lock')));
       assert.equal(readFileSync(join(dir, 'flake.lock'), 'utf8'), lock, 'flake.lock as it was');
     } finally {
-      for (const s of sockets) s.destroy();
       server.close();
     }
   });

@@ -50,7 +50,7 @@ describe('Settings', () => {
     await withSetting('offline', true, { target: GLOBAL }, async () => {
       const since = Date.now();
       await api.outputs.service.evaluate(flake, { force: true });
-      const runs = api.recentRuns().filter((r) => r.startedAt >= since);
+      const runs = api.recentRuns().filter((r) => r.startedAt >= since && r.command.includes('--extra-experimental-features'));
       assert.ok(runs.length > 0);
       for (const r of runs) assert.match(r.command, / --offline /, r.command);
     });
