@@ -12,6 +12,7 @@ import { errorsFromEvents, parseNixErrors } from '../../core/errors/fromLog';
 import type { NixError } from '../../core/errors/types';
 import type { MsgEvent } from '../../core/log/types';
 import { nixosToplevelInstallable } from '../../core/flake/installable';
+import { nixosRebuildArgs } from '../../core/nix/rebuild';
 import { stripAnsi } from '../../core/text';
 
 export interface DryBuildResult {
@@ -52,7 +53,10 @@ export async function runDryBuild(ctx: Ctx, flake: Flake, host: string, signal: 
     if (mode === 'nixos-rebuild') {
       const rebuild = await which('nixos-rebuild');
       if (!rebuild) throw new Error('nixos-rebuild was not found on PATH; set nixFlakes.dryBuild.command to "nix" to use nix build --dry-run.');
-      const r = await ctx.exec(rebuild, ['dry-build', '--flake', `${ref}#${host}`, '--show-trace'], {
+      const s = ctx.settings(flake.folder);
+      const args = nixosRebuildArgs('dry-build', ref, host, { offline: s.offline, extraArgs: s.extraArgs });
+      if (!args.ok) throw new Error(args.error.message);
+      const r = await ctx.exec(rebuild, args.value, {
         cwd: flake.uri.fsPath,
         env: nixEnv(),
         signal,

@@ -195,6 +195,22 @@ describe('Settings', () => {
   });
 });
 
+describe('Settings a repository cannot set', () => {
+  for (const [key, value] of [['dryBuild.command', 'nixos-rebuild'], ['inputs.commitLockFile', true], ['build.outLinks', true], ['nixPath', '/tmp/evil/nix'], ['extraArgs', ['--option', 'post-build-hook', '/tmp/evil']]] as const) {
+    it(`${key} in the workspace's settings has no effect`, async () => {
+      const conf = vscode.workspace.getConfiguration('nixFlakes');
+      // VS Code refuses to write a machine-scoped setting to the workspace; a settings file that holds one anyway is ignored.
+      const wrote = await Promise.resolve(conf.update(key, value, vscode.ConfigurationTarget.Workspace)).then(() => true, () => false);
+      try {
+        const effective = vscode.workspace.getConfiguration('nixFlakes').inspect(key);
+        assert.equal(effective?.workspaceValue === undefined || !wrote || JSON.stringify(vscode.workspace.getConfiguration('nixFlakes').get(key)) !== JSON.stringify(value), true, `${key} took ${JSON.stringify(value)} from the workspace`);
+      } finally {
+        if (wrote) await conf.update(key, undefined, vscode.ConfigurationTarget.Workspace);
+      }
+    });
+  }
+});
+
 describe('Welcome state and the nix in use', () => {
   it('nixPath: a missing nix, then one too old, then the real one again', async () => {
     const api = await extension();
