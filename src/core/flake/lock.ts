@@ -6,6 +6,10 @@
 //  - an `inputs` value is a node key (string) or a `follows` path from the root (array); `[]` follows nothing
 //    (it points back at the root flake, i.e. the input is effectively removed);
 //  - follows are resolved like Nix's `LockFile::findInput`, including follows through follows, with cycles detected;
+//    each input path is resolved once (memoised, without recursion), so that resolving is linear in the file's size
+//    whatever its shape: chains of follows, follows through follows, cycles;
+//  - the listing (every input path from the root) is bounded: MAX_LOCK_INPUTS paths, MAX_INPUT_DEPTH deep,
+//    MAX_ID_CHARS characters of ids in all; what is per node (its references, its sorted input names) is computed once;
 //  - `narHash` and `lastModified` may be absent (Determinate's lazy locks, tarballs).
 
 import { parseTree, type Node as JsonNode, type ParseError as JsoncParseError } from 'jsonc-parser';
@@ -103,7 +107,10 @@ export interface FlakeLock {
   nodes: ReadonlyMap<string, LockNode>;
   /** The root's inputs, sorted by name; each with its own inputs. */
   inputs: LockInput[];
-  /** More than MAX_LOCK_INPUTS input paths: the expansion stopped. */
+  /**
+   * The listing stopped: more than MAX_LOCK_INPUTS input paths, a path deeper than MAX_INPUT_DEPTH, or more than
+   * MAX_ID_CHARS characters of ids (very long input names).
+   */
   truncated: boolean;
 }
 
@@ -112,6 +119,9 @@ export type FlakeLockResult = { ok: true; lock: FlakeLock } | { ok: false; error
 /** Bounds against hostile files. */
 export const MAX_LOCK_INPUTS = 20_000;
 const MAX_INPUT_DEPTH = 64;
+/** Characters of all the listed inputs' ids (`a/b/c`) together. A real lock file has a few thousand. */
+export const MAX_ID_CHARS = 8 * 1024 * 1024;
+/** findInput: follows entries followed in one lookup. */
 const MAX_FOLLOWS_STEPS = 256;
 
 /** A flake input name as Nix accepts it in input paths (`parseInputAttrPath`). */
@@ -271,6 +281,23 @@ function encodeQuery(s: string): string {
   return encodeURIComponent(s).replace(/%2F/gi, '/').replace(/%3A/gi, ':');
 }
 
+/** What a follows path reaches. */
+type Target = { status: 'resolved'; key: string } | { status: 'missing' | 'cycle' };
+const MISSING: Target = { status: 'missing' };
+const CYCLE: Target = { status: 'cycle' };
+type FollowsEdge = Extract<LockEdge, { kind: 'follows' }>;
+
+/** The fields of an input that depend only on its node (everything but its path), computed once per node. */
+type NodeFields = Omit<LockInput, 'path' | 'id' | 'name' | 'entryRange' | 'inputs' | 'follows' | 'followsStatus' | 'cycle'>;
+
+/**
+ * A memo key for an input path: unambiguous whatever characters the names hold. Most follows paths have one name,
+ * which is its own key unless it could be taken for the JSON of a longer path.
+ */
+function pathKey(path: readonly string[]): string {
+  return path.length === 1 && !path[0].startsWith('[') ? path[0] : JSON.stringify(path);
+}
+
 class LockError extends Error {
   constructor(readonly error: FlakeParseError) {
     super(error.message);
@@ -278,26 +305,69 @@ class LockError extends Error {
 }
 
 /** The property nodes of a jsonc object node by key; the last duplicate wins, as with JSON.parse. */
-function properties(obj: JsonNode): Map<string, { key: JsonNode; value: JsonNode; prop: JsonNode }> {
-  const out = new Map<string, { key: JsonNode; value: JsonNode; prop: JsonNode }>();
-  for (const prop of obj.children ?? []) {
-    const [key, value] = prop.children ?? [];
+function properties(obj: JsonNode): Map<string, Property> {
+  const out = new Map<string, Property>();
+  const props = obj.children;
+  if (!props) return out;
+  for (let i = 0; i < props.length; i++) {
+    const prop = props[i];
+    const key = prop.children?.[0];
+    const value = prop.children?.[1];
     if (key && value && typeof key.value === 'string') out.set(key.value, { key, value, prop });
   }
   return out;
+}
+
+interface Property {
+  key: JsonNode;
+  value: JsonNode;
+  prop: JsonNode;
 }
 
 function rangeOf(n: JsonNode): TextRange {
   return { offset: n.offset, length: n.length };
 }
 
+/** The fields of an input locked to `node` that do not depend on its path. */
+function nodeFields(node: LockNode): NodeFields {
+  const locked = node.locked ?? {};
+  const original = node.original;
+  const rawType = typeof locked.type === 'string' ? locked.type : typeof original?.type === 'string' ? original.type : undefined;
+  const type = inputType(rawType);
+  const rev = typeof locked.rev === 'string' ? locked.rev : undefined;
+  const ref = typeof original?.ref === 'string' ? original.ref : typeof locked.ref === 'string' ? locked.ref : undefined;
+  return {
+    nodeKey: node.key,
+    nodeRange: node.range,
+    type,
+    ...(rawType !== undefined && rawType !== type ? { rawType: clip(rawType, 200) } : {}),
+    ...(original ? { original: formatFlakeRef(original) } : {}),
+    ...(node.locked ? { locked: formatFlakeRef(node.locked) } : {}),
+    ...(rev !== undefined ? { rev, shortRev: rev.slice(0, 7) } : {}),
+    ...(ref !== undefined ? { ref } : {}),
+    ...(typeof locked.lastModified === 'number' ? { lastModified: locked.lastModified } : {}),
+    ...(typeof locked.narHash === 'string' ? { narHash: locked.narHash } : {}),
+    ...(typeof locked.revCount === 'number' ? { revCount: locked.revCount } : {}),
+    isFlake: node.isFlake,
+    ...(node.locked ? { lockedAttrs: node.locked } : {}),
+    ...(original ? { originalAttrs: original } : {}),
+  };
+}
+
 /** Reads the tree: checks the header, then expands the input graph from the root. */
 class LockReader {
-  private readonly rawNodes = new Map<string, { key: JsonNode; value: JsonNode }>();
+  private rawNodes = new Map<string, Property>();
   private readonly nodes = new Map<string, LockNode>();
   private rootKey = 'root';
   private expanded = 0;
+  private idChars = 0;
   private truncated = false;
+  /** Follows resolved, by edge (an edge is reached again for every path through its node) and by target path. */
+  private readonly byEdge = new Map<FollowsEdge, Target>();
+  private readonly byPath = new Map<string, Target | 'resolving'>();
+  /** Per node: its input names sorted, and the fields every input locked to it shares. */
+  private readonly sortedNames = new Map<LockNode, string[]>();
+  private readonly nodeFields = new Map<LockNode, NodeFields>();
 
   constructor(
     private readonly text: string,
@@ -319,9 +389,9 @@ class LockReader {
     const nodes = top.get('nodes')?.value;
     if (!nodes) throw this.fail('schema', 0, ['nodes'], 'flake.lock has no "nodes".');
     if (nodes.type !== 'object') throw this.error(nodes, ['nodes'], 'expected an object');
-    for (const [k, { key, value }] of properties(nodes)) this.rawNodes.set(k, { key, value });
+    this.rawNodes = properties(nodes);
     const rootNode = this.node(this.rootKey, root);
-    const inputs = this.expand(rootNode, [], [this.rootKey]);
+    const inputs = this.expand(rootNode, [], '', [this.rootKey]);
     return { version: v, rootKey: this.rootKey, nodes: this.nodes, inputs, truncated: this.truncated };
   }
 
@@ -343,7 +413,7 @@ class LockReader {
     const flake = props.get('flake')?.value;
     if (flake && flake.type !== 'boolean') throw this.error(flake, [...path, 'flake'], 'expected true or false');
     const parentNode = props.get('parent')?.value;
-    const parent = parentNode ? this.stringArray(parentNode, [...path, 'parent']) : undefined;
+    const parent = parentNode ? this.stringArray(parentNode, path, 'parent') : undefined;
     const node: LockNode = {
       key,
       range: rangeOf(raw.value),
@@ -364,18 +434,23 @@ class LockReader {
     if (n.type !== 'object') throw this.error(n, path, 'expected an object');
     for (const [name, { value, prop }] of properties(n)) {
       if (value.type === 'string') out.set(name, { kind: 'node', key: value.value as string, range: rangeOf(prop) });
-      else if (value.type === 'array') out.set(name, { kind: 'follows', path: this.stringArray(value, [...path, name]), range: rangeOf(prop) });
+      else if (value.type === 'array') out.set(name, { kind: 'follows', path: this.stringArray(value, path, name), range: rangeOf(prop) });
       else throw this.error(value, [...path, name], 'expected a node key (string) or a follows path (array of strings)');
     }
     return out;
   }
 
-  private stringArray(n: JsonNode, path: string[]): string[] {
-    if (n.type !== 'array') throw this.error(n, path, 'expected an array of strings');
-    return (n.children ?? []).map((c, i) => {
-      if (c.type !== 'string') throw this.error(c, [...path, String(i)], 'expected a string');
-      return c.value as string;
-    });
+  /** The strings of an array at `path`/`name` (the path is built only for an error: this runs for every follows). */
+  private stringArray(n: JsonNode, path: readonly string[], name: string): string[] {
+    if (n.type !== 'array') throw this.error(n, [...path, name], 'expected an array of strings');
+    const children = n.children ?? [];
+    const out = new Array<string>(children.length);
+    for (let i = 0; i < children.length; i++) {
+      const c = children[i];
+      if (c.type !== 'string') throw this.error(c, [...path, name, String(i)], 'expected a string');
+      out[i] = c.value as string;
+    }
+    return out;
   }
 
   /** Fetcher attributes: known keys are type-checked; other values are kept when scalar. */
@@ -394,99 +469,152 @@ class LockReader {
     return Object.fromEntries(entries);
   }
 
-  /** The inputs of `node` at `prefix`; `stack` holds the node keys of the current path (cycle guard). */
-  private expand(node: LockNode, prefix: string[], stack: string[]): LockInput[] {
+  /**
+   * The inputs of `node` at `prefix` (whose id is `prefixId`); `stack` holds the node keys of the current path (cycle
+   * guard). Bounded by MAX_LOCK_INPUTS, MAX_INPUT_DEPTH and MAX_ID_CHARS.
+   */
+  private expand(node: LockNode, prefix: string[], prefixId: string, stack: string[]): LockInput[] {
     const out: LockInput[] = [];
-    const names = [...node.inputs.keys()].sort(compareStrings);
+    let names = this.sortedNames.get(node);
+    if (!names) {
+      names = [...node.inputs.keys()].sort(compareStrings);
+      this.sortedNames.set(node, names);
+    }
     for (const name of names) {
-      if (this.expanded >= MAX_LOCK_INPUTS) {
+      const idLength = prefixId.length + (prefix.length > 0 ? 1 : 0) + name.length;
+      if (this.expanded >= MAX_LOCK_INPUTS || this.idChars + idLength > MAX_ID_CHARS) {
         this.truncated = true;
         break;
       }
       this.expanded++;
+      this.idChars += idLength;
       const edge = node.inputs.get(name) as LockEdge;
       const path = [...prefix, name];
+      const id = prefix.length > 0 ? `${prefixId}/${name}` : name;
       if (edge.kind === 'follows') {
-        out.push(this.followsInput(path, edge));
+        out.push(this.followsInput(path, id, edge));
         continue;
       }
       if (edge.key === this.rootKey) {
         throw this.fail('schema', edge.range.offset, ['nodes', node.key, 'inputs', name], 'flake.lock contains a cycle to the root node.', edge.range);
       }
       const child = this.node(edge.key, this.nodeAt(edge.range.offset));
-      const input = this.makeInput(path, edge.range, child);
+      const input = this.makeInput(path, id, edge.range, child);
       if (stack.includes(child.key)) input.cycle = true;
       else if (path.length >= MAX_INPUT_DEPTH) this.truncated = true;
-      else input.inputs = this.expand(child, path, [...stack, child.key]);
+      else input.inputs = this.expand(child, path, id, [...stack, child.key]);
       out.push(input);
     }
     return out;
   }
 
-  private followsInput(path: string[], edge: Extract<LockEdge, { kind: 'follows' }>): LockInput {
-    const target = edge.path.length === 0 ? ({ status: 'nothing' } as const) : this.resolve(edge.path, new Set());
+  private followsInput(path: string[], id: string, edge: FollowsEdge): LockInput {
+    const target: Target | { status: 'nothing' } = edge.path.length === 0 ? { status: 'nothing' } : this.resolveEdge(edge);
     const status: FollowsStatus = target.status === 'resolved' && target.key === this.rootKey ? 'nothing' : target.status;
-    const base: LockInput =
+    const input: LockInput =
       status === 'resolved' && target.status === 'resolved'
-        ? this.makeInput(path, edge.range, this.nodes.get(target.key) as LockNode)
-        : { path, id: path.join('/'), name: path[path.length - 1], entryRange: edge.range, type: 'unknown', isFlake: false, inputs: [] };
-    return { ...base, follows: edge.path, followsStatus: status };
+        ? this.makeInput(path, id, edge.range, this.nodes.get(target.key) as LockNode)
+        : { path, id, name: path[path.length - 1], entryRange: edge.range, type: 'unknown', isFlake: false, inputs: [] };
+    input.follows = edge.path;
+    input.followsStatus = status;
+    return input;
   }
 
-  /** Resolves an input path from the root like Nix's `LockFile::findInput`; `visiting` holds the paths being resolved. */
-  private resolve(path: readonly string[], visiting: Set<string>): { status: 'resolved'; key: string } | { status: 'missing' | 'cycle' | 'nothing' } {
-    const id = path.join('/');
-    if (visiting.has(id) || visiting.size >= MAX_FOLLOWS_STEPS) return { status: 'cycle' };
-    visiting.add(id);
-    try {
-      let pos = this.node(this.rootKey, this.tree);
-      for (const elem of path) {
-        const edge = pos.inputs.get(elem);
-        if (!edge) return { status: 'missing' };
-        if (edge.kind === 'node') {
-          if (edge.key === this.rootKey) return { status: 'cycle' };
-          pos = this.node(edge.key, this.nodeAt(edge.range.offset));
+  /** What a (non-empty) follows edge reaches; resolved once per edge. */
+  private resolveEdge(edge: FollowsEdge): Target {
+    let r = this.byEdge.get(edge);
+    if (!r) {
+      r = this.resolve(edge.path);
+      this.byEdge.set(edge, r);
+    }
+    return r;
+  }
+
+  /**
+   * Resolves an input path from the root like Nix's `LockFile::findInput`: each name is looked up in the inputs of
+   * the node reached so far; a follows entry on the way continues from what its own path reaches. A path that is
+   * needed while it is being resolved is a cycle. Every path is resolved once (results are kept by path and by
+   * edge) and without recursion (an explicit stack), so a lock file of any shape costs time linear in its size.
+   */
+  private resolve(path: readonly string[]): Target {
+    const rootKey = this.rootKey;
+    const root = this.node(rootKey, this.tree);
+    const known = this.byPath.get(pathKey(path));
+    if (known === 'resolving') return CYCLE;
+    if (known) return known;
+    interface Frame {
+      path: readonly string[];
+      key: string;
+      /** The next name to look up. */
+      i: number;
+      pos: LockNode;
+      /** The follows edge whose target this frame resolves (for the frame below). */
+      via?: FollowsEdge;
+    }
+    const stack: Frame[] = [{ path, key: pathKey(path), i: 0, pos: root }];
+    this.byPath.set(stack[0].key, 'resolving');
+    let done: Target | undefined; // the result of the frame just popped, for the frame now on top
+    let result: Target = CYCLE;
+    const finish = (r: Target): void => {
+      const f = stack.pop() as Frame;
+      this.byPath.set(f.key, r);
+      if (f.via) this.byEdge.set(f.via, r);
+      done = r;
+      result = r;
+    };
+    while (stack.length > 0) {
+      const f = stack[stack.length - 1];
+      if (done) {
+        // The frame above resolved the follows entry at f.path[f.i].
+        const r: Target = done;
+        done = undefined;
+        if (r.status !== 'resolved') {
+          finish(r);
+          continue;
+        }
+        f.pos = this.node(r.key, this.tree);
+        f.i++;
+      }
+      if (f.i >= f.path.length) {
+        finish({ status: 'resolved', key: f.pos.key });
+        continue;
+      }
+      const edge = f.pos.inputs.get(f.path[f.i]);
+      if (!edge) {
+        finish(MISSING);
+      } else if (edge.kind === 'node') {
+        if (edge.key === rootKey) finish(CYCLE);
+        else {
+          f.pos = this.node(edge.key, this.nodeAt(edge.range.offset));
+          f.i++;
+        }
+      } else if (edge.path.length === 0) {
+        f.pos = root;
+        f.i++;
+      } else {
+        const byEdge = this.byEdge.get(edge);
+        const key = byEdge ? '' : pathKey(edge.path);
+        const r = byEdge ?? this.byPath.get(key);
+        if (r === 'resolving') finish(CYCLE);
+        else if (r) {
+          if (!byEdge) this.byEdge.set(edge, r);
+          done = r; // handled at the top of the loop, as if a frame had just resolved it
         } else {
-          const r = edge.path.length === 0 ? ({ status: 'resolved', key: this.rootKey } as const) : this.resolve(edge.path, visiting);
-          if (r.status !== 'resolved') return r;
-          pos = this.node(r.key, this.tree);
+          this.byPath.set(key, 'resolving');
+          stack.push({ path: edge.path, key, i: 0, pos: root, via: edge });
         }
       }
-      return { status: 'resolved', key: pos.key };
-    } finally {
-      visiting.delete(id);
     }
+    return result;
   }
 
-  private makeInput(path: string[], entryRange: TextRange, node: LockNode): LockInput {
-    const locked = node.locked ?? {};
-    const original = node.original;
-    const rawType = typeof locked.type === 'string' ? locked.type : typeof original?.type === 'string' ? original.type : undefined;
-    const type = inputType(rawType);
-    const rev = typeof locked.rev === 'string' ? locked.rev : undefined;
-    const ref = typeof original?.ref === 'string' ? original.ref : typeof locked.ref === 'string' ? locked.ref : undefined;
-    const input: LockInput = {
-      path,
-      id: path.join('/'),
-      name: path[path.length - 1],
-      entryRange,
-      nodeKey: node.key,
-      nodeRange: node.range,
-      type,
-      ...(rawType !== undefined && rawType !== type ? { rawType: clip(rawType, 200) } : {}),
-      ...(original ? { original: formatFlakeRef(original) } : {}),
-      ...(node.locked ? { locked: formatFlakeRef(node.locked) } : {}),
-      ...(rev !== undefined ? { rev, shortRev: rev.slice(0, 7) } : {}),
-      ...(ref !== undefined ? { ref } : {}),
-      ...(typeof locked.lastModified === 'number' ? { lastModified: locked.lastModified } : {}),
-      ...(typeof locked.narHash === 'string' ? { narHash: locked.narHash } : {}),
-      ...(typeof locked.revCount === 'number' ? { revCount: locked.revCount } : {}),
-      isFlake: node.isFlake,
-      ...(node.locked ? { lockedAttrs: node.locked } : {}),
-      ...(original ? { originalAttrs: original } : {}),
-      inputs: [],
-    };
-    return input;
+  private makeInput(path: string[], id: string, entryRange: TextRange, node: LockNode): LockInput {
+    let fields = this.nodeFields.get(node);
+    if (!fields) {
+      fields = nodeFields(node);
+      this.nodeFields.set(node, fields);
+    }
+    return { path, id, name: path[path.length - 1], entryRange, ...fields, inputs: [] };
   }
 
   /** A stand-in jsonc node for error positions. */
