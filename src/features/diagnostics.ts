@@ -4,6 +4,9 @@
 // a re-run replaces its own and never piles up.
 import * as vscode from 'vscode';
 import type { Ctx } from '../context';
+import { join } from 'node:path';
+import { folderFlakeRef } from '../core/flake/installable';
+import { describe } from '../core/nix/version';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { NixError } from '../core/errors/types';
@@ -30,6 +33,28 @@ export function gitRootOf(ctx: Ctx, flake: Flake): Promise<string> {
     if (ctx.trusted) ctx.gitRoots.set(key, root);
   }
   return root;
+}
+
+/**
+ * The flake reference every command uses for a flake of the workspace (see `folderFlakeRef`). Throws, saying why,
+ * when this Nix cannot read the folder's path (Nix 2.8 does not decode percent-encoded references: measured; assumed
+ * for every Nix before 2.26, the oldest newer one measured).
+ */
+export async function flakeRef(ctx: Ctx, flake: Flake): Promise<string> {
+  const dir = flake.uri.fsPath;
+  const root = await gitRootOf(ctx, flake);
+  const inGit = existsSync(join(root, '.git'));
+  const r = folderFlakeRef(dir, inGit ? root : undefined);
+  if (!r.ok) throw new Error(r.error.message);
+  if (r.needsEncoding) {
+    const nix = await ctx.nix();
+    if (nix.ok && nix.nix.version.major === 2 && nix.nix.version.minor < 26) {
+      throw new Error(
+        `${describe(nix.nix.version)} cannot read a flake in a folder whose path holds a space, '#', '?' or '%' (${dir}): rename the folder, or use Nix 2.26 or newer.`,
+      );
+    }
+  }
+  return r.value;
 }
 
 /**

@@ -150,3 +150,16 @@ test('flake references for folders', () => {
   assert.equal(withDir('git+file:///repo?ref=main', '/sub/'), 'git+file:///repo?ref=main&dir=sub');
   assert.equal(withDir('/repo', ''), '/repo');
 });
+
+test('folderFlakeRef: a plain path when every Nix reads it as that path, else an encoded git+file or path reference', async () => {
+  const { folderFlakeRef } = await import('../../src/core/flake/installable');
+  assert.deepEqual(folderFlakeRef('/src/infra', '/src/infra'), { ok: true, value: '/src/infra' });
+  const odd = folderFlakeRef('/src/my flake #1 ?x=%41', '/src/my flake #1 ?x=%41');
+  assert.ok(odd.ok && odd.needsEncoding);
+  assert.equal(odd.ok && odd.value, 'git+file:///src/my%20flake%20%231%20%3Fx=%2541');
+  const sub = folderFlakeRef('/src/repo/hosts #2', '/src/repo');
+  assert.equal(sub.ok && sub.value, 'git+file:///src/repo?dir=hosts%20%232');
+  const plain = folderFlakeRef('/data/with space', undefined);
+  assert.equal(plain.ok && plain.value, 'path:/data/with%20space');
+  assert.equal(folderFlakeRef('relative', undefined).ok, false);
+});

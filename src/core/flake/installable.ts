@@ -162,6 +162,23 @@ export function flakeRefForFolder(folder: string, opts: FolderRefOptions = {}): 
   return { ok: true, value: `git+file://${percentEncode(root, PATH_SAFE)}${query}` };
 }
 
+/** Characters a plain path may hold for every Nix to read it as that path (no space, `%`, `#`, `?`…). */
+const PLAIN_SAFE = /^[A-Za-z0-9\-._~+,=:@/]+$/;
+
+/**
+ * The flake reference of a folder, for every command: the plain path when any Nix reads it as that path, else
+ * `git+file://<root>?dir=<sub>` (in a Git work tree) or `path:<folder>`, percent-encoded, so that a folder named
+ * `my flake #1 ?x=%41` is that folder and not a URL with a query and a fragment. `needsEncoding` tells the caller
+ * that an old Nix, which does not decode these references, cannot be given this folder.
+ */
+export function folderFlakeRef(folder: string, gitRoot: string | undefined): InstallableResult & { needsEncoding?: boolean } {
+  if (!folder.startsWith('/')) return fail('not-absolute', `The folder '${folder}' is not an absolute path.`);
+  const dir = trimSlashes(folder);
+  if (PLAIN_SAFE.test(dir)) return { ok: true, value: dir };
+  const r = flakeRefForFolder(dir, gitRoot === undefined ? { scheme: 'path' } : { scheme: 'git', gitRoot });
+  return r.ok ? { ...r, needsEncoding: true } : r;
+}
+
 /** Appends `?dir=sub` (or `&dir=sub`) to a flake reference, for a flake in a subdirectory. */
 export function withDir(flakeRef: string, dir: string): string {
   const sub = trimSlashes(dir).replace(/^\/+/, '');

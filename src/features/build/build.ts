@@ -13,7 +13,7 @@ import { errorsFromEvents, parseNixErrors } from '../../core/errors/fromLog';
 import type { NixError } from '../../core/errors/types';
 import { installable } from '../../core/flake/installable';
 import { stripAnsi } from '../../core/text';
-import { flakeMapper, Mapper, OwnedDiagnostics, placeDiagnostics } from '../diagnostics';
+import { flakeMapper, flakeRef, Mapper, OwnedDiagnostics, placeDiagnostics } from '../diagnostics';
 
 export interface BuildRequest {
   flake: Flake;
@@ -103,7 +103,14 @@ export class Builds implements vscode.Disposable {
   }
 
   private async run(req: BuildRequest, signal: AbortSignal, report: (text: string) => void): Promise<BuildOutcome> {
-    const inst = installable(req.flake.uri.fsPath, req.attrPath);
+    let ref: string;
+    try {
+      ref = await flakeRef(this.ctx, req.flake);
+    } catch (e) {
+      void vscode.window.showErrorMessage((e as Error).message);
+      return { status: 'failed', outputs: {}, errors: [], lastLines: [] };
+    }
+    const inst = installable(ref, req.attrPath);
     if (!inst.ok) {
       void vscode.window.showErrorMessage(inst.error.message);
       return { status: 'failed', outputs: {}, errors: [], lastLines: [] };

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { RestrictedError, type Ctx } from '../../context';
 import type { Flake } from '../../flakes';
 import type { OutputsService } from '../outputs/service';
-import { flakeMapper } from '../diagnostics';
+import { flakeMapper, flakeRef } from '../diagnostics';
 import { ExitError } from '../../core/nix/process';
 import { installable } from '../../core/flake/installable';
 import { formatString } from '../../core/source';
@@ -183,8 +183,9 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
       records = stored.records;
       metadata = undefined;
     } else {
-      metadata = await json(['flake', 'metadata'], ['--json', flake.uri.fsPath]);
-      const ref = positionsFlakeRef(metadata, flake.uri.fsPath);
+      const folderRef = await flakeRef(this.ctx, flake);
+      metadata = await json(['flake', 'metadata'], ['--json', folderRef]);
+      const ref = positionsFlakeRef(metadata, folderRef);
       if (!ref) return;
       const result = await queryPositions(
         { ref: ref.ref, impure: ref.impure, system: nix.system },
@@ -198,7 +199,7 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
             return { exitCode: null, stdout: '', stderr: String(e) };
           }
         },
-        { impureRef: ref.unlocked, flakeRef: flake.uri.fsPath },
+        { impureRef: ref.unlocked, flakeRef: folderRef },
       );
       records = result.records;
       this.ctx.log.info(`lenses of ${flake.label}: ${records.length} outputs located in ${result.runs} nix process${result.runs === 1 ? '' : 'es'}`);
@@ -272,7 +273,7 @@ async function revealDefinition(ctx: Ctx, lenses: BuildLenses, arg: unknown): Pr
   // The attribute's position in its parent set: forces nothing.
   const parent = leaf.attrPath.slice(0, -1);
   const name = leaf.attrPath[leaf.attrPath.length - 1];
-  const inst = installable(flake.uri.fsPath, parent.length ? parent : [name]);
+  const inst = installable(await flakeRef(ctx, flake).catch(() => ''), parent.length ? parent : [name]);
   if (inst.ok && parent.length) {
     try {
       const r = await ctx.runNix(['eval'], ['--json', inst.value, '--apply', `s: builtins.unsafeGetAttrPos ${formatString(name)} s`], { cwd: flake.uri.fsPath, scope: flake.folder });

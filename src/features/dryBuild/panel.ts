@@ -9,7 +9,7 @@ import type { Flake } from '../../flakes';
 import type { OutputsService } from '../outputs/service';
 import { DryBuildResult, runDryBuild } from './runner';
 import { fitList, fitText, HostEntry, isToExtension, isToWebview, LIMITS, PROTOCOL_VERSION, RunState, ToExtension, ToWebview, ErrorView, Location } from '../../protocol/dryBuild';
-import { flakeMapper, gitRootOf, OwnedDiagnostics, placeDiagnostics, PlacedDiagnostic, Mapper } from '../diagnostics';
+import { flakeMapper, flakeRef, gitRootOf, OwnedDiagnostics, placeDiagnostics, PlacedDiagnostic, Mapper } from '../diagnostics';
 import type { NixError } from '../../core/errors/types';
 import type { SourcePosition } from '../../core/log/position';
 import { formatString } from '../../core/source';
@@ -241,10 +241,10 @@ export class DryBuilds implements vscode.Disposable {
         return undefined;
       }
     };
-    const [metadata, archive] = await Promise.all([
-      json(['flake', 'metadata'], ['--json', flake.uri.fsPath]),
-      json(['flake', 'archive'], ['--json', '--dry-run', flake.uri.fsPath]),
-    ]);
+    const ref = await flakeRef(this.ctx, flake).catch(() => undefined);
+    const [metadata, archive] = ref
+      ? await Promise.all([json(['flake', 'metadata'], ['--json', ref]), json(['flake', 'archive'], ['--json', '--dry-run', ref])])
+      : [undefined, undefined];
     return { map: await flakeMapper(this.ctx, flake, nix.storeDir, metadata, archive), root: await gitRootOf(this.ctx, flake) };
   }
 

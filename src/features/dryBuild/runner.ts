@@ -13,6 +13,7 @@ import type { NixError } from '../../core/errors/types';
 import type { MsgEvent } from '../../core/log/types';
 import { nixosToplevelInstallable } from '../../core/flake/installable';
 import { nixosRebuildArgs } from '../../core/nix/rebuild';
+import { flakeRef } from '../diagnostics';
 import { stripAnsi } from '../../core/text';
 
 export interface DryBuildResult {
@@ -37,7 +38,6 @@ export async function runDryBuild(ctx: Ctx, flake: Flake, host: string, signal: 
     if (log.length > LOG_TAIL) log.shift();
   };
   const mode = ctx.settings(flake.folder).dryBuildCommand;
-  const ref = flake.uri.fsPath;
   const msgs: MsgEvent[] = [];
   let last = 0;
   const progress = (text: string) => {
@@ -49,6 +49,7 @@ export async function runDryBuild(ctx: Ctx, flake: Flake, host: string, signal: 
   const empty = (): DryRunPlan => ({ builds: [], fetches: [], unbuildable: [] });
 
   try {
+    const ref = await flakeRef(ctx, flake);
     let command: string;
     if (mode === 'nixos-rebuild') {
       const rebuild = await which('nixos-rebuild');

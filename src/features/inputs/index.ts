@@ -15,6 +15,7 @@ import type { DuplicateGroup, FollowsSuggestion } from '../../core/flake/duplica
 import { findInputDeclaration, LineIndex, planFollowsEdit } from '../../core/source';
 import { isRefusal } from '../../core/source';
 import { stripAnsi } from '../../core/text';
+import { flakeRef } from '../diagnostics';
 
 export interface UpdateOutcome {
   status: 'updated' | 'unchanged' | 'failed' | 'cancelled';
@@ -228,7 +229,14 @@ async function updateInputs(ctx: Ctx, locks: Locks, before: Map<string, string>,
   const nix = await ctx.requireNix();
   const old = await readLock(flake);
   const commit = vscode.workspace.getConfiguration('nixFlakes', flake.folder).get<boolean>('inputs.commitLockFile', false);
-  const args = updateArgs(nix.version, flake.uri.fsPath, inputs, { commitLockFile: commit });
+  let ref: string;
+  try {
+    ref = await flakeRef(ctx, flake);
+  } catch (e) {
+    void vscode.window.showErrorMessage((e as Error).message);
+    return { status: 'failed', summary: [], message: (e as Error).message };
+  }
+  const args = updateArgs(nix.version, ref, inputs, { commitLockFile: commit });
   const what = inputs.length ? inputs.join(', ') : 'all inputs';
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Updating ${what} of ${flake.label}`, cancellable: true },
@@ -303,7 +311,7 @@ function explainUpdateFailure(stderr: string, commit: boolean, offline: boolean)
 }
 
 async function lockFlake(ctx: Ctx, locks: Locks, flake: Flake): Promise<UpdateOutcome> {
-  const args = lockArgs(flake.uri.fsPath);
+  const args = lockArgs(await flakeRef(ctx, flake));
   const old = await readLock(flake);
   try {
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Locking ${flake.label}`, cancellable: true }, (_p, token) => {

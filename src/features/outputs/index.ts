@@ -8,7 +8,7 @@ import type { Flake } from '../../flakes';
 import { OutputsService } from './service';
 import { LeafNode, Node, OutputsProvider, registerOutputsView, targetOf, OutputTarget } from './view';
 import { Builds } from '../build/build';
-import { flakeMapper, OwnedDiagnostics, placeDiagnostics } from '../diagnostics';
+import { flakeMapper, flakeRef, OwnedDiagnostics, placeDiagnostics } from '../diagnostics';
 import { installable, shortInstallable } from '../../core/flake/installable';
 import { allLeaves, OutputLeaf } from '../../core/flake/show';
 import { EXPERIMENTAL, sanitizeExtraArgs } from '../../core/nix/args';
@@ -169,7 +169,14 @@ async function openTerminal(ctx: Ctx, t: OutputTarget, what: 'run' | 'develop'):
     return undefined;
   }
   const nix = await ctx.requireNix();
-  const inst = installable(t.flake.uri.fsPath, t.attrPath);
+  let ref: string;
+  try {
+    ref = await flakeRef(ctx, t.flake);
+  } catch (e) {
+    void vscode.window.showErrorMessage((e as Error).message);
+    return undefined;
+  }
+  const inst = installable(ref, t.attrPath);
   if (!inst.ok) {
     void vscode.window.showErrorMessage(inst.error.message);
     return undefined;

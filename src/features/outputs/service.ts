@@ -14,6 +14,7 @@ import { flakeCacheKey } from '../../core/flake/cacheKey';
 import { guardedApply, GuardedListing, halves, namesApply, readGuarded, readNames, showJsonFromListing, STANDARD_CATEGORIES } from '../../core/flake/guarded';
 import { formatAttrPath } from '../../core/flake/installable';
 import { describe } from '../../core/nix/version';
+import { flakeRef } from '../diagnostics';
 
 export interface FlakeOutputs {
   /** The last good listing (kept when a later evaluation fails). */
@@ -188,7 +189,7 @@ export class OutputsService implements vscode.Disposable {
     }
     const k = flake.uri.toString();
     this.evaluations.set(k, (this.evaluations.get(k) ?? 0) + 1);
-    const args = ['--json', ...(foreign && nix.caps.allSystems ? ['--all-systems'] : []), flake.uri.fsPath];
+    const args = ['--json', ...(foreign && nix.caps.allSystems ? ['--all-systems'] : []), await flakeRef(this.ctx, flake)];
     try {
       const r = await this.ctx.runNix(['flake', 'show'], args, { cwd: flake.uri.fsPath, signal, scope: flake.folder });
       const stderr = r.stderrLines.join('\n');
@@ -219,7 +220,7 @@ export class OutputsService implements vscode.Disposable {
       const only = c.leaves.length === 1 ? c.leaves[0] : undefined;
       if (!only || only.kind !== 'unknown' || only.attrPath.length !== 1 || c.name === 'lib') continue;
       try {
-        const r = await this.ctx.runNix(['eval'], ['--json', `${flake.uri.fsPath}#${c.name}`, '--apply', 'x: if builtins.isAttrs x then builtins.attrNames x else null'], { cwd: flake.uri.fsPath, signal, scope: flake.folder });
+        const r = await this.ctx.runNix(['eval'], ['--json', `${await flakeRef(this.ctx, flake)}#${c.name}`, '--apply', 'x: if builtins.isAttrs x then builtins.attrNames x else null'], { cwd: flake.uri.fsPath, signal, scope: flake.folder });
         const names = JSON.parse(r.stdout) as unknown;
         if (!Array.isArray(names) || names.length === 0) continue;
         const json = { [c.name]: Object.fromEntries(names.filter((n): n is string => typeof n === 'string').map((n) => [n, { type: 'unknown' }])) };
@@ -235,12 +236,13 @@ export class OutputsService implements vscode.Disposable {
   /** One guarded evaluation per category; a category that fails as a whole is halved until its broken leaves are found. */
   private async listGuarded(flake: Flake, s: FlakeOutputs, systems: string[], signal: AbortSignal): Promise<void> {
     const categories = s.model?.categories.map((c) => c.name) ?? STANDARD_CATEGORIES;
+    const ref = await flakeRef(this.ctx, flake);
     const listing: GuardedListing = new Map();
     const broken = new Map<string, string>();
     let budget = 24; // extra processes for halving, over all categories
     const evalJson = async (category: string, apply: string): Promise<{ ok: true; json: unknown } | { ok: false; error: string; missing: boolean }> => {
       try {
-        const r = await this.ctx.runNix(['eval'], ['--json', `${flake.uri.fsPath}#${category}`, '--apply', apply], { cwd: flake.uri.fsPath, signal, scope: flake.folder });
+        const r = await this.ctx.runNix(['eval'], ['--json', `${ref}#${category}`, '--apply', apply], { cwd: flake.uri.fsPath, signal, scope: flake.folder });
         return { ok: true, json: JSON.parse(r.stdout) };
       } catch (e) {
         if (e instanceof ExitError) {

@@ -199,7 +199,11 @@ export class OutputsProvider implements vscode.TreeDataProvider<Node> {
         item.iconPath = new vscode.ThemeIcon(node.icon, node.icon === 'error' ? new vscode.ThemeColor('errorForeground') : node.icon === 'warning' ? new vscode.ThemeColor('editorWarning.foreground') : undefined);
         item.tooltip = node.tooltip;
         item.contextValue = 'nix:message';
-        if (node.icon === 'error') item.command = { command: 'workbench.actions.view.problems', title: 'Show Problems' };
+        if (node.icon === 'error') {
+          // Why, at a glance; the whole story (every command, its stderr) in the log.
+          item.description = node.tooltip?.split('\n').find((l) => l.trim())?.slice(0, 160);
+          item.command = { command: 'nixFlakes.showLog', title: 'Show Log' };
+        }
         return item;
       }
     }

@@ -1,10 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { extension, fixture, flakeOf, label, lineOf, nixDiagnostics, settled, until } from './helpers';
-import { commitAll, copyFixture, processesWith, runMarker } from '../../support/nix';
+import { commitAll, copyFixture, processesWith, runMarker, scratchDir } from '../../support/nix';
 import type { Node } from '../../../src/features/outputs/view';
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'nix-flakes-probe-'));
@@ -259,6 +259,38 @@ describe('Run and Develop', () => {
       assert.equal(readFileSync(probe, 'utf8'), `set by the dev shell|${flake.uri.fsPath}`);
     } finally {
       t.dispose();
+    }
+  });
+});
+
+describe('Any folder name', () => {
+  it('a flake in a folder named "my flake #1 ?x=%41" is listed and built (Nix 2.26+), or says why (older Nix)', async () => {
+    const api = await extension();
+    const parent = join(scratchDir(), 'my flake #1 ?x=%41');
+    mkdirSync(parent, { recursive: true });
+    const dir = copyFixture('basic', new Map(), parent);
+    const flake = { uri: vscode.Uri.file(dir), folder: vscode.workspace.workspaceFolders![0], label: 'odd name' };
+    await api.outputs.service.evaluate(flake, { force: true });
+    const s = api.outputs.service.get(flake);
+    const nix = await api.nix();
+    assert.ok(nix.ok);
+    if (nix.nix.version.minor >= 26 || nix.nix.version.major > 2) {
+      assert.deepEqual(s.errors.map((e) => e.message), []);
+      const leaves = s.model!.categories.flatMap((c) => c.leaves.map((l) => l.attrPath.join('.')));
+      assert.ok(leaves.includes('packages.x86_64-linux.hello'), leaves.join(', '));
+      const outcome = await vscode.commands.executeCommand<{ status: string; outputs: Record<string, string> }>('nixFlakes.build', {
+        flake,
+        attrPath: ['packages', 'x86_64-linux', 'hello'],
+        display: '.#hello',
+      });
+      assert.equal(outcome.status, 'built');
+      assert.equal(readFileSync(outcome.outputs.out, 'utf8'), 'hello\n');
+      // Every command got the folder as an encoded git+file reference, never the raw path.
+      const runs = api.recentRuns().filter((r) => r.command.includes('--extra-experimental-features') && /my( |%20)flake/.test(r.command));
+      assert.ok(runs.length > 0);
+      for (const r of runs) assert.match(r.command, /git\+file:\/\/[^ ']*my%20flake%20%231%20%3Fx=%2541/, r.command);
+    } else {
+      assert.match(s.errors[0]?.message ?? '', /cannot read a flake in a folder whose path holds a space, '#', '\?' or '%'/);
     }
   });
 });
