@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LogReader, parseLog, parseLogLine, parseRecord, topLevelInteger } from '../../src/core/log/internalJson';
 import { positionFromJson, positionFromText } from '../../src/core/log/position';
@@ -255,4 +255,73 @@ test('a real successful build reads without parse errors and with every record k
 
 test('parseRecord reads prefix-less records (--json-log-path)', () => {
   assert.deepEqual(parseRecord('{"action":"stop","id":3}'), { kind: 'stop', id: '3' });
+});
+
+test('a record the reader cannot take apart (fields nested 5,000 deep) is marked unreadable, and the reader reads on', () => {
+  const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+  const line = `@nix {"action":"start","fields":[${deep}],"id":1,"level":0,"text":"","type":105}`;
+  const ev = only(parseLogLine(line), 'parse-error');
+  assert.match(ev.reason, /^unreadable record: /);
+  assert.ok(ev.text.length < 300);
+  assert.equal(only(parseRecord(line.slice(5)), 'parse-error').reason, ev.reason);
+  const reader = new LogReader();
+  const events = reader.push(`@nix {"action":"stop","id":1}\n${line}\n@nix {"action":"stop","id":2}\n`);
+  assert.deepEqual(
+    events.map((e) => e.kind),
+    ['stop', 'parse-error', 'stop'],
+  );
+  assert.deepEqual(events[2], { kind: 'stop', id: '2' });
+});
+
+test('records read straight from the text give the same events as through JSON.parse, key order included', () => {
+  const lines: string[] = [];
+  for (const dir of ['test/fixtures/captured/log', 'test/fixtures/captured/errors']) {
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.jsonl'))) {
+      lines.push(...readFileSync(resolve(dir, f), 'utf8').split('\n').filter((l) => l.startsWith('@nix ')));
+    }
+  }
+  assert.ok(lines.length > 500);
+  lines.push(
+    '@nix {"action":"start","id":12,"level":0,"parent":11,"text":"","type":104}',
+    '@nix {"action":"start","id":12,"level":0,"parent":0,"text":"","type":104}',
+    '@nix {"action":"start","fields":[],"id":1,"level":5,"text":"x","type":150}',
+    '@nix {"action":"start","id":18014393357549569,"level":0,"parent":18014393357549568,"text":"","type":105}',
+    '@nix {"action":"stop","id":18446744073709551615}',
+    '@nix {"action":"stop","id":9007199254740993}',
+    '@nix {"action":"stop","id":0}',
+    '@nix {"action":"result","fields":[],"id":1,"type":101}',
+    '@nix {"action":"result","fields":["a",0,"",123456789012345],"id":1,"type":199}',
+    '@nix {"action":"result","fields":[1234567890123456789],"id":1,"type":105}',
+    '@nix {"action":"result","fields":["é \ud83d\ude00 \u2028 \x7f"],"id":1,"type":101}',
+    String.raw`@nix {"action":"result","fields":["esc\"aped\\ \u001b[0m"],"id":1,"type":101}`,
+    '@nix {"action":"result","fields":[-1,1.5,1e3],"id":1,"type":105}',
+    '@nix {"action":"result","fields":["a"],"id":1,"type":101,"x":1}',
+    '@nix {"action":"result","fields":["a"],"id":"7","type":101}',
+    '@nix {"action":"result","fields":["a"],"type":101,"id":7}',
+    '@nix {"action":"start","id":1,"level":0,"text":"x","type":150,"fields":[1]}',
+  );
+  // Shapes that are not records, or not whole ones, must be parse errors either way.
+  const broken = [
+    '@nix {"action":"stop","id":5]',
+    '@nix {"action":"stop","id":5}}',
+    '@nix {"action":"stop","id":05}',
+    '@nix {"action":"result","fields":[1,],"id":1,"type":105}',
+    '@nix {"action":"result","fields":["a\u0001"],"id":1,"type":101}',
+    '@nix {"action":"result","fields":["raw\ttab"],"id":1,"type":101}',
+    '@nix {"action":"result","fields":["a"],"id":1,"type":101',
+  ];
+  for (const line of lines) {
+    const direct = parseLogLine(line);
+    // A space before the record is valid JSON that only JSON.parse reads.
+    const parsed = parseLogLine(line.replace(/^@nix /, '@nix  '));
+    assert.deepEqual(direct, parsed, line);
+    assert.equal(JSON.stringify(direct), JSON.stringify(parsed), line);
+    assert.deepEqual(Object.keys(direct), Object.keys(parsed), line);
+    assert.deepEqual(parseRecord(line.slice(5)), parsed, line);
+  }
+  for (const line of broken) {
+    // The same reason, but for the position JSON.parse names (one further on with the space).
+    const reason = (l: string) => only(parseLogLine(l), 'parse-error').reason.replace(/position \d+/, 'position N');
+    assert.equal(reason(line), reason(line.replace(/^@nix /, '@nix  ')), line);
+  }
 });

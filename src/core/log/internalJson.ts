@@ -9,6 +9,7 @@ import {
   type ActivityTypeName,
   type LogEvent,
   type LogField,
+  type ParseErrorEvent,
   type ResultData,
   ResultType,
   type TraceEntry,
@@ -39,25 +40,41 @@ export function parseLogLine(line: string, dropped = 0): LogEvent {
   if (dropped > 0) {
     return { kind: 'parse-error', reason: `line too long (${dropped} characters dropped)`, text: truncate(line, ERROR_EXCERPT) };
   }
-  return parseRecord(line.slice(NIX_PREFIX.length), line);
+  return fastRecord(line, NIX_PREFIX.length) ?? slowRecord(line.slice(NIX_PREFIX.length), line);
 }
 
 /**
  * Parses one internal-json record without its prefix (as `--json-log-path` writes them).
- * `original` is only used for the excerpt of a parse error.
+ * `original` is only used for the excerpt of a parse error. A record that makes the reader itself throw (e.g. fields
+ * nested thousands deep, which `JSON.stringify` cannot write back) is a parse error too: it never stops the reader.
  */
 export function parseRecord(json: string, original = json): LogEvent {
+  return fastRecord(json, 0) ?? slowRecord(json, original);
+}
+
+/** Any record, through JSON.parse. */
+function slowRecord(json: string, original: string): LogEvent {
   let value: unknown;
   try {
     value = JSON.parse(json);
   } catch (e) {
-    return { kind: 'parse-error', reason: `invalid JSON: ${(e as Error).message}`, text: truncate(original, ERROR_EXCERPT) };
+    return parseError(`invalid JSON: ${(e as Error).message}`, original);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { kind: 'parse-error', reason: 'record is not a JSON object', text: truncate(original, ERROR_EXCERPT) };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return parseError('record is not a JSON object', original);
+  try {
+    return decodeRecord(value as Record<string, unknown>, json, original);
+  } catch (e) {
+    return parseError(`unreadable record: ${e instanceof Error ? e.message : String(e)}`, original);
   }
-  const r = value as Record<string, unknown>;
-  const bad = (reason: string): LogEvent => ({ kind: 'parse-error', reason, text: truncate(original, ERROR_EXCERPT) });
+}
+
+function parseError(reason: string, original: string): ParseErrorEvent {
+  return { kind: 'parse-error', reason, text: truncate(original, ERROR_EXCERPT) };
+}
+
+/** The event of a parsed record (`exactId` re-reads large ids from `json`). */
+function decodeRecord(r: Record<string, unknown>, json: string, original: string): LogEvent {
+  const bad = (reason: string): LogEvent => parseError(reason, original);
   switch (r.action) {
     case 'start': {
       const id = exactId(r, 'id', json);
@@ -103,49 +120,147 @@ export function parseRecord(json: string, original = json): LogEvent {
   }
 }
 
-/** Decodes the `fields` of a result by its type; a wrong shape gives `{type: 'unknown'}`. */
+// The records of a build, as every Nix writes them (nlohmann::json: keys in sorted order, no spaces):
+//   {"action":"result","fields":[…],"id":N,"type":N}
+//   {"action":"start","fields":[…],"id":N,"level":N,"parent":N,"text":"…","type":N}   (fields, parent optional)
+//   {"action":"stop","id":N}
+// are matched as a whole by one regular expression and read from its groups, which costs a fraction of JSON.parse
+// building an object only to be taken apart. Only the plainest form is read so: strings without escapes or control
+// characters, integers without sign, fraction, exponent or leading zero (ids up to 40 digits, the rest up to 15, so
+// exact), nothing else in between. Anything else (msg records, an escape, another key order, spaces) goes through
+// JSON.parse: the event is the same either way (test/unit/logInternalJson.test.ts compares the two paths).
+const PLAIN_STRING = String.raw`"[^"\\\x00-\x1f]*"`;
+const INT = String.raw`(?:0|[1-9]\d{0,14})`;
+const ID = String.raw`(0|[1-9]\d{0,39})`;
+const FIELDS = String.raw`\[((?:${PLAIN_STRING}|${INT})(?:,(?:${PLAIN_STRING}|${INT}))*)?\]`;
+const FAST_RESULT = new RegExp(String.raw`\{"action":"result","fields":${FIELDS},"id":${ID},"type":(${INT})\}$`, 'y');
+const FAST_STOP = new RegExp(String.raw`\{"action":"stop","id":${ID}\}$`, 'y');
+const FAST_START = new RegExp(
+  String.raw`\{"action":"start",(?:"fields":${FIELDS},)?"id":${ID},"level":(${INT}),(?:"parent":${ID},)?"text":"([^"\\\x00-\x1f]*)","type":(${INT})\}$`,
+  'y',
+);
+
+/** Longer records go through JSON.parse: the expressions' backtracking stays small. */
+const FAST_MAX = 64 * 1024;
+
+/** The event of the record at `offset` of `s` in its plainest form; undefined when it needs JSON.parse. */
+function fastRecord(s: string, offset: number): LogEvent | undefined {
+  if (s.length - offset > FAST_MAX) return undefined;
+  // `{"action":"` is 11 characters; the next tells the action apart.
+  switch (s.charCodeAt(offset + 11)) {
+    case 0x72 /* r */: {
+      FAST_RESULT.lastIndex = offset;
+      const m = FAST_RESULT.exec(s);
+      if (m === null) return undefined;
+      const type = digitsValue(m[3]);
+      const fields = plainFields(m[1]);
+      return { kind: 'result', id: idText(m[2]), type, fields, result: decodeResult(type, fields) };
+    }
+    case 0x73 /* s */: {
+      if (s.charCodeAt(offset + 13) === 0x6f /* o */) {
+        FAST_STOP.lastIndex = offset;
+        const m = FAST_STOP.exec(s);
+        return m === null ? undefined : { kind: 'stop', id: idText(m[1]) };
+      }
+      FAST_START.lastIndex = offset;
+      const m = FAST_START.exec(s);
+      if (m === null) return undefined;
+      const [, fieldsText, idDigits, level, parentDigits, text, typeText] = m;
+      const id = idText(idDigits);
+      const parent = parentDigits === undefined ? undefined : idText(parentDigits);
+      const type = digitsValue(typeText);
+      const fields = plainFields(fieldsText);
+      const activity = activityNames.get(type);
+      return parent !== undefined && parent !== '0'
+        ? { kind: 'start', id, parent, type, activity, level: digitsValue(level), text, fields }
+        : { kind: 'start', id, type, activity, level: digitsValue(level), text, fields };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * An id's digits as the text the event keeps: the same string for the same id (`exactId`'s cache) while it fits a
+ * double exactly, so that every result line of an activity finds it in a map by identity.
+ */
+function idText(digits: string): string {
+  return digits.length <= 15 ? cachedIdText(digitsValue(digits)) : digits;
+}
+
+/** The value of at most 15 decimal digits (exact). Cheaper than Number() on a piece of a longer string. */
+function digitsValue(d: string): number {
+  let n = 0;
+  for (let i = 0; i < d.length; i++) n = n * 10 + (d.charCodeAt(i) - 0x30);
+  return n;
+}
+
+/** The values of a `fields` list the fast expressions matched (plain strings and integers, comma-separated). */
+function plainFields(t: string | undefined): LogField[] {
+  const out: LogField[] = [];
+  if (t === undefined) return out;
+  for (let i = 0; ; i++) {
+    if (t.charCodeAt(i) === 0x22 /* " */) {
+      const end = t.indexOf('"', i + 1);
+      out.push(t.slice(i + 1, end));
+      i = end + 1;
+    } else {
+      let n = 0;
+      for (let c = t.charCodeAt(i); c >= 0x30 && c <= 0x39; c = t.charCodeAt(++i)) n = n * 10 + (c - 0x30);
+      out.push(n);
+    }
+    if (i >= t.length) return out;
+  }
+}
+
+/**
+ * Decodes the `fields` of a result by its type; a wrong shape gives `{type: 'unknown'}`. Called for every result
+ * line: it allocates nothing but what it returns.
+ */
 export function decodeResult(type: number, f: readonly LogField[]): ResultData {
-  const str = (i: number) => (typeof f[i] === 'string' ? (f[i] as string) : undefined);
-  const num = (i: number) => (typeof f[i] === 'number' ? (f[i] as number) : undefined);
   switch (type) {
     case ResultType.BuildLogLine:
     case ResultType.PostBuildLogLine: {
-      const line = str(0);
-      if (line === undefined) break;
+      const line = f[0];
+      if (typeof line !== 'string') break;
       return type === ResultType.BuildLogLine ? { type: 'buildLogLine', line } : { type: 'postBuildLogLine', line };
     }
     case ResultType.SetPhase: {
-      const phase = str(0);
-      if (phase !== undefined) return { type: 'setPhase', phase };
+      const phase = f[0];
+      if (typeof phase === 'string') return { type: 'setPhase', phase };
       break;
     }
     case ResultType.Progress: {
-      const [done, expected, running, failed] = [num(0), num(1), num(2), num(3)];
-      if (done !== undefined && expected !== undefined) {
-        return { type: 'progress', done, expected, running: running ?? 0, failed: failed ?? 0 };
+      const done = f[0];
+      const expected = f[1];
+      if (typeof done === 'number' && typeof expected === 'number') {
+        const running = f[2];
+        const failed = f[3];
+        return { type: 'progress', done, expected, running: typeof running === 'number' ? running : 0, failed: typeof failed === 'number' ? failed : 0 };
       }
       break;
     }
     case ResultType.SetExpected: {
-      const [activityType, expected] = [num(0), num(1)];
-      if (activityType !== undefined && expected !== undefined) return { type: 'setExpected', activityType, expected };
+      const activityType = f[0];
+      const expected = f[1];
+      if (typeof activityType === 'number' && typeof expected === 'number') return { type: 'setExpected', activityType, expected };
       break;
     }
     case ResultType.FetchStatus: {
-      const status = str(0);
-      if (status !== undefined) return { type: 'fetchStatus', status };
+      const status = f[0];
+      if (typeof status === 'string') return { type: 'fetchStatus', status };
       break;
     }
     case ResultType.FileLinked: {
-      const [bytesFreed, blocksFreed] = [num(0), num(1)];
-      if (bytesFreed !== undefined) return { type: 'fileLinked', bytesFreed, blocksFreed: blocksFreed ?? 0 };
+      const bytesFreed = f[0];
+      const blocksFreed = f[1];
+      if (typeof bytesFreed === 'number') return { type: 'fileLinked', bytesFreed, blocksFreed: typeof blocksFreed === 'number' ? blocksFreed : 0 };
       break;
     }
     case ResultType.UntrustedPath:
     case ResultType.CorruptedPath:
     case ResultType.FetchToStore: {
-      const path = str(0);
-      if (path === undefined) break;
+      const path = f[0];
+      if (typeof path !== 'string') break;
       const name = type === ResultType.UntrustedPath ? 'untrustedPath' : type === ResultType.CorruptedPath ? 'corruptedPath' : 'fetchToStore';
       return { type: name, path };
     }
@@ -184,6 +299,21 @@ function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
 }
 
+/** The decimal text of the last few ids, by value: every result line of an activity names its id again. */
+const ID_CACHE = 16;
+const cachedIds: number[] = new Array<number>(ID_CACHE).fill(-1);
+const cachedTexts: string[] = new Array<string>(ID_CACHE).fill('');
+
+/** The decimal text of a safe unsigned integer, from the cache when it was one of the last few. */
+function cachedIdText(v: number): string {
+  const slot = v & (ID_CACHE - 1);
+  if (cachedIds[slot] === v) return cachedTexts[slot];
+  const text = String(v);
+  cachedIds[slot] = v;
+  cachedTexts[slot] = text;
+  return text;
+}
+
 /**
  * The exact decimal text of an unsigned integer field. Values that JSON.parse cannot hold exactly
  * (≥ 2^53, e.g. ids of processes with pid ≥ 2^21) are re-read from the JSON text itself.
@@ -192,7 +322,7 @@ function exactId(r: Record<string, unknown>, key: string, json: string): string 
   const v = r[key];
   if (typeof v === 'number') {
     if (!Number.isInteger(v) || v < 0) return undefined;
-    if (Number.isSafeInteger(v)) return String(v);
+    if (Number.isSafeInteger(v)) return cachedIdText(v);
     return topLevelInteger(json, key);
   }
   if (typeof v === 'string' && /^\d{1,40}$/.test(v)) return v;
