@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseLog } from '../../src/core/log/internalJson';
 import { BuildProgress, drvName, formatBytes, statusText } from '../../src/core/log/progress';
-import { parseDryRun, parseSize } from '../../src/core/log/dryRun';
+import { DryRunPlanParser, parseDryRun, parseSize } from '../../src/core/log/dryRun';
 import type { LogEvent } from '../../src/core/log/types';
 
 const events = (name: string) => parseLog(readFileSync(resolve('test/fixtures/captured/log', name), 'utf8'));
@@ -277,4 +277,29 @@ test('done counts without a build activity (e.g. remote or hidden work) do not h
   ];
   const s = run(parseLog(lines.join('\n'))).snapshot();
   assert.deepEqual(s.failed.map((f) => f.name), ['x']);
+});
+
+test('what a flood leaves out is counted: activities beyond the limit, failed and stopped builds beyond the list', () => {
+  const drv = (i: number) => `/nix/store/${'a'.repeat(31)}${String.fromCharCode(97 + (i % 20))}-x${i}.drv`;
+  const lines: string[] = [];
+  for (let i = 1; i <= 6; i++) lines.push(`@nix {"action":"start","fields":["${drv(i)}","",1,1],"id":${i},"level":3,"text":"","type":105}`);
+  for (let i = 1; i <= 3; i++) lines.push(`@nix {"action":"msg","level":0,"msg":"error: builder for '${drv(i)}' failed with exit code 1"}`);
+  for (let i = 1; i <= 6; i++) lines.push(`@nix {"action":"stop","id":${i}}`);
+  const s = run(parseLog(lines.join('\n')), { maxActivities: 5, maxListed: 2 }).snapshot();
+  assert.equal(s.failed.length, 2);
+  assert.equal(s.stopped.length, 2);
+  assert.deepEqual(s.omitted, { failed: 1, stopped: 0, activities: 1 });
+  const t = run(parseLog(lines.filter((l) => !l.includes('"msg"')).join('\n')), { maxActivities: 5, maxListed: 2 }).snapshot();
+  assert.deepEqual(t.omitted, { failed: 0, stopped: 3, activities: 1 });
+  // Nothing left out: no `omitted` at all.
+  assert.equal(run(events('nix-2.8-build-success.jsonl')).snapshot().omitted, undefined);
+});
+
+test('a dry-run plan longer than the limit keeps its first paths and counts the rest', () => {
+  const text = ['these 5 derivations will be built:', ...Array.from({ length: 5 }, (_, i) => `  /nix/store/${'b'.repeat(32)}-p${i}.drv`)];
+  const parser = new DryRunPlanParser(3);
+  for (const l of text) parser.feed(l);
+  assert.equal(parser.plan?.builds.length, 3);
+  assert.equal(parser.plan?.omitted, 2);
+  assert.equal(parseDryRun(text)?.omitted, undefined);
 });

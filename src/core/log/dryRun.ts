@@ -15,6 +15,8 @@ export interface DryRunPlan {
   downloadBytes?: number;
   /** The unpacked size announced for the fetches, in bytes (approximate). */
   unpackedBytes?: number;
+  /** Paths left out of the lists because one was full (the parser's `maxItems`); absent when none was. */
+  omitted?: number;
 }
 
 type Section = 'builds' | 'fetches' | 'unbuildable';
@@ -56,6 +58,7 @@ export class DryRunPlanParser {
     if (item && this.section) {
       const list = this.result[this.section];
       if (list.length < this.maxItems) list.push(item[1]);
+      else this.result.omitted = (this.result.omitted ?? 0) + 1;
       return true;
     }
     this.section = undefined;

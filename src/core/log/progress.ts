@@ -78,6 +78,18 @@ export interface ProgressSnapshot {
   interrupted: boolean;
   /** Activities started and not yet stopped. */
   activeActivities: number;
+  /** What was left out because a limit was reached (`BuildProgressOptions`); absent when nothing was. */
+  omitted?: OmittedCounts;
+}
+
+/** Counts of what a run's state left out to stay bounded. */
+export interface OmittedCounts {
+  /** Failed builds not listed in `failed` (beyond `maxListed`). */
+  failed: number;
+  /** Stopped builds not listed in `stopped` (beyond `maxListed`). */
+  stopped: number;
+  /** Activities not tracked (started while `maxActivities` were open), with everything they reported. */
+  activities: number;
 }
 
 export interface BuildProgressOptions {
@@ -113,6 +125,12 @@ interface Transfer {
   done: number;
   expected: number;
 }
+
+/** The activity types whose `setExpected` totals are read (builds, and bytes of transfers). */
+const COUNTED_TYPES: ReadonlySet<number> = new Set([ActivityType.Build, ActivityType.CopyPath, ActivityType.FileTransfer]);
+
+/** A control character a builder's log line may carry (tab and newline are kept). */
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
 
 const STORE_NAME = /^(?:.*\/)?[0-9a-df-np-sv-z]{32}-([^/]+?)(?:\.drv)?$/;
 
@@ -173,6 +191,7 @@ export class BuildProgress {
   private readonly planParser = new DryRunPlanParser();
   private errorCount = 0;
   private wasInterrupted = false;
+  private readonly omitted: OmittedCounts = { failed: 0, stopped: 0, activities: 0 };
 
   constructor(options: BuildProgressOptions = {}) {
     this.logLines = Math.max(0, options.logLines ?? 25);
@@ -239,6 +258,7 @@ export class BuildProgress {
       errors: this.errorCount,
       interrupted: this.wasInterrupted,
       activeActivities: this.open.size,
+      ...(this.omitted.failed + this.omitted.stopped + this.omitted.activities > 0 ? { omitted: { ...this.omitted } } : {}),
     };
   }
 
@@ -248,7 +268,10 @@ export class BuildProgress {
   }
 
   private onStart(ev: StartEvent): void {
-    if (this.open.size >= this.maxActivities) return;
+    if (this.open.size >= this.maxActivities) {
+      this.omitted.activities++;
+      return;
+    }
     this.open.set(ev.id, ev.type);
     if (ev.type === ActivityType.Build) {
       const drvPath = typeof ev.fields[0] === 'string' && ev.fields[0] ? ev.fields[0] : (/'([^']+\.drv)'/.exec(ev.text)?.[1] ?? ev.text);
@@ -298,6 +321,8 @@ export class BuildProgress {
       this.recordFailure(b, undefined);
     } else if (this.stoppedBuilds.length < this.maxListed) {
       this.stoppedBuilds.push({ drvPath: b.drvPath, name: b.name, ...(b.phase !== undefined ? { phase: b.phase } : {}) });
+    } else {
+      this.omitted.stopped++;
     }
   }
 
@@ -311,12 +336,10 @@ export class BuildProgress {
         const b = this.builds.get(id);
         if (!b || this.logLines === 0) return;
         // Builders' bytes as they are: no control character is kept (a line of only those is dropped).
-        const text = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/.test(r.line) ? stripAnsi(r.line) : r.line;
+        const text = CONTROL.test(r.line) ? stripAnsi(r.line) : r.line;
         if (text === '' && r.line !== '') return;
-        for (const line of text.split('\n')) {
-          b.log.push(truncate(line, this.maxLineLength));
-          if (b.log.length > this.logLines) b.log.shift();
-        }
+        if (!text.includes('\n')) this.keepLine(b, text);
+        else for (const line of text.split('\n')) this.keepLine(b, line);
         return;
       }
       case 'setPhase': {
@@ -335,7 +358,8 @@ export class BuildProgress {
           newlyFailed -= credited;
           this.pendingFailed += newlyFailed;
           // Only open builds can be the ones that just finished: stale counts must not linger.
-          const open = [...this.builds.values()].filter((b) => !b.failed).length;
+          let open = 0;
+          for (const b of this.builds.values()) if (!b.failed) open++;
           this.pendingFailed = Math.min(this.pendingFailed, open);
           this.pendingDone = Math.min(this.pendingDone, open - this.pendingFailed);
           this.buildCounts.set(id, counts);
@@ -351,12 +375,20 @@ export class BuildProgress {
         return;
       }
       case 'setExpected': {
+        // Only the types the totals read are kept: any other number Nix (or garbage) sends would be a key more.
+        if (!COUNTED_TYPES.has(r.activityType)) return;
         let m = this.expected.get(id);
         if (!m) this.expected.set(id, (m = new Map()));
         m.set(r.activityType, r.expected);
         return;
       }
     }
+  }
+
+  /** Adds a line to a build's log tail. */
+  private keepLine(b: BuildRecord, line: string): void {
+    b.log.push(line.length > this.maxLineLength ? truncate(line, this.maxLineLength) : line);
+    if (b.log.length > this.logLines) b.log.shift();
   }
 
   private onMessage(msg: string, level: number | undefined, fromErrorInfo: boolean): void {
@@ -389,7 +421,10 @@ export class BuildProgress {
       if (exitCode !== undefined) known.exitCode = exitCode;
       return;
     }
-    if (this.failedBuilds.size >= this.maxListed) return;
+    if (this.failedBuilds.size >= this.maxListed) {
+      this.omitted.failed++;
+      return;
+    }
     const hint = explainBuildLog(b.log);
     this.failedBuilds.set(b.drvPath, {
       drvPath: b.drvPath,
