@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
+  bindingByKey,
   bindingKey,
   failedOutput,
   lensRanges,
@@ -521,6 +522,96 @@ describe('reconcile', () => {
     );
     // Without the current text, a binding lens keeps its own range.
     assert.equal(reconcile([], semantic).length, 2);
+  });
+
+  test('a binding lens without a syntactic twin is found again as a pass over every binding would (generated flake, edited)', () => {
+    // A flake of many packages, some bound to other packages' values (binding lenses), outputs that evaluation places
+    // on bindings with no syntactic lens (checks, a formatter), and paths written twice.
+    const flakeOf = (n: number, renamed: ReadonlySet<number> = new Set()) => {
+      const lines = ['{', '  outputs = { self, nixpkgs }: let pkgs = nixpkgs.legacyPackages.x86_64-linux; in {', '    packages.x86_64-linux = {'];
+      for (let i = 0; i < n; i++) {
+        const name = renamed.has(i) ? `renamed${i}` : `pkg${i}`;
+        lines.push(`      ${name} = pkgs.stdenv.mkDerivation { pname = "${name}"; version = "1"; };`);
+        if (i % 3 === 0) lines.push(`      "${name} alias #${i}" = self.packages.x86_64-linux.${name};`);
+      }
+      lines.push('    };', '    checks.x86_64-linux.a = self.packages.x86_64-linux.pkg0;', '    checks.x86_64-linux.a = pkgs.hello;', '    formatter.x86_64-linux = pkgs.nixfmt;', '  };', '}');
+      return lines.join('\n');
+    };
+    const original = flakeOf(40);
+    const lines = original.split('\n');
+    const at = (needle: string, from = 0) => {
+      const i = lines.findIndex((l, j) => j >= from && l.includes(needle));
+      return { line: i + 1, column: lines[i].length - lines[i].trimStart().length + 1 };
+    };
+    const records: PositionRecord[] = [];
+    for (let i = 0; i < 40; i++) {
+      const p = at(`pkg${i} = `);
+      records.push(rec(['packages', 'x86_64-linux', `pkg${i}`], ['flake.nix', p.line], ['flake.nix', p.line, p.column]));
+      if (i % 3 === 0) {
+        const a = at(`"pkg${i} alias #${i}"`);
+        records.push(rec(['packages', 'x86_64-linux', `pkg${i} alias #${i}`], undefined, ['flake.nix', a.line, a.column]));
+      }
+    }
+    const check = at('checks.x86_64-linux.a');
+    const check2 = at('checks.x86_64-linux.a', check.line);
+    const fmt = at('formatter.x86_64-linux');
+    records.push(rec(['checks', 'x86_64-linux', 'a'], undefined, ['flake.nix', check.line, check.column]));
+    records.push(rec(['checks', 'x86_64-linux', 'b'], undefined, ['flake.nix', check2.line, check2.column]));
+    records.push(rec(['formatter', 'x86_64-linux'], undefined, ['flake.nix', fmt.line, fmt.column]));
+    const semantic = lensesFor({ 'flake.nix': original }, records).get('/ws/flake.nix')!;
+    assert.ok(semantic.filter((l) => l.kind === 'binding').length >= 3);
+
+    // What reconcile did before: every binding's key, from a pass over all of them.
+    const reference = (syntactic: readonly { key: string; range: { start: number; end: number } }[], text: string) => {
+      const byKey = new Map(syntactic.map((x) => [x.key, x.range]));
+      const seen = new Map<string, number>();
+      const keyed = new Map<string, { start: number; end: number }>();
+      for (const b of scanNix(text).bindings) {
+        const path = b.path.join('\0');
+        const n = seen.get(path) ?? 0;
+        seen.set(path, n + 1);
+        keyed.set(`binding ${path} #${n}`, { start: b.keyRange.start, end: b.keyRange.end });
+      }
+      return semantic
+        .map((l) => ({ key: l.key, range: byKey.get(l.key) ?? (l.kind === 'binding' ? keyed.get(l.key) : l.kind === 'position' ? l.range : undefined) }))
+        .filter((l) => l.range !== undefined)
+        .sort((a, b) => a.range!.start - b.range!.start);
+    };
+    const edits = [
+      original,
+      original.replace('{\n  outputs', '{\n  # a comment\n  description = "x";\n  outputs'),
+      flakeOf(40, new Set([0, 5, 6, 30])),
+      flakeOf(25),
+      original.replace('    formatter.x86_64-linux = pkgs.nixfmt;\n', ''),
+      original.replace('    checks.x86_64-linux.a = pkgs.hello;\n', '    checks.x86_64-linux.a = pkgs.hello;\n    checks.x86_64-linux.a = pkgs.hello;\n'),
+    ];
+    for (const text of edits) {
+      const syntactic = syntacticLenses(text, { isFlakeNix: true });
+      const expected = reference(syntactic, text);
+      // The current text as the same string, as an equal copy, and as a scan of its own: the same lenses.
+      for (const current of [text, ` ${text}`.slice(1), scanNix(text)]) {
+        const got = reconcile(syntactic, semantic, current);
+        assert.deepEqual(
+          got.map((l) => ({ key: l.key, range: l.range })),
+          expected,
+        );
+      }
+    }
+  });
+
+  test('bindingByKey finds every binding by its key: repeated paths, quoted names with spaces, # and dots', () => {
+    const texts = [
+      fixture('packages.nix'),
+      '{ a.b = 1; a = { b = 2; c."x #1" = 3; }; "a.b" = 4; a.b = 5; "" = 6; "a b #0" = 7; x = { a.b = 8; }; }',
+    ];
+    for (const text of texts) {
+      const src = scanNix(text);
+      assert.ok(src.bindings.length > 5);
+      for (const b of src.bindings) assert.equal(bindingByKey(src, bindingKey(src, b)), b, bindingKey(src, b));
+      assert.equal(bindingByKey(src, 'binding a\0b #9'), undefined);
+      assert.equal(bindingByKey(src, 'call a b #0'), undefined);
+      assert.equal(bindingByKey(src, 'binding a\0b #x'), undefined);
+    }
   });
 });
 

@@ -177,4 +177,10 @@ test('LineIndex converts offsets and positions both ways (LF, CRLF, CR)', () => 
   assert.deepEqual(lines.toLineRange({ start: 1, end: 4 }), { start: { line: 0, character: 1 }, end: { line: 1, character: 1 } });
   assert.deepEqual(lines.toRange(lines.toLineRange({ start: 1, end: 4 })), { start: 1, end: 4 });
   assert.equal(new LineIndex('').lineCount, 1);
+  // Only LF (read by search rather than per character): the same lines as the general reading would give.
+  const lf = '\nab\n\ncd\n';
+  const fast = new LineIndex(lf);
+  assert.equal(fast.lineCount, 5);
+  assert.deepEqual([0, 1, 2, 3, 4].map((l) => [fast.lineStart(l), fast.lineEnd(l)]), [[0, 0], [1, 3], [4, 4], [5, 7], [8, 8]]);
+  assert.deepEqual(fast.positionAt(6), { line: 3, character: 1 });
 });

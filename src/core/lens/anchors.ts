@@ -15,7 +15,7 @@ import {
   type SourceInput,
 } from '../source';
 // Internal to the scanner (not exported from its index): the rows a scan keeps its bindings in.
-import { storeOf } from '../source/store';
+import { nameHash, storeOf } from '../source/store';
 
 /** What a lens is anchored to. */
 export type AnchorKind =
@@ -110,40 +110,79 @@ export function sourceAnchors(input: SourceInput, builders: readonly string[] = 
   return { src, calls, callKeys, callByBinding };
 }
 
-/** Per scan: the bindings (indices) by the name of their last key, to number equal paths without computing every path. */
-const byLastKey = new WeakMap<NixSource, Map<string, number[]>>();
+/**
+ * Per scan: the bindings (indices, in text order) by the `nameHash` of their last key, to number equal paths without
+ * computing every path (the few with the same hash have their paths compared).
+ */
+const byLastKey = new WeakMap<NixSource, Map<number, number[]>>();
 
 function lastKeyName(b: Binding): string {
   return b.keys[b.keys.length - 1]?.name ?? '';
 }
 
-/**
- * The key of binding `b` of `src`: `binding <path> #n`, n counting the earlier bindings with the same full path.
- * Only the bindings whose last key has the same name have their paths compared.
- */
-export function bindingKey(src: NixSource, b: Binding): string {
+/** The bindings of `src` by the hash of their last key's name; made once per scan. */
+function lastKeyIndex(src: NixSource): Map<number, number[]> {
   let index = byLastKey.get(src);
-  const store = storeOf(src);
   if (!index) {
     index = new Map();
-    // From the rows of the scan when there are, without making every binding's object and keys.
+    // From the rows of the scan when there are, without making every binding's object, keys or names.
+    const store = storeOf(src);
     const count = store ? store.bindingCount : src.bindings.length;
     for (let i = 0; i < count; i++) {
-      const name = store ? store.lastKeyName(i) : lastKeyName(src.bindings[i]);
-      const list = index.get(name);
+      const hash = store ? store.lastKeyHash(i) : nameHash(lastKeyName(src.bindings[i]));
+      const list = index.get(hash);
       if (list) list.push(i);
-      else index.set(name, [i]);
+      else index.set(hash, [i]);
     }
     byLastKey.set(src, index);
   }
+  return index;
+}
+
+/** Binding `i` of `src`, from the rows of the scan when there are. */
+function bindingAt(src: NixSource, i: number): Binding {
+  return storeOf(src)?.binding(i) ?? src.bindings[i];
+}
+
+/**
+ * The key of binding `b` of `src`: `binding <path> #n`, n counting the earlier bindings with the same full path.
+ * Only the bindings whose last key has the same name (hash) have their paths compared.
+ */
+export function bindingKey(src: NixSource, b: Binding): string {
   const path = pathText(b.path);
   let n = 0;
-  for (const i of index.get(lastKeyName(b)) ?? []) {
+  for (const i of lastKeyIndex(src).get(nameHash(lastKeyName(b))) ?? []) {
     if (i >= b.index) break;
-    const x = store ? store.binding(i) : src.bindings[i];
+    const x = bindingAt(src, i);
     if (x.path.length === b.path.length && pathText(x.path) === path) n++;
   }
   return formatBindingKey(b.path, n);
+}
+
+/**
+ * The binding of `src` whose key (`bindingKey`) is `key`, or undefined. Only the bindings whose last key could end
+ * the key's path have their paths compared, so finding one costs what numbering it did, not a pass over the file.
+ */
+export function bindingByKey(src: NixSource, key: string): Binding | undefined {
+  const PREFIX = 'binding ';
+  const hash = key.lastIndexOf(' #');
+  if (!key.startsWith(PREFIX) || hash < PREFIX.length) return undefined;
+  const nText = key.slice(hash + 2);
+  if (!/^(?:0|[1-9]\d*)$/.test(nText)) return undefined;
+  const n = Number(nText);
+  const path = key.slice(PREFIX.length, hash);
+  // The last name follows the path's last NUL (were there a NUL inside a name, an earlier one: each is tried).
+  const index = lastKeyIndex(src);
+  const matches: number[] = [];
+  for (let end = path.length; ; ) {
+    const cut = end > 0 ? path.lastIndexOf('\0', end - 1) : -1;
+    for (const i of index.get(nameHash(path, cut + 1)) ?? []) if (pathText(bindingAt(src, i).path) === path) matches.push(i);
+    if (cut < 0) break;
+    end = cut;
+  }
+  // Two of the names tried may share a hash, and so a binding.
+  const found = [...new Set(matches)].sort((a, b) => a - b);
+  return n < found.length ? bindingAt(src, found[n]) : undefined;
 }
 
 export function callAnchor(a: SourceAnchors, i: number): LensAnchor {
@@ -166,6 +205,14 @@ export function positionAnchor(offset: number): LensAnchor {
  */
 export function lensRanges(input: SourceInput, opts: AnchorOptions = {}): LensAnchor[] {
   return syntacticLenses(input, opts);
+}
+
+/** The scan each list `syntacticLenses` returned was found in (for `reconcile`, which may need it again). */
+const lensScans = new WeakMap<readonly LensAnchor[], NixSource>();
+
+/** The scan a list of lenses from `syntacticLenses` (or `lensRanges`) was found in. */
+export function scanOfLenses(lenses: readonly LensAnchor[]): NixSource | undefined {
+  return lensScans.get(lenses);
 }
 
 /** `lensRanges` with a guess of what each lens builds. */
@@ -193,6 +240,7 @@ export function syntacticLenses(input: SourceInput, opts: AnchorOptions = {}): S
     }
     out.sort((x, y) => x.range.start - y.range.start);
   }
+  lensScans.set(out, a.src);
   return out;
 }
 

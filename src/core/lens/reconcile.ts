@@ -1,7 +1,7 @@
 // Merges the lenses found without Nix (instant) with those placed by evaluation (exact). No `vscode` import.
 
-import { sourceOf, type Range, type SourceInput } from '../source';
-import { formatBindingKey, type LensAnchor, type LensGuess, type SyntacticLens } from './anchors';
+import { sourceOf, type NixSource, type Range, type SourceInput } from '../source';
+import { bindingByKey, scanOfLenses, type LensAnchor, type LensGuess, type SyntacticLens } from './anchors';
 import type { LensInstallable, SemanticLens } from './semantic';
 
 /** A lens to show. */
@@ -25,7 +25,8 @@ export type ReconciledLens =
  *    made since evaluation; a syntactic lens no semantic lens matches is dropped (a builder call that is no output).
  *    A semantic lens on a call the current text no longer has is dropped. One on another binding is found again
  *    by its key in `current` (the current text or its scan) when given; without it, and for bare positions, it
- *    keeps its own range.
+ *    keeps its own range. When `syntactic` came from `syntacticLenses` of the same text, its scan is used: `current`
+ *    is not scanned again.
  */
 export function reconcile(
   syntactic: readonly (LensAnchor | SyntacticLens)[],
@@ -41,18 +42,20 @@ export function reconcile(
       ...('guess' in s ? { guess: s.guess } : {}),
     }));
   }
-  const byKey = new Map<string, LensAnchor>();
-  for (const s of syntactic) byKey.set(s.key, s);
-  let bindingKeys: Map<string, Range> | undefined;
+  const twin = twinFinder(syntactic);
+  let src: NixSource | undefined;
   const out: ReconciledLens[] = [];
   for (const lens of semantic) {
-    let range: Range | undefined = byKey.get(lens.key)?.range;
+    let range: Range | undefined = twin(lens.key)?.range;
     if (!range && lens.kind === 'binding') {
       if (current === undefined) range = lens.range;
-      else range = (bindingKeys ??= keyedBindings(current)).get(lens.key);
+      else {
+        const b = bindingByKey((src ??= scanOf(syntactic, current)), lens.key);
+        if (b) range = { start: b.keyRange.start, end: b.keyRange.end };
+      }
     }
     if (!range && lens.kind === 'position') {
-      const length = current === undefined ? Infinity : sourceOf(current).text.length;
+      const length = current === undefined ? Infinity : typeof current === 'string' ? current.length : current.text.length;
       if (lens.range.start <= length) range = lens.range;
     }
     if (!range) continue;
@@ -62,16 +65,48 @@ export function reconcile(
   return out;
 }
 
-/** Every binding's key and key range. */
-function keyedBindings(input: SourceInput): Map<string, Range> {
-  const src = sourceOf(input);
-  const seen = new Map<string, number>();
-  const out = new Map<string, Range>();
-  for (const b of src.bindings) {
-    const path = b.path.join('\0');
-    const n = seen.get(path) ?? 0;
-    seen.set(path, n + 1);
-    out.set(formatBindingKey(b.path, n), { start: b.keyRange.start, end: b.keyRange.end });
-  }
-  return out;
+/** How far past the last twin the next is looked for in order. */
+const LOOKAHEAD = 8;
+/** Lenses without a twin near there looked for in the whole list, before all the keys are put in a map. */
+const MISSES_BEFORE_MAP = 4;
+
+/**
+ * Finds the syntactic lens with a key. Both lists are in text order and mostly name the same anchors, so the twin of
+ * the next semantic lens is nearly always a little after the last one found: it is looked for there first. A lens
+ * without a twin there (one that has none, such as a formatter taken from nixpkgs) is looked for in the whole list;
+ * only after a few of those is a map of every key built (their strings are made here, and would all be hashed).
+ */
+function twinFinder(syntactic: readonly LensAnchor[]): (key: string) => LensAnchor | undefined {
+  let next = 0;
+  let misses = 0;
+  let byKey: Map<string, LensAnchor> | undefined;
+  return (key) => {
+    if (byKey) return byKey.get(key);
+    const end = Math.min(syntactic.length, next + LOOKAHEAD);
+    for (let i = next; i < end; i++) {
+      if (syntactic[i].key === key) {
+        next = i + 1;
+        return syntactic[i];
+      }
+    }
+    if (++misses <= MISSES_BEFORE_MAP) {
+      for (let i = 0; i < syntactic.length; i++) {
+        if (syntactic[i].key === key) {
+          next = i + 1;
+          return syntactic[i];
+        }
+      }
+      return undefined;
+    }
+    byKey = new Map();
+    for (const s of syntactic) byKey.set(s.key, s);
+    return byKey.get(key);
+  };
+}
+
+/** The scan of `current`: the one `syntactic` was found in when it is of the same text, else a new one. */
+function scanOf(syntactic: readonly (LensAnchor | SyntacticLens)[], current: SourceInput): NixSource {
+  const known = scanOfLenses(syntactic);
+  if (known && (typeof current === 'string' ? known.text === current : known === current)) return known;
+  return sourceOf(current);
 }

@@ -163,6 +163,15 @@ export class ScanStore {
     return this.keyName(this.keyToken(i, this.b[i * B_STRIDE + B_KEY_COUNT] - 1));
   }
 
+  /** `nameHash` of the last key of binding `i`, from the text itself for an identifier (no string is made). */
+  lastKeyHash(i: number): number {
+    const u = this.keyToken(i, this.b[i * B_STRIDE + B_KEY_COUNT] - 1);
+    const { kinds, starts, ends, text } = this.tokens;
+    const k = kinds[u];
+    if (k === TokenKind.Ident || k === TokenKind.Or) return nameHash(text, starts[u], ends[u]);
+    return nameHash(this.keyName(u));
+  }
+
   /** True when the first key of binding `i` is static (not `dynamic`) and named `name`. */
   firstKeyIs(i: number, name: string): boolean {
     const { kinds, starts, ends, text } = this.tokens;
@@ -204,6 +213,16 @@ export class ScanStore {
     }
     return r;
   }
+}
+
+/**
+ * A hash of a name (FNV-1a over its UTF-16 code units, cut to 30 bits so that it stays a small integer), the same for
+ * `text.slice(start, end)` as for the text: for indices that compare names without making strings of them.
+ */
+export function nameHash(text: string, start = 0, end = text.length): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h & 0x3fffffff;
 }
 
 /** A binding, read from its row. */
