@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { atLeast, capabilities, describe as describeNix, parseNixVersion } from '../../src/core/nix/version';
 import { displayCommand, nixArgs, sanitizeExtraArgs } from '../../src/core/nix/args';
-import { CancelledError, ExitError, run, SpawnError } from '../../src/core/nix/process';
+import { ByteLineSplitter, CancelledError, ExitError, run, SpawnError } from '../../src/core/nix/process';
+import { splitLines } from '../../src/core/log/lines';
 import { detectNix, hostSystem, parseVersionOutput } from '../../src/core/nix/detect';
 import { makeRepo, nixTestEnv, processesWith, scratchDir } from '../support/nix';
 
@@ -102,6 +103,8 @@ describe('nixArgs', () => {
 });
 
 describe('run', () => {
+  /** The `/bin/sleep <marker>` processes (the shell's own command line holds the marker too). */
+  const sleeping = (marker: string) => processesWith(marker).filter((p) => p.cmd.startsWith('/bin/sleep'));
   test('streams lines and keeps stdout', async () => {
     const lines: string[] = [];
     const logs: string[] = [];
@@ -144,6 +147,162 @@ describe('run', () => {
   });
   test('an aborted signal before start rejects at once', async () => {
     await assert.rejects(run('/bin/true', [], { signal: AbortSignal.abort() }), CancelledError);
+  });
+  test('the byte splitter gives the same lines at every chunk boundary: \\r\\n, UTF-8, cut lines, lengths only', () => {
+    const texts = ['a\r\nbc\r\n\r\nd\re\nlast', 'é€😀\r\nxyz\n', '\n\n\r\n', 'long line here\r\nx', 'no newline\r', ''];
+    for (const text of texts) {
+      const bytes = Buffer.from(text);
+      for (const max of [3, 100]) {
+        const want = splitLines(text).map((l) => [l.slice(0, max), l.length]);
+        for (let a = 0; a <= bytes.length; a++) {
+          for (let b = a; b <= bytes.length; b++) {
+            const got: [string, number][] = [];
+            const lengths: number[] = [];
+            const withLines = new ByteLineSplitter(max, { line: (l, n) => got.push([l, n]) });
+            const countOnly = new ByteLineSplitter(max, { length: (n) => lengths.push(n) });
+            for (const sp of [withLines, countOnly]) {
+              sp.write(bytes.subarray(0, a));
+              sp.write(bytes.subarray(a, b));
+              sp.write(bytes.subarray(b));
+              sp.end();
+            }
+            const at = `${JSON.stringify(text)} split at ${a}, ${b}, max ${max}`;
+            assert.deepEqual(got, want, at);
+            assert.deepEqual(lengths, want.map(([, n]) => n), at);
+            assert.equal(withLines.lines, want.length, at);
+          }
+        }
+      }
+    }
+  });
+  test('kept stdout is its lines joined with \\n, as the splitter reads them', async () => {
+    for (const text of ['a\\r\\nb\\r\\n', 'a\\n\\n', 'x\\r', 'y\\r\\n\\r', '\\n', '']) {
+      const r = await run('/bin/sh', ['-c', `printf '${text}'`]);
+      const want = splitLines(JSON.parse(`"${text}"`) as string).join('\n');
+      assert.equal(r.stdout, want, JSON.stringify(text));
+    }
+  });
+  test('12 MB of short stderr lines stream in linear time, keeping the tail and saying how many were dropped (before: not done in 300 s)', { timeout: 60_000 }, async () => {
+    // 1,200,000 lines of 10 bytes; the tail kept is bounded by maxStderr (4 MiB by default).
+    const logs: string[] = [];
+    let seen = 0;
+    const t0 = performance.now();
+    const r = await run('/bin/sh', ['-c', "yes 'line 0123' | head -n 1200000 >&2; echo last >&2"], { onStderrLine: () => seen++, log: (m) => logs.push(m) });
+    const ms = performance.now() - t0;
+    assert.equal(seen, 1_200_001);
+    assert.equal(r.stderrLines.at(-1), 'last');
+    assert.ok(r.stderrLines.join('\n').length <= 4 * 1024 * 1024);
+    assert.equal(r.truncated?.stderrLines, 1_200_001 - r.stderrLines.length);
+    assert.ok(logs.some((l) => /stderr over 4194304 bytes/.test(l)), logs.join('\n'));
+    assert.ok(ms < 15_000, `${ms.toFixed(0)} ms`);
+  });
+  test('a single line longer than its bound is cut and said so: 200 MB on stdout holds no more than the bound', { timeout: 60_000 }, async () => {
+    const cmd = 'head -c 200000000 /dev/zero | tr "\\0" x; echo; echo end';
+    // Kept stdout: over maxStdout is an error, as before; memory stays near the bound, not the line.
+    const rss0 = process.memoryUsage().rss;
+    let peak = rss0;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
+    const logs: string[] = [];
+    try {
+      await assert.rejects(run('/bin/sh', ['-c', cmd], { maxStdout: 1 << 20, log: (m) => logs.push(m) }), (e: unknown) => {
+        assert.ok(e instanceof ExitError);
+        assert.match(e.stderrTail(), /output larger than 1048576 characters/);
+        assert.equal(e.truncated?.stdout, true);
+        return true;
+      });
+    } finally {
+      clearInterval(sampler);
+    }
+    assert.ok(peak - rss0 < 120 * 1024 * 1024, `${((peak - rss0) / 1048576).toFixed(0)} MB more resident memory`);
+    assert.ok(logs.some((l) => /output over 1048576 characters/.test(l)));
+    // Lines given to a callback: cut at maxLine, marked, counted; the next line arrives whole.
+    const lines: string[] = [];
+    const r = await run('/bin/sh', ['-c', cmd], { onStdoutLine: (l) => lines.push(l), maxLine: 1000, log: (m) => logs.push(m) });
+    assert.deepEqual(lines.map((l) => l.length < 2000), [true, true]);
+    assert.ok(lines[0].startsWith('x'.repeat(1000)) && lines[0].includes('199999000 more characters'), lines[0].slice(990));
+    assert.equal(lines[1], 'end');
+    assert.equal(r.truncated?.longLines, 1);
+    assert.ok(logs.some((l) => /1 line longer than 1000 characters was cut/.test(l)), logs.join('\n'));
+  });
+  test('a long stderr line is cut to the bound, and a run within every bound reports nothing', async () => {
+    const r = await run('/bin/sh', ['-c', 'head -c 5000 /dev/zero | tr "\\0" y >&2; echo >&2; echo ok >&2'], { maxLine: 100 });
+    assert.equal(r.stderrLines.length, 2);
+    assert.ok(r.stderrLines[0].startsWith('y'.repeat(100)) && r.stderrLines[0].endsWith('(4900 more characters)'));
+    assert.equal(r.truncated?.longLines, 1);
+    const clean = await run('/bin/sh', ['-c', 'echo a; echo b >&2']);
+    assert.equal(clean.truncated, undefined);
+    assert.equal(clean.dropped, undefined);
+  });
+  test('a line callback that throws marks that line unreadable; the run goes on and says how many and why', async () => {
+    const seen: string[] = [];
+    const logs: string[] = [];
+    // The extension's own case: a 5,000-deep @nix JSON line made its handler throw (stack overflow).
+    const deep = `@nix ${'['.repeat(5000)}${']'.repeat(5000)}`;
+    const r = await run('/bin/sh', ['-c', `echo one >&2; printf '%s\\n' '${deep}' >&2; echo bad >&2; echo two >&2; echo out`], {
+      onStderrLine: (l) => {
+        if (l === 'bad') throw new TypeError('cannot read this');
+        if (l.startsWith('@nix ')) {
+          // A handler that walks the record recursively and runs out of stack, as JSON.stringify did.
+          const walk = (v: unknown, n: number): number => (Array.isArray(v) ? walk(v[0], n + 1) + walk(v, n + 1) : n);
+          walk(JSON.parse(l.slice(5)), 0);
+        }
+        seen.push(l);
+      },
+      log: (m) => logs.push(m),
+    });
+    assert.deepEqual(seen, ['one', 'two']);
+    assert.equal(r.stdout, 'out');
+    assert.equal(r.dropped?.lines, 2);
+    assert.match(r.dropped?.firstError ?? '', /RangeError: Maximum call stack size exceeded/);
+    assert.deepEqual(r.stderrLines.slice(-2), ['bad', 'two'], 'stderr itself is kept whole');
+    assert.ok(logs.some((l) => /a line handler failed on 2 lines \(first, on stderr: RangeError: Maximum call stack size exceeded/.test(l)), logs.map((l) => l.slice(0, 200)).join('\n'));
+  });
+  test('a failing run carries what was dropped, too', async () => {
+    await assert.rejects(run('/bin/sh', ['-c', 'echo x >&2; exit 2'], { onStderrLine: () => { throw new Error('nope'); } }), (e: unknown) => {
+      assert.ok(e instanceof ExitError);
+      assert.deepEqual(e.dropped, { lines: 1, firstError: 'Error: nope' });
+      return true;
+    });
+  });
+  test('cancel ends the whole process group: a grandchild sleep is gone within the grace period (before: it ran on, 8 s)', async () => {
+    const marker = `8.${process.pid}${Date.now() % 100000}`;
+    const ac = new AbortController();
+    const p = run('/bin/sh', ['-c', `/bin/sleep ${marker}; echo never`], { signal: ac.signal, graceMs: 2000 });
+    for (let i = 0; i < 100 && sleeping(marker).length === 0; i++) await new Promise((res) => setTimeout(res, 20));
+    assert.equal(sleeping(marker).length, 1, 'the grandchild runs');
+    const t0 = performance.now();
+    ac.abort();
+    await assert.rejects(p, CancelledError);
+    const ms = performance.now() - t0;
+    assert.ok(ms < 2000, `cancelled in ${ms.toFixed(0)} ms: SIGTERM reached the whole group, no SIGKILL needed`);
+    for (let i = 0; i < 20 && processesWith(marker).length; i++) await new Promise((res) => setTimeout(res, 25));
+    assert.deepEqual(processesWith(marker), [], 'no grandchild outlives the cancelled run');
+  });
+  test('cancel: members that ignore SIGTERM get SIGKILL after the grace period', async () => {
+    const marker = `9.${process.pid}${Date.now() % 100000}`;
+    const ac = new AbortController();
+    const logs: string[] = [];
+    // An ignored signal stays ignored across exec: the shell and its sleep both ignore SIGTERM.
+    const p = run('/bin/sh', ['-c', `trap '' TERM; /bin/sleep ${marker}; echo never`], { signal: ac.signal, graceMs: 500, log: (m) => logs.push(m) });
+    for (let i = 0; i < 100 && sleeping(marker).length === 0; i++) await new Promise((res) => setTimeout(res, 20));
+    assert.equal(sleeping(marker).length, 1, 'the grandchild runs');
+    const t0 = performance.now();
+    ac.abort();
+    await assert.rejects(p, CancelledError);
+    const ms = performance.now() - t0;
+    assert.ok(ms >= 450 && ms < 3000, `${ms.toFixed(0)} ms`);
+    for (let i = 0; i < 20 && processesWith(marker).length; i++) await new Promise((res) => setTimeout(res, 25));
+    assert.deepEqual(processesWith(marker), []);
+    assert.ok(logs.some((l) => /killed after the grace period/.test(l)), logs.join('\n'));
+  });
+  test('a run that is not cancelled waits for its own exit (and for output a child still writes); stdin is empty', async () => {
+    const t0 = performance.now();
+    const r = await run('/bin/sh', ['-c', 'cat; (sleep 0.3; echo late) & echo early']);
+    assert.equal(r.stdout, 'early\nlate');
+    assert.ok(performance.now() - t0 >= 280);
+    const code = await run('/bin/sh', ['-c', 'sleep 0.2; exit 0']);
+    assert.equal(code.exitCode, 0);
+    await assert.rejects(run('/bin/sh', ['-c', 'kill -TERM $$']), (e: unknown) => e instanceof ExitError && e.signal === 'SIGTERM');
   });
 });
 
