@@ -290,3 +290,30 @@ test('unknown leaf types, extra fields and hostile keys are handled', () => {
   assert.equal(leaf(m, 'toString').omitted, 'unknown');
   assert.equal(({} as Record<string, unknown>).type, undefined);
 });
+
+test('outputs named like Object.prototype members read nothing from it, even when something has written there', () => {
+  const classic =
+    '{"constructor":{"x86_64-linux":{},"aarch64-linux":{"a":{"type":"derivation","name":"a"}}},"__proto__":{"x86_64-linux":{"hello":{"type":"derivation","name":"h"}}},' +
+    '"toString":{},"hasOwnProperty":{"type":"app"},"packages":{"x86_64-linux":{"constructor":{},"__proto__":{"type":"derivation"}},"aarch64-linux":{"b":{}}}}';
+  const inventory =
+    '{"version":2,"inventory":{"constructor":{"output":{"children":{"x":{"what":"thing"},"y":{}}}},"__proto__":{"doc":"d","output":{"what":"package"}},' +
+    '"valueOf":{"unknown":true}}}';
+  const clean = [model(classic), model(classic, { system: 'x86_64-linux' }), model(inventory)];
+  // What a prototype-polluting bug elsewhere in the process (or a hostile dependency) could leave behind: the fields
+  // a schema or the options leave out must not be read from there.
+  const polluted: Record<string, unknown> = { leafDepth: 2, kind: 'app', legacyForm: true, system: 'riscv64-linux', warnings: [], shape: 'per-system' };
+  for (const [k, value] of Object.entries(polluted)) Object.defineProperty(Object.prototype, k, { value, configurable: true, writable: true });
+  try {
+    assert.deepEqual([model(classic), model(classic, { system: 'x86_64-linux' }), model(inventory)], clean);
+  } finally {
+    for (const k of Object.keys(polluted)) delete (Object.prototype as Record<string, unknown>)[k];
+  }
+  const c = category(clean[0], 'constructor');
+  assert.deepEqual([c.known, c.shape, c.legacyForm, c.empty], [false, 'nested', false, false]);
+  assert.equal(findOutput(clean[0], ['constructor', 'x86_64-linux'])?.type, 'group');
+  assert.equal(leaf(clean[0], '__proto__', 'x86_64-linux', 'hello').derivationName, 'h');
+  assert.equal(leaf(clean[0], 'packages', 'x86_64-linux', '__proto__').kind, 'derivation');
+  assert.equal(leaf(clean[1], 'packages', 'aarch64-linux', 'b').omitted, 'other-system');
+  assert.equal(leaf(clean[2], 'constructor', 'x').kind, 'unknown');
+  assert.equal(category(clean[2], '__proto__').doc, 'd');
+});

@@ -10,10 +10,10 @@
 import { NIXOS_TOPLEVEL } from './installable';
 import {
   clip,
+  compareStrings,
   isJsonObject,
   own,
   parseJson,
-  sortedKeys,
   type FlakeParseError,
   type JsonObject,
 } from './json';
@@ -126,34 +126,43 @@ interface CategorySchema {
   legacyForm?: boolean;
 }
 
-const CATEGORIES: Readonly<Record<string, CategorySchema>> = {
-  packages: { shape: 'per-system', leafDepth: 3, kind: 'derivation' },
-  legacyPackages: { shape: 'per-system', leafDepth: 3, kind: 'derivation' },
-  checks: { shape: 'per-system', leafDepth: 3, kind: 'derivation' },
-  devShells: { shape: 'per-system', leafDepth: 3, kind: 'derivation' },
-  apps: { shape: 'per-system', leafDepth: 3, kind: 'app' },
-  formatter: { shape: 'per-system', leafDepth: 2, kind: 'derivation' },
-  defaultPackage: { shape: 'per-system', leafDepth: 2, kind: 'derivation', legacyForm: true },
-  devShell: { shape: 'per-system', leafDepth: 2, kind: 'derivation', legacyForm: true },
-  defaultApp: { shape: 'per-system', leafDepth: 2, kind: 'app', legacyForm: true },
-  overlays: { shape: 'flat', leafDepth: 2, kind: 'overlay' },
-  nixosModules: { shape: 'flat', leafDepth: 2, kind: 'nixos-module' },
-  nixosConfigurations: { shape: 'flat', leafDepth: 2, kind: 'nixos-configuration' },
-  darwinConfigurations: { shape: 'flat', leafDepth: 2 },
-  homeConfigurations: { shape: 'flat', leafDepth: 2 },
-  templates: { shape: 'flat', leafDepth: 2, kind: 'template' },
-  hydraJobs: { shape: 'nested', kind: 'derivation' },
-  lib: { shape: 'single' },
-  overlay: { shape: 'single', leafDepth: 1, kind: 'overlay', legacyForm: true },
-  nixosModule: { shape: 'single', leafDepth: 1, kind: 'nixos-module', legacyForm: true },
-  defaultTemplate: { shape: 'single', leafDepth: 1, kind: 'template', legacyForm: true },
-};
+/**
+ * A schema with every field its own (undefined when it does not apply): a field it lacks must read as undefined, not
+ * as whatever Object.prototype holds.
+ */
+function schema(s: CategorySchema): CategorySchema {
+  return { shape: s.shape, leafDepth: s.leafDepth, kind: s.kind, legacyForm: s.legacyForm === true };
+}
 
-const UNKNOWN_CATEGORY: CategorySchema = { shape: 'nested' };
+// Maps, not objects: an output may be called `constructor`, `__proto__` or `toString` (names come from the flake).
+const CATEGORIES: ReadonlyMap<string, CategorySchema> = new Map<string, CategorySchema>([
+  ['packages', schema({ shape: 'per-system', leafDepth: 3, kind: 'derivation' })],
+  ['legacyPackages', schema({ shape: 'per-system', leafDepth: 3, kind: 'derivation' })],
+  ['checks', schema({ shape: 'per-system', leafDepth: 3, kind: 'derivation' })],
+  ['devShells', schema({ shape: 'per-system', leafDepth: 3, kind: 'derivation' })],
+  ['apps', schema({ shape: 'per-system', leafDepth: 3, kind: 'app' })],
+  ['formatter', schema({ shape: 'per-system', leafDepth: 2, kind: 'derivation' })],
+  ['defaultPackage', schema({ shape: 'per-system', leafDepth: 2, kind: 'derivation', legacyForm: true })],
+  ['devShell', schema({ shape: 'per-system', leafDepth: 2, kind: 'derivation', legacyForm: true })],
+  ['defaultApp', schema({ shape: 'per-system', leafDepth: 2, kind: 'app', legacyForm: true })],
+  ['overlays', schema({ shape: 'flat', leafDepth: 2, kind: 'overlay' })],
+  ['nixosModules', schema({ shape: 'flat', leafDepth: 2, kind: 'nixos-module' })],
+  ['nixosConfigurations', schema({ shape: 'flat', leafDepth: 2, kind: 'nixos-configuration' })],
+  ['darwinConfigurations', schema({ shape: 'flat', leafDepth: 2 })],
+  ['homeConfigurations', schema({ shape: 'flat', leafDepth: 2 })],
+  ['templates', schema({ shape: 'flat', leafDepth: 2, kind: 'template' })],
+  ['hydraJobs', schema({ shape: 'nested', kind: 'derivation' })],
+  ['lib', schema({ shape: 'single' })],
+  ['overlay', schema({ shape: 'single', leafDepth: 1, kind: 'overlay', legacyForm: true })],
+  ['nixosModule', schema({ shape: 'single', leafDepth: 1, kind: 'nixos-module', legacyForm: true })],
+  ['defaultTemplate', schema({ shape: 'single', leafDepth: 1, kind: 'template', legacyForm: true })],
+]);
 
-/** The schema of an output name (own properties only: output names come from the flake). */
+const UNKNOWN_CATEGORY: CategorySchema = schema({ shape: 'nested' });
+
+/** The schema of an output name. */
 function schemaOf(name: string): CategorySchema {
-  return Object.prototype.hasOwnProperty.call(CATEGORIES, name) ? CATEGORIES[name] : UNKNOWN_CATEGORY;
+  return CATEGORIES.get(name) ?? UNKNOWN_CATEGORY;
 }
 
 /** Categories whose derivations are packages: runnable "maybe" and developable. */
@@ -161,16 +170,16 @@ const PACKAGE_CATEGORIES = new Set(['packages', 'legacyPackages', 'defaultPackag
 /** Categories whose derivations are development shells. */
 const SHELL_CATEGORIES = new Set(['devShells', 'devShell']);
 
-const CLASSIC_TYPES: Readonly<Record<string, OutputKind>> = {
-  derivation: 'derivation',
-  app: 'app',
-  template: 'template',
-  'nixos-configuration': 'nixos-configuration',
-  'nixos-module': 'nixos-module',
-  'nixpkgs-overlay': 'overlay',
-  unknown: 'unknown',
-  omitted: 'omitted',
-};
+const CLASSIC_TYPES: ReadonlyMap<string, OutputKind> = new Map<string, OutputKind>([
+  ['derivation', 'derivation'],
+  ['app', 'app'],
+  ['template', 'template'],
+  ['nixos-configuration', 'nixos-configuration'],
+  ['nixos-module', 'nixos-module'],
+  ['nixpkgs-overlay', 'overlay'],
+  ['unknown', 'unknown'],
+  ['omitted', 'omitted'],
+]);
 
 /**
  * Parses the stdout of `nix flake show --json` into a model of categories, groups and leaves.
@@ -245,12 +254,22 @@ function optionalString(obj: JsonObject, key: string, path: readonly string[]): 
 class Walker {
   private nodes = 0;
 
-  constructor(private readonly opts: FlakeShowOptions) {}
+  /** The options, read as own properties only. */
+  private readonly warnings: readonly NixWarning[] | undefined;
+  private readonly system: string | undefined;
+
+  constructor(opts: FlakeShowOptions) {
+    const o = opts as JsonObject;
+    const warnings = own(o, 'warnings');
+    const system = own(o, 'system');
+    this.warnings = Array.isArray(warnings) ? (warnings as NixWarning[]) : undefined;
+    this.system = typeof system === 'string' ? system : undefined;
+  }
 
   classic(root: JsonObject): FlakeShowModel {
-    const categories = sortedKeys(root).map((name) => {
+    const categories = orderedKeys(root).map((name) => {
       const schema = schemaOf(name);
-      const value = own(root, name);
+      const value = root[name]; // an own key (also `__proto__`, which JSON.parse makes an own property)
       const node = this.classicNode(name, schema, value, [name]);
       const children = node.type === 'group' ? node.children : [node];
       return makeCategory(name, schema, children);
@@ -260,15 +279,15 @@ class Walker {
 
   inventory(root: JsonObject): FlakeShowModel {
     const inv = own(root, 'inventory') as JsonObject;
-    const categories = sortedKeys(inv).map((name) => {
+    const categories = orderedKeys(inv).map((name) => {
       const schema = schemaOf(name);
-      const entry = own(inv, name);
+      const entry = inv[name];
       const path = ['inventory', name];
       if (!isJsonObject(entry)) throw new ShowSchemaError(schemaErrorValue(path, 'expected an object'));
       const doc = optionalString(entry, 'doc', path);
       let children: OutputNode[];
       if (own(entry, 'unknown') === true) {
-        children = [this.leaf(name, schema, [name], { kind: 'unknown' })];
+        children = [this.leaf(name, schema, [name], 'unknown')];
       } else {
         const output = own(entry, 'output') ?? own(entry, 'node');
         if (output === undefined) children = [];
@@ -298,21 +317,24 @@ class Walker {
     const type = own(value, 'type');
     if (type !== undefined) {
       if (typeof type !== 'string') throw new ShowSchemaError(schemaErrorValue([...path, 'type'], "'type' should be a string"));
-      const kind = Object.prototype.hasOwnProperty.call(CLASSIC_TYPES, type) ? CLASSIC_TYPES[type] : 'unknown';
-      return this.leaf(category, schema, path, {
-        kind,
-        ...(kind === 'omitted' ? { omitted: this.omittedReason(schema, path) ?? 'unknown' } : {}),
-        rawType: kind === type ? undefined : clip(type, 200),
-        derivationName: optionalString(value, 'name', path),
-        description: optionalString(value, 'description', path),
-      });
+      const kind = type === 'derivation' ? 'derivation' : (CLASSIC_TYPES.get(type) ?? 'unknown');
+      // The most common node of all: its fields are set one by one, without a details object.
+      const leaf = this.newLeaf(schema, path, kind);
+      if (kind === 'omitted') leaf.omitted = this.omittedReason(schema, path) ?? 'unknown';
+      if (kind !== type) leaf.rawType = clip(type, 200);
+      const derivationName = optionalString(value, 'name', path);
+      if (derivationName !== undefined) leaf.derivationName = derivationName;
+      const description = optionalString(value, 'description', path);
+      if (description !== undefined) leaf.description = description;
+      return finishLeaf(leaf, category);
     }
-    const keys = sortedKeys(value);
+    const keys = orderedKeys(value);
     if (keys.length === 0) {
       const reason = this.omittedReason(schema, path);
-      if (reason !== undefined) return this.leaf(category, schema, path, { kind: 'omitted', omitted: reason });
+      if (reason !== undefined) return this.leaf(category, schema, path, 'omitted', { omitted: reason });
     }
-    const children = keys.map((k) => this.classicNode(category, schema, own(value, k), [...path, k]));
+    const children = new Array<OutputNode>(keys.length);
+    for (let i = 0; i < keys.length; i++) children[i] = this.classicNode(category, schema, value[keys[i]], childPath(path, keys[i]));
     return this.group(schema, path, children);
   }
 
@@ -322,31 +344,31 @@ class Walker {
     const children = own(value, 'children');
     if (children !== undefined) {
       if (!isJsonObject(children)) throw new ShowSchemaError(schemaErrorValue([...path, 'children'], "'children' should be an object"));
-      const nodes = sortedKeys(children).map((k) => this.inventoryNode(category, schema, own(children, k), [...path, k]));
+      const nodes = orderedKeys(children).map((k) => this.inventoryNode(category, schema, children[k], childPath(path, k)));
       return this.group(schema, path, nodes);
     }
     const what = optionalString(value, 'what', path);
     const description = optionalString(value, 'shortDescription', path) ?? optionalString(value, 'description', path);
-    if (own(value, 'filtered') === true) return this.leaf(category, schema, path, { kind: 'omitted', omitted: 'other-system', what, description });
-    if (own(value, 'failed') === true) return this.leaf(category, schema, path, { kind: 'omitted', omitted: 'failed', what, description });
+    if (own(value, 'filtered') === true) return this.leaf(category, schema, path, 'omitted', { omitted: 'other-system', what, description });
+    if (own(value, 'failed') === true) return this.leaf(category, schema, path, 'omitted', { omitted: 'failed', what, description });
     if (own(value, 'skipped') === true || (own(value, 'isLegacy') === true && what === undefined)) {
-      return this.leaf(category, schema, path, { kind: 'omitted', omitted: 'legacy', what, description });
+      return this.leaf(category, schema, path, 'omitted', { omitted: 'legacy', what, description });
     }
     const derivationName = inventoryDerivationName(value, path);
     const hasDerivation = derivationName !== undefined || isJsonObject(own(value, 'derivation')) || typeof own(value, 'derivation') === 'string';
     if (what === undefined && !hasDerivation && Object.keys(value).length === 0) {
-      return this.leaf(category, schema, path, { kind: 'omitted', omitted: this.omittedReason(schema, path) ?? 'unknown' });
+      return this.leaf(category, schema, path, 'omitted', { omitted: this.omittedReason(schema, path) ?? 'unknown' });
     }
-    return this.leaf(category, schema, path, { kind: inventoryKind(schema, what, hasDerivation), what, description, derivationName });
+    return this.leaf(category, schema, path, inventoryKind(schema, what, hasDerivation), { what, description, derivationName }, true);
   }
 
   /** Why a `{}` at this path is an omitted output, or undefined when it is an empty container. */
   private omittedReason(schema: CategorySchema, path: readonly string[]): OmittedReason | undefined {
-    const fromWarnings = this.opts.warnings ? omittedReasonFor(this.opts.warnings, path.join('.')) : undefined;
+    const fromWarnings = this.warnings ? omittedReasonFor(this.warnings, path.join('.')) : undefined;
     if (fromWarnings) return fromWarnings;
     if (path[0] === 'legacyPackages' && path.length === 2) return 'legacy';
     if (schema.leafDepth !== undefined && path.length === schema.leafDepth && path.length > 1) {
-      if (schema.shape === 'per-system' && this.opts.system !== undefined && path[1] !== this.opts.system) return 'other-system';
+      if (schema.shape === 'per-system' && this.system !== undefined && path[1] !== this.system) return 'other-system';
       return 'unknown';
     }
     return undefined;
@@ -357,28 +379,48 @@ class Walker {
     return { type: 'group', name: path[path.length - 1], attrPath: path, ...(system !== undefined ? { system } : {}), children };
   }
 
-  private leaf(
-    category: string,
-    schema: CategorySchema,
-    path: string[],
-    fields: Pick<OutputLeaf, 'kind'> & Partial<Pick<OutputLeaf, 'rawType' | 'derivationName' | 'description' | 'what' | 'omitted'>>,
-  ): OutputLeaf {
-    const { kind, ...details } = fields;
-    const system = schema.shape === 'per-system' && path.length >= 2 ? path[1] : undefined;
-    const leaf: OutputLeaf = {
-      type: 'leaf',
-      name: path[path.length - 1],
-      attrPath: path,
-      kind,
-      ...definedOnly({ system, ...details }),
-      buildable: false,
-      runnable: false,
-      developable: false,
-    };
-    applyCapabilities(leaf, category);
+  /**
+   * A leaf. Its details are written straight onto it (no intermediate copies; one shape for every leaf of a kind),
+   * those that are undefined left out so that models compare and print cleanly, in the order the format gives them:
+   * the classic format's derivation name comes before the description, the inventory's after.
+   */
+  private leaf(category: string, schema: CategorySchema, path: string[], kind: OutputKind, details?: LeafDetails, inventoryOrder = false): OutputLeaf {
+    const leaf = this.newLeaf(schema, path, kind);
+    if (details) {
+      if (details.omitted !== undefined) leaf.omitted = details.omitted;
+      if (details.rawType !== undefined) leaf.rawType = details.rawType;
+      if (details.what !== undefined) leaf.what = details.what;
+      if (!inventoryOrder && details.derivationName !== undefined) leaf.derivationName = details.derivationName;
+      if (details.description !== undefined) leaf.description = details.description;
+      if (inventoryOrder && details.derivationName !== undefined) leaf.derivationName = details.derivationName;
+    }
+    return finishLeaf(leaf, category);
+  }
+
+  /** A leaf's first fields; its details follow, then `finishLeaf`. */
+  private newLeaf(schema: CategorySchema, path: string[], kind: OutputKind): OutputLeaf {
+    const leaf = { type: 'leaf', name: path[path.length - 1], attrPath: path, kind } as OutputLeaf;
+    if (schema.shape === 'per-system' && path.length >= 2) leaf.system = path[1];
     return leaf;
   }
 }
+
+/** A leaf's last fields: what it can do. */
+function finishLeaf(leaf: OutputLeaf, category: string): OutputLeaf {
+  leaf.buildable = false;
+  leaf.runnable = false;
+  leaf.developable = false;
+  applyCapabilities(leaf, category);
+  return leaf;
+}
+
+/** `path` and one more name: a new array (each node keeps its own). */
+function childPath(path: readonly string[], name: string): string[] {
+  return path.concat(name);
+}
+
+/** What a leaf may say beyond its kind. */
+type LeafDetails = Partial<Pick<OutputLeaf, 'rawType' | 'derivationName' | 'description' | 'what' | 'omitted'>>;
 
 /** Sets buildable / runnable / developable from the category and kind. */
 function applyCapabilities(leaf: OutputLeaf, category: string): void {
@@ -414,9 +456,14 @@ function makeCategory(name: string, schema: CategorySchema, children: OutputNode
   };
 }
 
-/** A copy without the keys whose value is undefined, so that models compare and print cleanly. */
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+/**
+ * `sortedKeys`, cheaper for what Nix prints: its keys come sorted already, which one pass confirms (a sort calls its
+ * comparison for every pair it looks at, even on sorted input).
+ */
+function orderedKeys(obj: JsonObject): string[] {
+  const keys = Object.keys(obj);
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return keys.sort(compareStrings);
+  return keys;
 }
 
 function inventoryDerivationName(value: JsonObject, path: readonly string[]): string | undefined {
