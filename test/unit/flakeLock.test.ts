@@ -322,13 +322,23 @@ test('input paths', () => {
 });
 
 // Crafted lock files of about 1 MB (flake.lock is read in Restricted Mode, on every change): every shape parses in
-// time linear in its size. Bounds are CPU time of this process (not inflated by other processes on a loaded machine)
-// and generous; the figures before the fix are in the test names' comments.
+// time linear in its size. Times are CPU time of this process (not inflated by other processes on a loaded machine);
+// the bound is generous: 1 s, or 40 times JSON.parse of the same text on a machine slow enough to need more (the
+// parse itself takes 5-20 times JSON.parse). The figures before the fix are in the test names.
 function cpuMs<T>(fn: () => T): [T, number] {
   const c0 = process.cpuUsage();
   const r = fn();
   const c = process.cpuUsage(c0);
   return [r, (c.user + c.system) / 1000];
+}
+
+/** Parses `text`, timed, and asserts the bound. */
+function timedLock(text: string, what = 'parse'): FlakeLock {
+  const [, jsonMs] = cpuMs(() => JSON.parse(text));
+  const [lock, ms] = cpuMs(() => lockOf(text));
+  const bound = Math.max(1000, 40 * jsonMs);
+  assert.ok(ms < bound, `${what}: ${ms.toFixed(0)} ms of CPU (bound ${bound.toFixed(0)} ms; JSON.parse ${jsonMs.toFixed(1)} ms)`);
+  return lock;
 }
 
 /** Root inputs f0 → f1 → … → f(n-1) (each follows the next), the last locked to node `n`. */
@@ -361,40 +371,37 @@ function nestedFollowsLock(levels: number, width: number): string {
   return minimal({ root: { inputs }, B: { ...gitNode('b'), inputs: bInputs } });
 }
 
-test('a 1 MB follows chain (55,000 entries) resolves every entry, in linear time (before: entries past 256 steps were called cycles, 1.5 s)', () => {
+test('a 1 MB follows chain (55,000 entries) resolves every entry, in linear time (before: entries past 256 steps were called cycles, 1.9 s)', () => {
   const text = followsChainLock(55_000);
   assert.ok(text.length > 1_000_000);
-  const [lock, ms] = cpuMs(() => lockOf(text));
+  const lock = timedLock(text);
   for (const id of ['f0', 'f1', 'f10000', 'f19999']) {
     const i = input(lock, id);
     assert.deepEqual([i.followsStatus, i.nodeKey, i.rev], ['resolved', 'n', '9'], id);
   }
   assert.equal(lock.truncated, true, 'more than MAX_LOCK_INPUTS entries: the listing says it stopped');
   assert.equal(allInputs(lock).length, 20_000);
-  assert.ok(ms < 1000, `${ms.toFixed(0)} ms of CPU`);
 });
 
-test('a follows cycle of 20,000 entries (and of 50,000, 1 MB) is reported as a cycle for every entry, in linear time (before: 2.5 s)', () => {
+test('a follows cycle of 20,000 entries (and of 50,000, 1 MB) is reported as a cycle for every entry, in linear time (before: 1.6 s)', () => {
   for (const n of [20_000, 50_000]) {
-    const [lock, ms] = cpuMs(() => lockOf(followsCycleLock(n)));
+    const lock = timedLock(followsCycleLock(n), `${n}`);
     const all = allInputs(lock);
     assert.equal(all.length, Math.min(n, 20_000));
     assert.equal(lock.truncated, n > 20_000);
     assert.ok(all.every((i) => i.followsStatus === 'cycle'));
     assert.equal(input(lock, 'f0').followsStatus, 'cycle');
-    assert.ok(ms < 1000, `${n}: ${ms.toFixed(0)} ms of CPU`);
   }
 });
 
-test('follows through follows through follows (width^depth steps unmemoised) resolve once each (before: 20 s for 160 KB)', () => {
+test('follows through follows through follows (width^depth steps unmemoised) resolve once each (before: not done in 200 s, for a 1.4 KB file)', () => {
   const text = nestedFollowsLock(12, 8);
-  const [lock, ms] = cpuMs(() => lockOf(text));
+  const lock = timedLock(text);
   for (let k = 1; k <= 12; k++) {
     const i = input(lock, `p${k}`);
     assert.deepEqual([i.followsStatus, i.nodeKey], ['resolved', 'B'], `p${k}`);
     assert.deepEqual([input(lock, ['p0', `p${k}`]).followsStatus, input(lock, ['p0', `p${k}`]).nodeKey], ['resolved', 'B']);
   }
-  assert.ok(ms < 1000, `${ms.toFixed(0)} ms of CPU`);
 });
 
 test('20,000 paths to one node with 3,000 attributes: its references are formatted once, not per path (before: 140 s)', () => {
@@ -403,12 +410,11 @@ test('20,000 paths to one node with 3,000 attributes: its references are formatt
   const extra = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`a${i}`, `v${i}`]));
   const w = gitNode('w');
   const text = minimal({ root: { inputs }, W: { locked: { ...w.locked, ...extra }, original: { ...w.original, ...extra } } });
-  const [lock, ms] = cpuMs(() => lockOf(text));
+  const lock = timedLock(text);
   assert.equal(lock.inputs.length, 20_000);
   const first = input(lock, 'w0');
   assert.ok(first.original!.length <= 4097 && first.original!.startsWith('git+file:///x?a0=v0&a1=v1&a10=v10&'));
   assert.ok(lock.inputs.every((i) => i.original === first.original && i.locked === first.locked && i.rev === 'w'));
-  assert.ok(ms < 1000, `${ms.toFixed(0)} ms of CPU`);
 });
 
 test('input ids are bounded in total: a 20 KB input name above a lattice of 20,000 paths (before: 400 MB of ids)', () => {
@@ -416,14 +422,13 @@ test('input ids are bounded in total: a 20 KB input name above a lattice of 20,0
   const nodes: Record<string, object> = { root: { inputs: { [long]: 'l0', short: 'l0' } } };
   for (let i = 0; i < 30; i++) nodes[`l${i}`] = { locked: { type: 'path', path: `/l${i}` }, inputs: { a: `l${i + 1}`, b: `l${i + 1}` } };
   nodes.l30 = { locked: { type: 'path', path: '/end' } };
-  const [lock, ms] = cpuMs(() => lockOf(minimal(nodes)));
+  const lock = timedLock(minimal(nodes));
   const all = allInputs(lock);
   const chars = all.reduce((n, i) => n + i.id.length, 0);
   assert.equal(lock.truncated, true);
   assert.ok(chars <= 16 * 1024 * 1024, `${chars} characters of ids`);
   assert.ok(all.some((i) => i.name === long), 'the long name is listed');
   assert.deepEqual(input(lock, [long, 'a', 'a']).nodeKey, 'l2');
-  assert.ok(ms < 1000, `${ms.toFixed(0)} ms of CPU`);
 });
 
 test('any 1 MB shape parses in well under a second: a chain of 16,000 nodes, a lattice, follows into a deep chain', () => {
@@ -432,11 +437,10 @@ test('any 1 MB shape parses in well under a second: a chain of 16,000 nodes, a l
   chain.n16000 = { locked: { type: 'path', path: '/end' } };
   const text = minimal(chain);
   assert.ok(text.length > 1_000_000);
-  const [lock, ms] = cpuMs(() => lockOf(text));
+  const lock = timedLock(text);
   assert.equal(lock.truncated, true, 'expansion stops at the depth limit');
   assert.equal(input(lock, 'f').nodeKey, 'n3');
   assert.equal(input(lock, ['n0', 'next', 'back']).nodeKey, 'n0');
-  assert.ok(ms < 1000, `${ms.toFixed(0)} ms of CPU`);
   // Follows whose path is 50,001 names long (through the chain and back), reached through 5,000 paths.
   const far = ['n0', ...Array.from({ length: 50_000 }, (_, i) => (i % 2 ? 'back' : 'next'))];
   const users: Record<string, object> = { root: { inputs: { n0: 'n0', u: 'u' } }, u: { locked: { type: 'path', path: '/u' }, inputs: { far } } };
@@ -444,8 +448,7 @@ test('any 1 MB shape parses in well under a second: a chain of 16,000 nodes, a l
   users.n2 = { locked: { type: 'path', path: '/end' } };
   const rootInputs = (users.root as { inputs: Record<string, string> }).inputs;
   for (let i = 0; i < 5_000; i++) rootInputs[`u${i}`] = 'u';
-  const [farLock, farMs] = cpuMs(() => lockOf(minimal(users)));
+  const farLock = timedLock(minimal(users), 'far follows');
   assert.equal(farLock.truncated, false);
   assert.deepEqual([input(farLock, 'u4999/far').followsStatus, input(farLock, 'u4999/far').nodeKey], ['resolved', 'n0']);
-  assert.ok(farMs < 1000, `${farMs.toFixed(0)} ms of CPU`);
 });

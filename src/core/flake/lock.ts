@@ -6,7 +6,7 @@
 //  - an `inputs` value is a node key (string) or a `follows` path from the root (array); `[]` follows nothing
 //    (it points back at the root flake, i.e. the input is effectively removed);
 //  - follows are resolved like Nix's `LockFile::findInput`, including follows through follows, with cycles detected;
-//    each input path is resolved once (memoised, without recursion), so that resolving is linear in the file's size
+//    each follows entry is resolved once (memoised, without recursion), so that resolving is linear in the file's size
 //    whatever its shape: chains of follows, follows through follows, cycles;
 //  - the listing (every input path from the root) is bounded: MAX_LOCK_INPUTS paths, MAX_INPUT_DEPTH deep,
 //    MAX_ID_CHARS characters of ids in all; what is per node (its references, its sorted input names) is computed once;
@@ -290,14 +290,6 @@ type FollowsEdge = Extract<LockEdge, { kind: 'follows' }>;
 /** The fields of an input that depend only on its node (everything but its path), computed once per node. */
 type NodeFields = Omit<LockInput, 'path' | 'id' | 'name' | 'entryRange' | 'inputs' | 'follows' | 'followsStatus' | 'cycle'>;
 
-/**
- * A memo key for an input path: unambiguous whatever characters the names hold. Most follows paths have one name,
- * which is its own key unless it could be taken for the JSON of a longer path.
- */
-function pathKey(path: readonly string[]): string {
-  return path.length === 1 && !path[0].startsWith('[') ? path[0] : JSON.stringify(path);
-}
-
 class LockError extends Error {
   constructor(readonly error: FlakeParseError) {
     super(error.message);
@@ -362,9 +354,8 @@ class LockReader {
   private expanded = 0;
   private idChars = 0;
   private truncated = false;
-  /** Follows resolved, by edge (an edge is reached again for every path through its node) and by target path. */
-  private readonly byEdge = new Map<FollowsEdge, Target>();
-  private readonly byPath = new Map<string, Target | 'resolving'>();
+  /** Follows entries resolved (an entry is reached again for every path through its node), or being resolved. */
+  private readonly byEdge = new Map<FollowsEdge, Target | 'resolving'>();
   /** Per node: its input names sorted, and the fields every input locked to it shares. */
   private readonly sortedNames = new Map<LockNode, string[]>();
   private readonly nodeFields = new Map<LockNode, NodeFields>();
@@ -428,11 +419,22 @@ class LockReader {
     return node;
   }
 
+  /**
+   * A node's `inputs`. Read from the last property back, so that the last of duplicate names wins (as with
+   * JSON.parse) and is the one checked, without a map of the properties first: this runs for every input.
+   */
   private edges(n: JsonNode | undefined, path: string[]): Map<string, LockEdge> {
     const out = new Map<string, LockEdge>();
     if (!n) return out;
     if (n.type !== 'object') throw this.error(n, path, 'expected an object');
-    for (const [name, { value, prop }] of properties(n)) {
+    const props = n.children ?? [];
+    for (let i = props.length - 1; i >= 0; i--) {
+      const prop = props[i];
+      const key = prop.children?.[0];
+      const value = prop.children?.[1];
+      if (!key || !value || typeof key.value !== 'string') continue;
+      const name = key.value;
+      if (out.has(name)) continue;
       if (value.type === 'string') out.set(name, { kind: 'node', key: value.value as string, range: rangeOf(prop) });
       else if (value.type === 'array') out.set(name, { kind: 'follows', path: this.stringArray(value, path, name), range: rangeOf(prop) });
       else throw this.error(value, [...path, name], 'expected a node key (string) or a follows path (array of strings)');
@@ -520,52 +522,39 @@ class LockReader {
     return input;
   }
 
-  /** What a (non-empty) follows edge reaches; resolved once per edge. */
-  private resolveEdge(edge: FollowsEdge): Target {
-    let r = this.byEdge.get(edge);
-    if (!r) {
-      r = this.resolve(edge.path);
-      this.byEdge.set(edge, r);
-    }
-    return r;
-  }
-
   /**
-   * Resolves an input path from the root like Nix's `LockFile::findInput`: each name is looked up in the inputs of
-   * the node reached so far; a follows entry on the way continues from what its own path reaches. A path that is
-   * needed while it is being resolved is a cycle. Every path is resolved once (results are kept by path and by
-   * edge) and without recursion (an explicit stack), so a lock file of any shape costs time linear in its size.
+   * What a (non-empty) follows entry reaches, resolved like Nix's `LockFile::findInput`: each name of its path is
+   * looked up in the inputs of the node reached so far, from the root; a follows entry on the way continues from what
+   * its own path reaches. An entry that is needed while it is being resolved is a cycle. Every entry is resolved once
+   * (its result is kept), without recursion (an explicit stack), so a lock file of any shape costs time linear in its
+   * size: each entry's path is walked once.
    */
-  private resolve(path: readonly string[]): Target {
-    const rootKey = this.rootKey;
-    const root = this.node(rootKey, this.tree);
-    const known = this.byPath.get(pathKey(path));
+  private resolveEdge(edge: FollowsEdge): Target {
+    const known = this.byEdge.get(edge);
     if (known === 'resolving') return CYCLE;
     if (known) return known;
+    const rootKey = this.rootKey;
+    const root = this.node(rootKey, this.tree);
     interface Frame {
-      path: readonly string[];
-      key: string;
-      /** The next name to look up. */
+      /** The entry being resolved, and the next name of its path to look up from `pos`. */
+      edge: FollowsEdge;
       i: number;
       pos: LockNode;
-      /** The follows edge whose target this frame resolves (for the frame below). */
-      via?: FollowsEdge;
     }
-    const stack: Frame[] = [{ path, key: pathKey(path), i: 0, pos: root }];
-    this.byPath.set(stack[0].key, 'resolving');
-    let done: Target | undefined; // the result of the frame just popped, for the frame now on top
+    const stack: Frame[] = [{ edge, i: 0, pos: root }];
+    this.byEdge.set(edge, 'resolving');
+    let done: Target | undefined; // the result of the frame just finished, for the frame now on top
     let result: Target = CYCLE;
     const finish = (r: Target): void => {
       const f = stack.pop() as Frame;
-      this.byPath.set(f.key, r);
-      if (f.via) this.byEdge.set(f.via, r);
+      this.byEdge.set(f.edge, r);
       done = r;
       result = r;
     };
     while (stack.length > 0) {
       const f = stack[stack.length - 1];
       if (done) {
-        // The frame above resolved the follows entry at f.path[f.i].
+        // The follows entry at f.edge.path[f.i] is resolved.
         const r: Target = done;
         done = undefined;
         if (r.status !== 'resolved') {
@@ -575,33 +564,30 @@ class LockReader {
         f.pos = this.node(r.key, this.tree);
         f.i++;
       }
-      if (f.i >= f.path.length) {
+      const path = f.edge.path;
+      if (f.i >= path.length) {
         finish({ status: 'resolved', key: f.pos.key });
         continue;
       }
-      const edge = f.pos.inputs.get(f.path[f.i]);
-      if (!edge) {
+      const next = f.pos.inputs.get(path[f.i]);
+      if (!next) {
         finish(MISSING);
-      } else if (edge.kind === 'node') {
-        if (edge.key === rootKey) finish(CYCLE);
+      } else if (next.kind === 'node') {
+        if (next.key === rootKey) finish(CYCLE);
         else {
-          f.pos = this.node(edge.key, this.nodeAt(edge.range.offset));
+          f.pos = this.node(next.key, this.nodeAt(next.range.offset));
           f.i++;
         }
-      } else if (edge.path.length === 0) {
+      } else if (next.path.length === 0) {
         f.pos = root;
         f.i++;
       } else {
-        const byEdge = this.byEdge.get(edge);
-        const key = byEdge ? '' : pathKey(edge.path);
-        const r = byEdge ?? this.byPath.get(key);
+        const r = this.byEdge.get(next);
         if (r === 'resolving') finish(CYCLE);
-        else if (r) {
-          if (!byEdge) this.byEdge.set(edge, r);
-          done = r; // handled at the top of the loop, as if a frame had just resolved it
-        } else {
-          this.byPath.set(key, 'resolving');
-          stack.push({ path: edge.path, key, i: 0, pos: root, via: edge });
+        else if (r) done = r; // taken at the top of the loop, as if a frame had just resolved it
+        else {
+          this.byEdge.set(next, 'resolving');
+          stack.push({ edge: next, i: 0, pos: root });
         }
       }
     }
