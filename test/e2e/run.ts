@@ -100,9 +100,14 @@ const scenarios: Scenario[] = [
 
         // Build in progress: the inline Build action of a long build, then Cancel in its notification.
         const slow = treeRow(page, 'slow');
-        await slow.hover();
-        await slow.locator('.action-label[aria-label="Build"]').click();
         const toast = page.locator('.notification-toast', { hasText: 'Building .#slow' });
+        // An inline action shows on hover; a click that lands while the row re-renders is lost, so click until the
+        // build has started (a second click on a running build only says it is running).
+        for (let i = 0; i < 3 && !(await toast.isVisible()); i++) {
+          await slow.hover();
+          await slow.locator('.action-label[aria-label="Build"]').click();
+          await toast.waitFor({ timeout: 15_000 }).catch(() => undefined);
+        }
         await toast.waitFor({ timeout: 30_000 });
         await page.locator('.statusbar-item', { hasText: 'slow' }).first().waitFor({ timeout: 30_000 });
         await waitUntil(page, 'the slow builders to run', () => processesWith(runMarker()).length >= 2, 60_000);
