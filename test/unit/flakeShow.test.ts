@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   allLeaves,
@@ -316,4 +316,49 @@ test('outputs named like Object.prototype members read nothing from it, even whe
   assert.equal(leaf(clean[1], 'packages', 'aarch64-linux', 'b').omitted, 'other-system');
   assert.equal(leaf(clean[2], 'constructor', 'x').kind, 'unknown');
   assert.equal(category(clean[2], '__proto__').doc, 'd');
+});
+
+test('the plain classic format, read from the text, gives the model JSON.parse and the walker give, key order included', () => {
+  const dir = 'test/fixtures/captured/flake';
+  const texts = readdirSync(dir)
+    .filter((f) => /show|omitted|descriptions|warnings|inventory/.test(f) && f.endsWith('.json'))
+    .map((f) => readFileSync(path.resolve(dir, f), 'utf8'));
+  assert.ok(texts.length >= 6);
+  const pkgs = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`pkg-${i}`, { description: i % 3 ? `d ${i}` : '', name: `pkg-${i}`, type: 'derivation' }]));
+  texts.push(
+    `${JSON.stringify({ packages: { 'aarch64-linux': { a: {} }, 'x86_64-linux': pkgs(300) } })}\n`,
+    '{}',
+    '{"lib":{},"overlay":{},"packages":{"x86_64-linux":{}},"zzz":{"a":{"b":{"c":{}}}}}',
+    String.raw`{"packages":{"x86_64-linux":{"a\"b":{"description":"tab\tquote\" \u00e9 \ud83d\ude00","name":"n\\m","type":"derivation"},"é":{"type":"app"}}}}`,
+    '{"__proto__":{"x86_64-linux":{"constructor":{"type":"derivation"}}},"constructor":{"type":"nixos-module"}}',
+    '{"packages":{"x86_64-linux":{"a":{"meta":"x","name":"a","other":"y","type":"future-type","zz":""}}}}',
+    // Only the general reader reads these (or rejects them): the two must agree.
+    '{"packages":{"x86_64-linux":{"b":{"type":"derivation"},"a":{"type":"derivation"}}}}',
+    '{"packages":{"x86_64-linux":{"a":{"name":"x","name":"y","type":"derivation"}}}}',
+    '{"packages":{"x86_64-linux":{"a":{"name":null,"type":"derivation"}}}}',
+    '{"packages":{"x86_64-linux":{"a":{"name":1,"type":"derivation"}}}}',
+    '{"packages":{"x86_64-linux":{"a":{"name":"a"}}}}',
+    '{"packages":{"x86_64-linux":{"type":{"type":"derivation"}}}}',
+    '{"packages":{"x86_64-linux":{"a":{"meta":{"x":1},"type":"derivation"}}}}',
+    '{"packages": {"x86_64-linux":{}}}',
+    '{"packages":{"x86_64-linux":{"a":{"name":"a\u0001","type":"derivation"}}}}',
+    '{"version":2,"inventory":{"packages":{"output":{"children":{"x86_64-linux":{"children":{"a":{"what":"package"}}}}}}}}',
+    `${'{"a":'.repeat(80)}{}${'}'.repeat(80)}`,
+    '{"packages":{"x86_64-linux":{"a":{"type":"derivation"}}}',
+    '[1]',
+  );
+  for (const text of texts) {
+    for (const opts of [{}, { system: 'x86_64-linux' }, { system: 'aarch64-darwin', warnings: parseFlakeShowWarnings(fixture('nix-2.8-show.stderr.txt')) }]) {
+      const direct = parseFlakeShow(text, opts);
+      // A space before the document is valid JSON that only the general reader reads.
+      const general = parseFlakeShow(` ${text}`, opts);
+      if (!direct.ok || !general.ok) {
+        assert.equal(direct.ok, general.ok, text.slice(0, 200));
+        if (!direct.ok && !general.ok) assert.equal(direct.error.kind, general.error.kind, text.slice(0, 200));
+        continue;
+      }
+      assert.deepEqual(direct.model, general.model, text.slice(0, 200));
+      assert.equal(JSON.stringify(direct.model), JSON.stringify(general.model), text.slice(0, 200));
+    }
+  }
 });

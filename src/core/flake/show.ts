@@ -9,6 +9,7 @@
 
 import { NIXOS_TOPLEVEL } from './installable';
 import {
+  checkSize,
   clip,
   compareStrings,
   isJsonObject,
@@ -187,6 +188,8 @@ const CLASSIC_TYPES: ReadonlyMap<string, OutputKind> = new Map<string, OutputKin
  * wrong types and oversized input give a typed error.
  */
 export function parseFlakeShow(stdout: string, opts: FlakeShowOptions = {}): FlakeShowResult {
+  const plain = readPlainClassic(stdout, opts);
+  if (plain) return { ok: true, model: plain };
   const parsed = parseJson(stdout, 'The output of nix flake show');
   if (!parsed.ok) return parsed;
   const root = parsed.value;
@@ -198,6 +201,152 @@ export function parseFlakeShow(stdout: string, opts: FlakeShowOptions = {}): Fla
     if (e instanceof ShowSchemaError) return { ok: false, error: e.error };
     if (e instanceof RangeError) return { ok: false, error: { kind: 'too-deep', message: 'The flake show output is nested too deeply.' } };
     throw e;
+  }
+}
+
+// --- the plain classic format, read from the text ---------------------------------------------------------------
+//
+// What `nix flake show --json` prints for an ordinary flake is compact JSON in which every object holds either only
+// objects (a category, a system, a set of packages) or only strings (an output: `type`, `name`, `description`), keys
+// in sorted order. Such a text is read here straight into the model, without the objects JSON.parse would build only
+// to be taken apart (that is most of the cost of reopening a big flake's outputs). Anything else (another layout,
+// whitespace, numbers, nulls, keys out of order, a control character, the inventory format, an output the general
+// reader would reject, a limit reached) makes this reader give up, and JSON.parse and the walker above read the text
+// instead; the model is the same either way (test/unit/flakeShow.test.ts compares the two).
+
+/** Thrown when the text is not in the plain form; never leaves this section. */
+const NOT_PLAIN = new Error('not the plain classic format');
+
+/** The model of a plain classic text, or undefined when the general reader must read it. */
+function readPlainClassic(text: string, opts: FlakeShowOptions): FlakeShowModel | undefined {
+  if (typeof text !== 'string' || checkSize(text, '') !== undefined || text.charCodeAt(0) !== 0x7b /* { */) return undefined;
+  let end = text.length;
+  while (end > 0 && isJsonSpace(text.charCodeAt(end - 1))) end--;
+  if (CONTROL_CHAR.test(end === text.length ? text : text.slice(0, end))) return undefined;
+  try {
+    return new PlainClassicReader(text, end, new Walker(opts)).read();
+  } catch {
+    return undefined;
+  }
+}
+
+const CONTROL_CHAR = /[\x00-\x1f]/;
+
+function isJsonSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+class PlainClassicReader {
+  private i = 0;
+  /** The first backslash at or after `i` (-1: none): a string before it has no escape. */
+  private backslash: number;
+
+  constructor(
+    private readonly text: string,
+    /** Where the document ends (trailing whitespace excluded). */
+    private readonly end: number,
+    private readonly walker: Walker,
+  ) {
+    this.backslash = text.indexOf('\\');
+  }
+
+  read(): FlakeShowModel {
+    const categories: OutputCategory[] = [];
+    this.expect(0x7b /* { */);
+    if (!this.take(0x7d /* } */)) {
+      let previous: string | undefined;
+      do {
+        const name = this.key(previous);
+        previous = name;
+        const schema = schemaOf(name);
+        const node = this.node(name, schema, [name]);
+        categories.push(makeCategory(name, schema, node.type === 'group' ? node.children : [node]));
+      } while (this.take(0x2c /* , */));
+      this.expect(0x7d /* } */);
+    }
+    if (this.i !== this.end) throw NOT_PLAIN;
+    return { format: 'classic', categories };
+  }
+
+  /** The object at `i`: a group of objects, or a leaf of strings. */
+  private node(category: string, schema: CategorySchema, path: string[]): OutputNode {
+    this.walker.count(path);
+    this.expect(0x7b /* { */);
+    if (this.take(0x7d /* } */)) return this.walker.classicEmpty(category, schema, path);
+    let key = this.key(undefined);
+    if (this.text.charCodeAt(this.i) === 0x22 /* " */) {
+      // A leaf: every value a string; `type` decides (the walker reads only these three).
+      let type: string | undefined;
+      let name: string | undefined;
+      let description: string | undefined;
+      for (;;) {
+        const value = this.string();
+        if (key === 'type') type = value;
+        else if (key === 'name') name = value;
+        else if (key === 'description') description = value;
+        if (!this.take(0x2c /* , */)) break;
+        key = this.key(key);
+        if (this.text.charCodeAt(this.i) !== 0x22) throw NOT_PLAIN;
+      }
+      this.expect(0x7d /* } */);
+      if (type === undefined) throw NOT_PLAIN;
+      return this.walker.classicLeaf(category, schema, path, type, name, description);
+    }
+    // A group: every value an object (a key `type` would make it a leaf for the walker).
+    const children: OutputNode[] = [];
+    for (;;) {
+      if (key === 'type') throw NOT_PLAIN;
+      children.push(this.node(category, schema, childPath(path, key)));
+      if (!this.take(0x2c /* , */)) break;
+      key = this.key(key);
+    }
+    this.expect(0x7d /* } */);
+    return this.walker.group(schema, path, children);
+  }
+
+  /** A key and its `:`, strictly after `previous` in code-unit order (so sorted, and no key twice). */
+  private key(previous: string | undefined): string {
+    const key = this.string();
+    if (previous !== undefined && !(previous < key)) throw NOT_PLAIN;
+    this.expect(0x3a /* : */);
+    return key;
+  }
+
+  /** The string at `i`; one with escapes is decoded by JSON.parse. */
+  private string(): string {
+    const { text } = this;
+    const start = this.i;
+    if (text.charCodeAt(start) !== 0x22 /* " */) throw NOT_PLAIN;
+    const close = text.indexOf('"', start + 1);
+    if (close < 0 || close >= this.end) throw NOT_PLAIN;
+    if (this.backslash < 0 || this.backslash > close) {
+      this.i = close + 1;
+      return text.slice(start + 1, close);
+    }
+    let j = start + 1;
+    for (;;) {
+      const c = text.charCodeAt(j);
+      if (c === 0x5c /* \\ */) j += 2;
+      else if (c === 0x22 /* " */) break;
+      else if (j >= this.end) throw NOT_PLAIN;
+      else j++;
+    }
+    const value = JSON.parse(text.slice(start, j + 1)) as unknown;
+    if (typeof value !== 'string') throw NOT_PLAIN;
+    this.i = j + 1;
+    this.backslash = text.indexOf('\\', this.i);
+    return value;
+  }
+
+  private take(c: number): boolean {
+    if (this.text.charCodeAt(this.i) !== c) return false;
+    this.i++;
+    return true;
+  }
+
+  private expect(c: number): void {
+    if (this.text.charCodeAt(this.i) !== c) throw NOT_PLAIN;
+    this.i++;
   }
 }
 
@@ -244,7 +393,11 @@ function schemaErrorValue(path: readonly string[], what: string): FlakeParseErro
 }
 
 function optionalString(obj: JsonObject, key: string, path: readonly string[]): string | undefined {
-  const v = own(obj, key);
+  return optionalStringValue(own(obj, key), key, path);
+}
+
+/** `optionalString` of a value already read. */
+function optionalStringValue(v: unknown, key: string, path: readonly string[]): string | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') throw new ShowSchemaError(schemaErrorValue([...path, key], `'${key}' should be a string`));
   return v === '' ? undefined : clip(v);
@@ -302,7 +455,7 @@ class Walker {
     return { format: 'inventory', categories };
   }
 
-  private count(path: readonly string[]): void {
+  count(path: readonly string[]): void {
     if (++this.nodes > MAX_NODES) {
       throw new ShowSchemaError({ kind: 'too-large', message: `The flake show output has more than ${MAX_NODES} entries.` });
     }
@@ -317,25 +470,34 @@ class Walker {
     const type = own(value, 'type');
     if (type !== undefined) {
       if (typeof type !== 'string') throw new ShowSchemaError(schemaErrorValue([...path, 'type'], "'type' should be a string"));
-      const kind = type === 'derivation' ? 'derivation' : (CLASSIC_TYPES.get(type) ?? 'unknown');
-      // The most common node of all: its fields are set one by one, without a details object.
-      const leaf = this.newLeaf(schema, path, kind);
-      if (kind === 'omitted') leaf.omitted = this.omittedReason(schema, path) ?? 'unknown';
-      if (kind !== type) leaf.rawType = clip(type, 200);
-      const derivationName = optionalString(value, 'name', path);
-      if (derivationName !== undefined) leaf.derivationName = derivationName;
-      const description = optionalString(value, 'description', path);
-      if (description !== undefined) leaf.description = description;
-      return finishLeaf(leaf, category);
+      return this.classicLeaf(category, schema, path, type, own(value, 'name'), own(value, 'description'));
     }
     const keys = orderedKeys(value);
-    if (keys.length === 0) {
-      const reason = this.omittedReason(schema, path);
-      if (reason !== undefined) return this.leaf(category, schema, path, 'omitted', { omitted: reason });
-    }
+    if (keys.length === 0) return this.classicEmpty(category, schema, path);
     const children = new Array<OutputNode>(keys.length);
     for (let i = 0; i < keys.length; i++) children[i] = this.classicNode(category, schema, value[keys[i]], childPath(path, keys[i]));
     return this.group(schema, path, children);
+  }
+
+  /** A classic-format leaf: an object with a `type`, its `name` and `description` (`undefined` when absent). */
+  classicLeaf(category: string, schema: CategorySchema, path: string[], type: string, name: unknown, description: unknown): OutputLeaf {
+    const kind = type === 'derivation' ? 'derivation' : (CLASSIC_TYPES.get(type) ?? 'unknown');
+    // The most common node of all: its fields are set one by one, without a details object.
+    const leaf = this.newLeaf(schema, path, kind);
+    if (kind === 'omitted') leaf.omitted = this.omittedReason(schema, path) ?? 'unknown';
+    if (kind !== type) leaf.rawType = clip(type, 200);
+    const derivationName = optionalStringValue(name, 'name', path);
+    if (derivationName !== undefined) leaf.derivationName = derivationName;
+    const text = optionalStringValue(description, 'description', path);
+    if (text !== undefined) leaf.description = text;
+    return finishLeaf(leaf, category);
+  }
+
+  /** A classic-format `{}`: an omitted output where the category's shape puts a leaf, else an empty group. */
+  classicEmpty(category: string, schema: CategorySchema, path: string[]): OutputNode {
+    const reason = this.omittedReason(schema, path);
+    if (reason !== undefined) return this.leaf(category, schema, path, 'omitted', { omitted: reason });
+    return this.group(schema, path, []);
   }
 
   private inventoryNode(category: string, schema: CategorySchema, value: unknown, path: string[]): OutputNode {
@@ -374,7 +536,7 @@ class Walker {
     return undefined;
   }
 
-  private group(schema: CategorySchema, path: string[], children: OutputNode[]): OutputGroup {
+  group(schema: CategorySchema, path: string[], children: OutputNode[]): OutputGroup {
     const system = schema.shape === 'per-system' && path.length === 2 ? path[1] : undefined;
     return { type: 'group', name: path[path.length - 1], attrPath: path, ...(system !== undefined ? { system } : {}), children };
   }
@@ -416,7 +578,7 @@ function finishLeaf(leaf: OutputLeaf, category: string): OutputLeaf {
 
 /** `path` and one more name: a new array (each node keeps its own). */
 function childPath(path: readonly string[], name: string): string[] {
-  return path.concat(name);
+  return [...path, name];
 }
 
 /** What a leaf may say beyond its kind. */
