@@ -200,7 +200,10 @@ test('hostile input: binary garbage, odd field types, huge traces, never a throw
   const fields = only(parseLogLine('@nix {"action":"start","id":1,"type":0,"fields":[null,{"a":1},true,"s",2]}'), 'start');
   assert.deepEqual(fields.fields, ['null', '{"a":1}', 'true', 's', 2]);
   const many = { action: 'msg', level: 0, msg: 'error: x', raw_msg: 'x', trace: Array.from({ length: 5000 }, () => ({ raw_msg: 't' })) };
-  assert.equal(only(parseLogLine(`@nix ${JSON.stringify(many)}`), 'msg').trace.length, 1000);
+  const cut = only(parseLogLine(`@nix ${JSON.stringify(many)}`), 'msg');
+  assert.equal(cut.trace.length, 1000);
+  assert.equal(cut.omittedTrace, 4000);
+  assert.equal('omittedTrace' in only(parseLogLine('@nix {"action":"msg","level":0,"msg":"x","trace":[{"raw_msg":"t"}]}'), 'msg'), false);
 });
 
 test('a 10 MB line becomes a typed parse error, not a throw or a 10 MB event', () => {

@@ -18,7 +18,7 @@ import {
 /** The prefix of every internal-json line on stderr. `--json-log-path` (2.30+) writes records without it. */
 export const NIX_PREFIX = '@nix ';
 
-/** At most this many trace entries are kept per message. */
+/** At most this many trace entries are kept per message (the first ones; `omittedTrace` counts the rest). */
 export const MAX_TRACE_ENTRIES = 1000;
 
 /** How much of an undecodable line a parse-error event keeps. */
@@ -106,6 +106,7 @@ function decodeRecord(r: Record<string, unknown>, json: string, original: string
     }
     case 'msg': {
       if (typeof r.msg !== 'string') return bad('msg record without a msg string');
+      const omittedTrace = Array.isArray(r.trace) ? r.trace.length - MAX_TRACE_ENTRIES : 0;
       return {
         kind: 'msg',
         level: isInt(r.level) ? r.level : 0,
@@ -113,6 +114,7 @@ function decodeRecord(r: Record<string, unknown>, json: string, original: string
         ...(typeof r.raw_msg === 'string' ? { rawMsg: r.raw_msg } : {}),
         position: positionFromJson(r.file, r.line, r.column),
         trace: toTrace(r.trace),
+        ...(omittedTrace > 0 ? { omittedTrace } : {}),
       };
     }
     default:

@@ -115,6 +115,8 @@ export interface MsgEvent {
   position?: SourcePosition;
   /** Trace entries in the order Nix gives them (innermost first). Empty without `--show-trace`. */
   trace: TraceEntry[];
+  /** Trace entries left out beyond the first `MAX_TRACE_ENTRIES` (internalJson.ts); absent when none was. */
+  omittedTrace?: number;
 }
 
 /** A stderr line without the `@nix ` prefix (git, ssh, builder output, plain logger). */
