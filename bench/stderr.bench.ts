@@ -2,7 +2,9 @@
 // `nix build -L`) read through run() — line splitting, a line callback, the last 4 MiB kept as lines (maxStderr) —
 // against a bare baseline reading the same bytes: child_process.spawn of the same command, the lines split with
 // indexOf and handed to the same callback, the last 4 MiB of bytes collected and split into lines at the end (the
-// least any reader must do to give the same result). Measured interleaved, elapsed time (both wait on the child).
+// least any reader must do to give the same result). Both start the command in a session and process group of its
+// own (run() must, to cancel everything it started; with Linux's autogroup scheduling a new session is also a new
+// scheduling group, which alone moved the figure by ±0.2 on a loaded machine). Measured interleaved, elapsed time.
 // Goal: time ratio ≤ 1.25 (run() keeps at least 0.8× the throughput of the bare read; before the ring buffer, 12 MB
 // of short lines did not finish in 300 s: every dropped line shifted the whole tail). Also printed, not judged: the
 // ratio to a bare read that keeps nothing, and the throughput of JSON.parse on the same 100 MB.
@@ -23,7 +25,7 @@ const TAIL = 4 * 1024 * 1024;
  */
 function bare(onLine: (line: string) => void, keepTail: boolean): Promise<{ count: number; kept: string[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', SCRIPT], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('/bin/sh', ['-c', SCRIPT], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     const decoder = new StringDecoder('utf8');
     const chunks: Buffer[] = [];
     let bytes = 0;

@@ -364,17 +364,14 @@ export async function run(file: string, args: readonly string[], opts: RunOption
   const countLong = (length: number, max: number): void => {
     if (length > max && truncation.longLines++ === 0) log?.(`  a line of ${length} characters was cut to ${max} (bound of one line)`);
   };
-  const call = (fn: (line: string) => void, line: string, stream: string): void => {
-    try {
-      fn(line);
-    } catch (e) {
-      if (!dropped) {
-        dropped = { lines: 0, firstError: errorText(e) };
-        droppedFirstOn = stream;
-        log?.(`  the ${stream} line handler failed (${truncate(dropped.firstError, 300)}); that line is skipped, the run goes on`);
-      }
-      dropped.lines++;
+  /** A line handler threw: the line is unread by it, the run goes on. */
+  const failed = (e: unknown, stream: string): void => {
+    if (!dropped) {
+      dropped = { lines: 0, firstError: errorText(e) };
+      droppedFirstOn = stream;
+      log?.(`  the ${stream} line handler failed (${truncate(dropped.firstError, 300)}); that line is skipped, the run goes on`);
     }
+    dropped.lines++;
   };
 
   // Stdout: kept as the text itself (up to maxStdout, else not at all), split into lines only for a callback.
@@ -390,7 +387,15 @@ export async function run(file: string, args: readonly string[], opts: RunOption
           } else stdoutPieces.push(s);
         }
       : undefined,
-    line: onStdout ? (line, length) => call(onStdout, cutLine(line, length, maxLine), 'stdout') : undefined,
+    line: onStdout
+      ? (line, length) => {
+          try {
+            onStdout(length <= maxLine ? line : cutLine(line, length, maxLine));
+          } catch (e) {
+            failed(e, 'stdout');
+          }
+        }
+      : undefined,
   });
   // Stderr: its last bytes kept (split into lines at the end), each line given to the callback as it arrives.
   const stderrBound = Math.min(maxLine, maxStderr);
@@ -403,7 +408,15 @@ export async function run(file: string, args: readonly string[], opts: RunOption
         log?.(`  stderr over ${maxStderr} bytes: keeping the last lines`);
       }
     },
-    line: onStderr ? (line, length) => call(onStderr, cutLine(line, length, stderrBound), 'stderr') : undefined,
+    line: onStderr
+      ? (line, length) => {
+          try {
+            onStderr(length <= stderrBound ? line : cutLine(line, length, stderrBound));
+          } catch (e) {
+            failed(e, 'stderr');
+          }
+        }
+      : undefined,
     length: (length) => countLong(length, stderrBound),
   });
 
