@@ -18,7 +18,7 @@ import type { MappedFile } from '../src/core/errors/storePath';
 
 const TARGET_LINES = 20_000;
 const SYSTEM = 'x86_64-linux';
-const WORKSPACE = '/work/generated';
+const WORKSPACE = '/home/user/generated-flake';
 const FILE = `${WORKSPACE}/flake.nix`;
 const STORE_SOURCE = '/nix/store/0c0vbm6mjvz6dj3hsdz0xl5jqvj2bkq4-source';
 const NIXPKGS = '/nix/store/9ryq3ssxd7pxzrfskp4yq8ddm2wcy5cd-source';
