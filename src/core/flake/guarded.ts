@@ -28,11 +28,11 @@ export const STANDARD_CATEGORIES = [
 ];
 
 export function guardedShape(category: string): GuardedShape {
-  return SHAPES[category] ?? 'flat';
+  return Object.hasOwn(SHAPES, category) ? SHAPES[category] : 'flat';
 }
 
 export function namesOnly(category: string): boolean {
-  return NAMES_ONLY.has(category) || !(category in SHAPES);
+  return NAMES_ONLY.has(category) || !Object.hasOwn(SHAPES, category);
 }
 
 /** `{ "a" = null; "b" = null; }`, for `builtins.intersectAttrs`. */
@@ -135,12 +135,13 @@ export function halves<T>(items: readonly T[]): [T[], T[]] {
  * derivations keep name and description; broken leaves become `{}` leaves the caller marks.
  */
 export function showJsonFromListing(listing: GuardedListing): Record<string, unknown> {
-  const root: Record<string, unknown> = {};
+  // Objects without a prototype: an output named `__proto__` or `constructor` is a key like any other.
+  const root: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const { attrPath, leaf } of listing.values()) {
     let node = root;
     for (const name of attrPath.slice(0, -1)) {
-      const next = (node[name] ??= {}) as Record<string, unknown>;
-      node = next;
+      if (!Object.hasOwn(node, name)) node[name] = Object.create(null);
+      node = node[name] as Record<string, unknown>;
     }
     const last = attrPath[attrPath.length - 1];
     const category = attrPath[0];
@@ -163,7 +164,7 @@ function leafJson(category: string, leaf: GuardedLeaf): Record<string, unknown> 
     case 'app':
       return { type: 'app', ...(leaf.description ? { description: leaf.description } : {}) };
     case 'named':
-      return { type: FLAT_TYPES[category] ?? 'unknown', ...(category === 'templates' ? { description: '' } : {}) };
+      return { type: Object.hasOwn(FLAT_TYPES, category) ? FLAT_TYPES[category] : 'unknown', ...(category === 'templates' ? { description: '' } : {}) };
     case 'broken':
     case 'other':
       return { type: 'unknown' };
