@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseNixVersion, type NixVersion } from '../../src/core/nix/version';
 import { parseFlakeLock, type FlakeLock } from '../../src/core/flake/lock';
-import { describeState, diffLocks, diffSummary, lockArgs, parseLockUpdateMessages, updateArgs } from '../../src/core/flake/update';
+import { describeState, diffLocks, diffSummary, explainUpdateFailure, lockArgs, parseLockUpdateMessages, updateArgs } from '../../src/core/flake/update';
 
 const fixture = (name: string): string => readFileSync(path.resolve('test/fixtures/captured/flake', name), 'utf8');
 
@@ -200,4 +200,65 @@ test('the flake core index exports the public API: every export of every flake m
   assert.deepEqual(Object.keys(index).sort(), [...expected.keys()].sort());
   for (const [name, value] of expected) assert.equal(index[name], value, name);
   assert.ok(expected.size > 20, `${expected.size} exports`);
+});
+
+const captured = (name: string): string => readFileSync(path.resolve('test/fixtures/captured/update', name), 'utf8');
+
+test('explainUpdateFailure: a host that does not resolve, on 2.8 and 2.34 (with and without nixFlakes.offline)', () => {
+  for (const v of ['2.8', '2.34']) {
+    for (const c of ['network', 'offline']) {
+      const f = explainUpdateFailure(captured(`nix-${v}-${c}.stderr.txt`), { offline: c === 'offline' });
+      assert.equal(f.kind, 'network', `${v} ${c}`);
+      assert.equal(f.lockWritten, false);
+      assert.match(f.message, /^Updating needs the network to fetch new revisions/);
+      assert.equal(/nixFlakes\.offline is on/.test(f.message), c === 'offline');
+      assert.match(f.message, /Could not download https:\/\/nix-flakes-capture\.invalid\/src\.tar\.gz: Could(?:n't| not) resolve host.*\.$/, f.message);
+      assert.doesNotMatch(f.message, /invalid\)/, 'the wrapper\'s closing parenthesis is dropped');
+    }
+  }
+  assert.equal(explainUpdateFailure(captured('nix-2.34-network.stderr.txt')).input, 'remote');
+  assert.match(explainUpdateFailure(captured('nix-2.34-network.stderr.txt')).message, /\(input remote\)/);
+});
+
+test('explainUpdateFailure: a lock commit git refuses (a hook; no identity), on 2.8 and 2.34', () => {
+  for (const v of ['2.8', '2.34']) {
+    const hook = explainUpdateFailure(captured(`nix-${v}-commit-hook.stderr.txt`), { commitLockFile: true });
+    assert.equal(hook.kind, 'commit-refused', v);
+    assert.equal(hook.lockWritten, true, 'nix wrote flake.lock before it ran git');
+    assert.match(hook.message, /^flake\.lock was updated on disk but not committed \(nixFlakes\.inputs\.commitLockFile\): git commit failed \(exit code 1\): refused by a hook\./, hook.message);
+    const who = explainUpdateFailure(captured(`nix-${v}-commit-identity.stderr.txt`), { commitLockFile: true });
+    assert.equal(who.kind, 'commit-identity', v);
+    assert.match(who.message, /git commit failed because git does not know who you are\. Set user\.name and user\.email/);
+    // Without --commit-lock-file the same text is not read as a commit failure.
+    assert.notEqual(explainUpdateFailure(captured(`nix-${v}-commit-hook.stderr.txt`)).kind, 'commit-refused');
+  }
+});
+
+test('explainUpdateFailure: an indirect input no registry knows, on 2.8 and 2.34', () => {
+  for (const v of ['2.8', '2.34']) {
+    const f = explainUpdateFailure(captured(`nix-${v}-registry.stderr.txt`));
+    assert.equal(f.kind, 'registry', v);
+    assert.match(f.message, /^No flake registry knows 'nosuchname'.*write the input's full URL in flake\.nix/);
+  }
+  assert.match(explainUpdateFailure(captured('nix-2.34-registry.stderr.txt')).message, /'nosuchname' \(input nosuchname\)/);
+  assert.equal(explainUpdateFailure(fixture('nix-2.8-update-input-name-error.stderr.txt')).kind, 'registry');
+});
+
+test('explainUpdateFailure: other failures give Nix\'s innermost message, the input and the position', () => {
+  const gone28 = explainUpdateFailure(captured('nix-2.8-missing-path.stderr.txt'));
+  assert.equal(gone28.kind, 'other');
+  assert.match(gone28.message, /^Update failed: getting status of '\/tmp\/[^']*\/gone\/local': No such file or directory$/);
+  const gone234 = explainUpdateFailure(captured('nix-2.34-missing-path.stderr.txt'));
+  assert.match(gone234.message, /^Update failed \(input local\): path '\/\/tmp\/[^']*\/gone\/local' does not exist$/);
+  for (const v of ['2.8', '2.34']) {
+    const syntax = explainUpdateFailure(captured(`nix-${v}-syntax.stderr.txt`), { offline: true });
+    assert.equal(syntax.kind, 'other', 'nixFlakes.offline does not make every failure a network one');
+    assert.match(syntax.message, /^Update failed: syntax error, unexpected ';' \(\S*flake\.nix:1:12\)$/, syntax.message);
+  }
+  // No error block at all: the last lines; garbage never throws.
+  assert.equal(explainUpdateFailure('something\nwent\nwrong\n').message, 'Update failed: something went wrong');
+  assert.equal(explainUpdateFailure('').message, 'Update failed: nix gave no message');
+  assert.equal(explainUpdateFailure(undefined as unknown as string).kind, 'other');
+  // ANSI colours (a terminal-like stderr) are ignored.
+  assert.equal(explainUpdateFailure('\x1b[31;1merror:\x1b[0m program \x1b[35;1m\'git\'\x1b[0m failed with exit code 1', { commitLockFile: true }).kind, 'commit-refused');
 });

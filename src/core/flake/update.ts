@@ -8,6 +8,7 @@
 import { capabilities, type NixVersion } from '../nix/version';
 import { clip } from './json';
 import { allInputs, type FlakeLock, type LockInput } from './lock';
+import { parseErrorText } from '../errors/parseText';
 import { nixMessageLines } from './stderr';
 import { formatDate } from './time';
 
@@ -212,4 +213,102 @@ function refLine(line: string | undefined): LockedRefText | undefined {
   const ref = clip(m[3] ?? m[4] ?? m[5] ?? '', 2048);
   const rev = /(?:^|[/=])([0-9a-f]{40})(?:[?&#/]|$)/.exec(ref)?.[1];
   return { ref, ...(rev ? { rev, shortRev: rev.slice(0, 7) } : {}), ...(m[6] ? { date: m[6] } : {}) };
+}
+
+/** What kind of failure an update ran into (see `explainUpdateFailure`). */
+export type UpdateFailureKind =
+  /** A download failed (no network, a host that does not resolve, a refused connection). */
+  | 'network'
+  /** `--commit-lock-file`: git refused the commit because it does not know who commits. */
+  | 'commit-identity'
+  /** `--commit-lock-file`: git commit failed for another reason (a hook, a lock, …). */
+  | 'commit-refused'
+  /** An indirect input (`nixpkgs`, `flake:x`) that no flake registry knows. */
+  | 'registry'
+  | 'other';
+
+export interface UpdateFailure {
+  kind: UpdateFailureKind;
+  /** One paragraph for the user: what failed, the input concerned when Nix named it, and what to do. */
+  message: string;
+  /** The input Nix was updating when it failed (`… while updating the flake input 'x'`), when it said. */
+  input?: string;
+  /** Nix had written flake.lock before the failure (the `updating`/`creating lock file` warning came first). */
+  lockWritten: boolean;
+}
+
+export interface ExplainOptions {
+  /** The update ran with `--commit-lock-file`. */
+  commitLockFile?: boolean;
+  /** The update ran with `--offline` (`nixFlakes.offline`). */
+  offline?: boolean;
+}
+
+const NETWORK = /unable to download|could(?: not|n't) resolve host|failed to connect|connection refused|network is unreachable|timed out|SSL connect error|couldn't connect/i;
+const GIT_FAILED = /program ['"]git['"] failed with exit code (\d+)/;
+const GIT_IDENTITY = /Please tell me who you are|Author identity unknown|empty ident name|no email was given|unable to auto-detect email/;
+const REGISTRY = /cannot find flake ['"]flake:([^'"]*)['"] in the flake registries/;
+const INPUT_FRAME = /while updating the flake input ['"]([^'"]*)['"]/;
+const DOWNLOAD = /unable to download (?:'([^']*)'|"([^"]*)"): ([^;\n]*)/g;
+
+/**
+ * Explains why `nix flake update` / `nix flake lock` failed, from its stderr (plain text, any version from 2.8;
+ * ANSI codes are ignored): a download (with the URL and the reason), a lock commit git refused (who commits, or
+ * git's own last line), an indirect input no registry knows, else Nix's own innermost message, with the input it
+ * was updating. Never throws.
+ */
+export function explainUpdateFailure(stderr: string, opts: ExplainOptions = {}): UpdateFailure {
+  const lines = nixMessageLines(typeof stderr === 'string' ? stderr : '');
+  const text = lines.join('\n');
+  const errors = parseErrorText(text);
+  const primary = errors.length ? errors[errors.length - 1] : undefined;
+  const input = primary?.trace.map((f) => INPUT_FRAME.exec(f.message)?.[1]).find((x) => x !== undefined) ?? INPUT_FRAME.exec(text)?.[1];
+  const lockWritten = parseLockUpdateMessages(text).lockFile !== undefined;
+  const of = input !== undefined ? ` (input ${clip(input, 200)})` : '';
+  const result = (kind: UpdateFailureKind, message: string): UpdateFailure => ({ kind, message, ...(input !== undefined ? { input: clip(input, 1024) } : {}), lockWritten });
+
+  const git = GIT_FAILED.exec(text);
+  if (opts.commitLockFile && git) {
+    const written = lockWritten ? 'flake.lock was updated on disk but not committed' : 'flake.lock could not be committed';
+    if (GIT_IDENTITY.test(text)) {
+      return result('commit-identity', `${written} (nixFlakes.inputs.commitLockFile): git commit failed because git does not know who you are. Set user.name and user.email (git config --global user.email …), or turn the setting off.`);
+    }
+    const said = gitOutput(lines);
+    return result('commit-refused', `${written} (nixFlakes.inputs.commitLockFile): git commit failed (exit code ${git[1]})${said ? `: ${said}` : ''}. Check the repository's hooks and state; the log has git's whole message.`);
+  }
+  const registry = REGISTRY.exec(text);
+  if (registry) {
+    return result('registry', `No flake registry knows '${clip(registry[1], 200)}'${of}: write the input's full URL in flake.nix (for example github:owner/repo), or add it to a registry.`);
+  }
+  if (NETWORK.test(text)) {
+    const downloads = [...text.matchAll(DOWNLOAD)];
+    const last = downloads[downloads.length - 1];
+    const what = last ? ` Could not download ${clip(last[1] ?? last[2] ?? '', 300)}: ${balance(last[3].trim())}.` : '';
+    return result('network', `Updating needs the network to fetch new revisions${opts.offline ? ', and nixFlakes.offline is on' : ''}${of}.${what}`);
+  }
+  if (primary?.message) {
+    const where = primary.position?.file ? ` (${primary.position.file}:${primary.position.line}${primary.position.column ? `:${primary.position.column}` : ''})` : '';
+    return result('other', `Update failed${of}: ${clip(primary.message.split('\n')[0], 500)}${where}`);
+  }
+  const tail = lines.map((l) => l.trim()).filter(Boolean).slice(-3).join(' ');
+  return result('other', `Update failed${of}: ${clip(tail || 'nix gave no message', 500)}`);
+}
+
+/** The last line git printed: lines that are not Nix's own (messages, bullets, indented references, hints). */
+function gitOutput(lines: readonly string[]): string | undefined {
+  let end = lines.findIndex((l) => /^error:/.test(l));
+  if (end < 0) end = lines.length;
+  for (let i = end - 1; i >= 0; i--) {
+    const l = lines[i].trim();
+    if (!l || /^(warning|error|trace):|^•|^→|^\(use '--show-trace'/.test(l) || /^\s/.test(lines[i])) continue;
+    return clip(l, 300);
+  }
+  return undefined;
+}
+
+/** Drops closing parentheses that close something opened before the quoted part (2.34 wraps the message). */
+function balance(s: string): string {
+  let out = s;
+  while (out.endsWith(')') && (out.match(/\)/g) ?? []).length > (out.match(/\(/g) ?? []).length) out = out.slice(0, -1);
+  return out;
 }
