@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseNixVersion, type NixVersion } from '../../src/core/nix/version';
 import { parseFlakeLock, type FlakeLock } from '../../src/core/flake/lock';
-import { describeState, diffLocks, diffSummary, explainUpdateFailure, lockArgs, parseLockUpdateMessages, updateArgs } from '../../src/core/flake/update';
+import { describeState, diffLocks, diffSummary, explainUpdateFailure, lockArgs, parseLockUpdateMessages, planCancelRestore, updateArgs } from '../../src/core/flake/update';
 
 const fixture = (name: string): string => readFileSync(path.resolve('test/fixtures/captured/flake', name), 'utf8');
 
@@ -261,4 +261,70 @@ test('explainUpdateFailure: other failures give Nix\'s innermost message, the in
   assert.equal(explainUpdateFailure(undefined as unknown as string).kind, 'other');
   // ANSI colours (a terminal-like stderr) are ignored.
   assert.equal(explainUpdateFailure('\x1b[31;1merror:\x1b[0m program \x1b[35;1m\'git\'\x1b[0m failed with exit code 1', { commitLockFile: true }).kind, 'commit-refused');
+});
+
+test('planCancelRestore: a lock holding exactly what the cancelled run announced is put back (real 2.8 and 2.34 runs)', () => {
+  for (const v of ['2.8', '2.34']) {
+    const before = captured(`nix-${v}-create.flake.lock.json`);
+    const after = captured(`nix-${v}-update-one.flake.lock.json`);
+    const stderr = captured(`nix-${v}-update-one.stderr.txt`);
+    assert.deepEqual(planCancelRestore(before, after, stderr), { action: 'restore', text: before }, v);
+    // Nix was stopped half-way through writing the file it announced.
+    assert.deepEqual(planCancelRestore(before, after.slice(0, after.length >> 1), stderr), { action: 'restore', text: before }, v);
+    // Nothing changed: nothing to do, whatever Nix said.
+    assert.deepEqual(planCancelRestore(before, before, stderr), { action: 'none' });
+    assert.deepEqual(planCancelRestore(undefined, undefined, ''), { action: 'none' });
+  }
+});
+
+test('planCancelRestore: a lock that changed for another reason is kept (Nix announced nothing, other inputs, other revisions, removed)', () => {
+  for (const v of ['2.8', '2.34']) {
+    const before = captured(`nix-${v}-create.flake.lock.json`);
+    const after = captured(`nix-${v}-update-one.flake.lock.json`);
+    const stderr = captured(`nix-${v}-update-one.stderr.txt`);
+    const keep = { action: 'keep', why: 'changed-elsewhere' };
+    // Nix never got to announce a write (cancelled while fetching): a changed lock is someone else's (an edit, git pull).
+    assert.deepEqual(planCancelRestore(before, after, ''), keep, v);
+    assert.deepEqual(planCancelRestore(before, `${before} `, captured(`nix-${v}-network.stderr.txt`)), keep);
+    // Nix's change plus another input changed by someone else.
+    const lock = JSON.parse(after) as { nodes: Record<string, { locked?: { narHash?: string; lastModified?: number } }> };
+    const both = structuredClone(lock);
+    both.nodes.two.locked!.narHash = 'sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+    assert.deepEqual(planCancelRestore(before, JSON.stringify(both, null, 2), stderr), keep, v);
+    // Another input changed, and not the one Nix announced.
+    const other = JSON.parse(before) as typeof lock;
+    other.nodes.two.locked!.lastModified = 1;
+    assert.deepEqual(planCancelRestore(before, JSON.stringify(other, null, 2), stderr), keep);
+    // The file went away: Nix never removes it.
+    assert.deepEqual(planCancelRestore(before, undefined, stderr), { action: 'keep', why: 'removed-elsewhere' });
+    // Someone created a lock while an update that found none ran, Nix announcing an update rather than a creation.
+    assert.deepEqual(planCancelRestore(undefined, after, stderr), keep);
+  }
+});
+
+test('planCancelRestore: revisions must be the ones Nix announced', () => {
+  const stderr = fixture('nix-2.8-update-commit.stderr.txt');
+  const before = fixture('nix-2.8-flake.lock.before-update.json');
+  const after = fixture('nix-2.8-flake.lock.after-update.json');
+  assert.deepEqual(planCancelRestore(before, after, stderr), { action: 'restore', text: before });
+  const rev = '25ae52384ad1066e67015853c35cc86815772f8e';
+  assert.ok(after.includes(rev));
+  const otherRev = after.replaceAll(rev, 'f'.repeat(40));
+  assert.deepEqual(planCancelRestore(before, otherRev, stderr), { action: 'keep', why: 'changed-elsewhere' });
+});
+
+test('planCancelRestore: a lock the cancelled run created is removed (2.8 lists no inputs, 2.34 lists them)', () => {
+  for (const v of ['2.8', '2.34']) {
+    const created = captured(`nix-${v}-create.flake.lock.json`);
+    const stderr = captured(`nix-${v}-create.stderr.txt`);
+    assert.deepEqual(planCancelRestore(undefined, created, stderr), { action: 'remove' }, v);
+    assert.deepEqual(planCancelRestore(undefined, created.slice(0, 40), stderr), { action: 'remove' }, v);
+    // "creating" announced, but the lock was there already: not the file Nix created.
+    assert.deepEqual(planCancelRestore(created, `${created}\n`, stderr), { action: 'keep', why: 'changed-elsewhere' });
+  }
+  // 2.34 announced two inputs; a lock with a third is not (only) Nix's.
+  const lock = JSON.parse(captured('nix-2.34-create.flake.lock.json')) as { nodes: Record<string, unknown> & { root: { inputs: Record<string, string> } } };
+  lock.nodes.three = lock.nodes.two;
+  lock.nodes.root.inputs.three = 'three';
+  assert.deepEqual(planCancelRestore(undefined, JSON.stringify(lock), captured('nix-2.34-create.stderr.txt')), { action: 'keep', why: 'changed-elsewhere' });
 });

@@ -7,7 +7,7 @@
 
 import { capabilities, type NixVersion } from '../nix/version';
 import { clip } from './json';
-import { allInputs, type FlakeLock, type LockInput } from './lock';
+import { allInputs, parseFlakeLock, type FlakeLock, type LockInput } from './lock';
 import { parseErrorText } from '../errors/parseText';
 import { nixMessageLines } from './stderr';
 import { formatDate } from './time';
@@ -311,4 +311,58 @@ function balance(s: string): string {
   let out = s;
   while (out.endsWith(')') && (out.match(/\)/g) ?? []).length > (out.match(/\(/g) ?? []).length) out = out.slice(0, -1);
   return out;
+}
+
+/** What to do with flake.lock after an update was cancelled (see `planCancelRestore`). */
+export type CancelRestorePlan =
+  /** The lock is as it was before the update: nothing to do. */
+  | { action: 'none' }
+  /** The lock holds exactly this update's changes (or its half-written file): write the old text back. */
+  | { action: 'restore'; text: string }
+  /** This update created the lock (there was none): remove it. */
+  | { action: 'remove' }
+  /** The lock changed, but not (only) by this update: leave it, and say so. */
+  | { action: 'keep'; why: 'changed-elsewhere' | 'removed-elsewhere' };
+
+/**
+ * Decides what a cancelled update may put back, from the lock's text before the update, its text now (undefined:
+ * no file) and the stderr of the cancelled nix run. Nix announces what it writes (`updating lock file …` with the
+ * `• Updated input` lines) before writing; the lock is put back only when it differs from before in exactly the
+ * inputs Nix announced, to the revisions it announced, or is a half-written file Nix announced. Anything else
+ * (Nix announced nothing, other inputs changed, the file went away) changed for another reason and is kept.
+ */
+export function planCancelRestore(before: string | undefined, now: string | undefined, stderr: string): CancelRestorePlan {
+  if (now === before) return { action: 'none' };
+  const messages = parseLockUpdateMessages(stderr);
+  if (messages.lockFile === undefined) return { action: 'keep', why: now === undefined ? 'removed-elsewhere' : 'changed-elsewhere' };
+  if (now === undefined) return { action: 'keep', why: 'removed-elsewhere' };
+  const parsedNow = parseFlakeLock(now);
+  if (before === undefined) {
+    // Nix announced creating it; a file it did not finish writing does not parse, and is ours too.
+    if (!messages.created) return { action: 'keep', why: 'changed-elsewhere' };
+    if (!parsedNow.ok) return { action: 'remove' };
+    const announced = new Set(messages.added.map((a) => a.path));
+    const present = allInputs(parsedNow.lock).map((i) => i.id);
+    // 2.8 lists nothing when creating; newer versions list every input added.
+    return announced.size === 0 || present.every((p) => announced.has(p)) ? { action: 'remove' } : { action: 'keep', why: 'changed-elsewhere' };
+  }
+  if (messages.created) return { action: 'keep', why: 'changed-elsewhere' };
+  if (!parsedNow.ok) return { action: 'restore', text: before };
+  const parsedBefore = parseFlakeLock(before);
+  if (!parsedBefore.ok) return { action: 'keep', why: 'changed-elsewhere' };
+  const changes = diffLocks(parsedBefore.lock, parsedNow.lock).filter((c) => c.change !== 'unchanged');
+  const announced = new Map<string, LockedRefText | undefined>([
+    ...messages.added.map((a): [string, LockedRefText] => [a.path, a]),
+    ...messages.removed.map((r): [string, undefined] => [r.path, undefined]),
+    ...messages.updated.map((u): [string, LockedRefText] => [u.path, u.to]),
+  ]);
+  if (changes.length !== announced.size) return { action: 'keep', why: 'changed-elsewhere' };
+  for (const c of changes) {
+    if (!announced.has(c.path)) return { action: 'keep', why: 'changed-elsewhere' };
+    const to = announced.get(c.path);
+    if (c.change === 'removed' ? to !== undefined : to === undefined) return { action: 'keep', why: 'changed-elsewhere' };
+    if (to?.rev !== undefined && c.to?.rev !== to.rev) return { action: 'keep', why: 'changed-elsewhere' };
+    if (to?.follows !== undefined && c.to?.follows !== to.follows) return { action: 'keep', why: 'changed-elsewhere' };
+  }
+  return { action: 'restore', text: before };
 }
