@@ -24,6 +24,9 @@ command -v rg >/dev/null || need+=(ripgrep)
 command -v make >/dev/null || need+=(make)
 command -v g++ >/dev/null || need+=(g++)
 command -v python3 >/dev/null || need+=(python3)
+# The deploy tests' second machine: sshd on 127.0.0.1 and the ssh client (test/support/testHost.ts).
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh >/dev/null || need+=(openssh-client)
 [ -f /usr/include/krb5.h ] || [ -f /usr/include/krb5/krb5.h ] || need+=(libkrb5-dev)
 fc-list 2>/dev/null | grep -qi liberation || need+=(fonts-liberation)
 if [ ${#need[@]} -gt 0 ]; then
