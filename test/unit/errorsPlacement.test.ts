@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseNixErrors } from '../../src/core/errors/fromLog';
 import { placeError } from '../../src/core/errors/placement';
-import { createStoreMapper, parseStorePath, sourcesFromFlake, type KnownSource } from '../../src/core/errors/storePath';
+import { createStoreMapper, sourcesFromFlake, type KnownSource } from '../../src/core/errors/storePath';
+import { parseStorePath } from '../../src/core/nix/store';
 
 const read = (name: string) => readFileSync(resolve('test/fixtures/captured/errors', name), 'utf8');
 const json = (name: string): unknown => JSON.parse(read(name));

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseLog } from '../../src/core/log/internalJson';
-import { BuildProgress, drvName, formatBytes, statusText } from '../../src/core/log/progress';
+import { BuildProgress, statusText } from '../../src/core/log/progress';
+import { formatBytes } from '../../src/core/format';
+import { storePathName as drvName } from '../../src/core/nix/store';
 import { DryRunPlanParser, parseDryRun, parseSize } from '../../src/core/log/dryRun';
 import type { LogEvent } from '../../src/core/log/types';
 

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { atLeast, capabilities, describe as describeNix, parseNixVersion } from '../../src/core/nix/version';
 import { displayCommand, nixArgs, sanitizeExtraArgs } from '../../src/core/nix/args';
 import { ByteLineSplitter, CancelledError, ExitError, run, SpawnError } from '../../src/core/nix/process';
@@ -320,6 +321,19 @@ describe('real nix', () => {
     const r = await detectNix('/nope/nix');
     assert.equal(r.ok, false);
     assert.match(!r.ok ? r.message : '', /nixFlakes\.nixPath/);
+  });
+  test('detectNix gives up on a nix that does not answer, stops it, and says so', async () => {
+    const marker = `hanging-nix-${process.pid}-${Date.now()}`;
+    const fake = join(mkdtempSync(join(scratchDir(), 'fake-nix-')), 'nix');
+    writeFileSync(fake, `#!/bin/sh\nexec /bin/sh -c "sleep 30; : ${marker}"\n`);
+    chmodSync(fake, 0o755);
+    const t0 = performance.now();
+    const r = await detectNix(fake, { timeoutMs: 300 });
+    assert.ok(performance.now() - t0 < 5000, 'bounded');
+    assert.equal(r.ok, false);
+    assert.equal(!r.ok && r.reason, 'failed');
+    assert.match(!r.ok ? r.message : '', /did not answer within 0 s; it was stopped/);
+    assert.deepEqual(processesWith(marker), [], 'the probe was stopped');
   });
   test('parseVersionOutput reads system and store', () => {
     const p = parseVersionOutput('nix (Nix) 2.8.0\nSystem type: aarch64-darwin\nStore directory: /nix/store\n');

@@ -3,32 +3,7 @@
 
 import { posix } from 'node:path';
 import { parseSourceTreePath, type SourceTreePath } from '../log/position';
-
-/** The default store directory. Another one can be passed where it matters (`NIX_STORE_DIR`). */
-export const DEFAULT_STORE_DIR = '/nix/store';
-
-/** Nix's base-32 alphabet (no e, o, t, u); a store hash is 32 of these. */
-const HASH = '[0-9a-df-np-sv-z]{32}';
-
-/** The parts of `/nix/store/<hash>-<name>[/<rel>]`. */
-export interface StorePathParts {
-  storeDir: string;
-  hash: string;
-  name: string;
-  /** `/nix/store/<hash>-<name>` */
-  root: string;
-  /** The path inside the store object, without a leading slash; `''` for the object itself. */
-  rel: string;
-}
-
-/** Splits a store path; undefined when `path` is not inside `storeDir` or has no valid hash. */
-export function parseStorePath(path: string, storeDir = DEFAULT_STORE_DIR): StorePathParts | undefined {
-  const dir = storeDir.replace(/\/+$/, '');
-  if (!path.startsWith(`${dir}/`)) return undefined;
-  const m = new RegExp(`^(${HASH})-([^/]+)(?:/(.*))?$`).exec(path.slice(dir.length + 1));
-  if (!m) return undefined;
-  return { storeDir: dir, hash: m[1], name: m[2], root: `${dir}/${m[1]}-${m[2]}`, rel: (m[3] ?? '').replace(/\/+$/, '') };
-}
+import { DEFAULT_STORE_DIR, parseStorePath } from '../nix/store';
 
 /** A source tree Nix fetched (a flake or one of its inputs), and where it lives on disk when that is known. */
 export interface KnownSource {

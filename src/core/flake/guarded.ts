@@ -170,3 +170,83 @@ function leafJson(category: string, leaf: GuardedLeaf): Record<string, unknown> 
       return { type: 'unknown' };
   }
 }
+
+/** One guarded evaluation: `nix eval --json <flake>#<category> --apply <apply>`, its JSON or why it failed. */
+export type GuardedEval = (
+  category: string,
+  apply: string,
+) => Promise<{ ok: true; json: unknown } | { ok: false; error: string; missing: boolean }>;
+
+export interface GuardedRun {
+  /** The categories to list (the last good listing's, or the standard ones). */
+  categories: readonly string[];
+  /** The systems listed. */
+  systems: readonly string[];
+  /** The whole flake's error: a category failing with it means nothing more can be listed. */
+  flakeError?: string;
+  /** Extra evaluations allowed for halving, over all categories (default 24). */
+  budget?: number;
+  evaluate: GuardedEval;
+}
+
+/**
+ * Lists a flake whose `nix flake show` failed, one guarded evaluation per category (a throwing output is marked
+ * broken instead of failing the whole listing). A category that fails as a whole (an output that does not evaluate
+ * at all) is listed by name and halved until its broken leaves are found, within the budget; what the budget does
+ * not reach is marked broken with the category's error. Returns the listing and, per broken attribute path (joined
+ * by NUL), why.
+ */
+export async function listGuarded(run: GuardedRun): Promise<{ listing: GuardedListing; broken: Map<string, string>; evaluations: number }> {
+  const listing: GuardedListing = new Map();
+  const broken = new Map<string, string>();
+  let budget = run.budget ?? 24;
+  let evaluations = 0;
+  const evaluate: GuardedEval = (category, apply) => {
+    evaluations++;
+    return run.evaluate(category, apply);
+  };
+  for (const category of run.categories) {
+    const all = await evaluate(category, guardedApply(category, run.systems));
+    if (all.ok) {
+      readGuarded(category, all.json, listing);
+      continue;
+    }
+    if (all.missing) continue;
+    const names = await evaluate(category, namesApply(category, run.systems));
+    if (!names.ok) {
+      // The same error as the whole flake's (a syntax error, an untracked file, a lock problem): nothing more can
+      // be listed, so stop here instead of trying every category.
+      if (run.flakeError !== undefined && names.error === run.flakeError) break;
+      broken.set(category, all.error);
+      continue;
+    }
+    for (const [system, leafNames] of readNames(names.json)) {
+      const sysPath = system ? [category, system] : [category];
+      const sysSystems = system ? [system] : run.systems;
+      const probe = async (subset: string[]): Promise<void> => {
+        if (subset.length === 0) return;
+        const r = budget-- > 0 ? await evaluate(category, guardedApply(category, sysSystems, subset)) : undefined;
+        if (r?.ok) {
+          readGuarded(category, r.json, listing);
+          return;
+        }
+        if (subset.length === 1 || !r) {
+          for (const n of subset) {
+            const attrPath = [...sysPath, n];
+            listing.set(attrPath.join('\0'), { attrPath, leaf: { t: 'broken' } });
+            broken.set(attrPath.join('\0'), r?.error ?? all.error);
+          }
+          return;
+        }
+        const [a, b] = halves(subset);
+        await probe(a);
+        await probe(b);
+      };
+      await probe(leafNames);
+    }
+  }
+  for (const { attrPath, leaf } of listing.values()) {
+    if (leaf.t === 'broken' && !broken.has(attrPath.join('\0'))) broken.set(attrPath.join('\0'), 'evaluation failed (throw or assert)');
+  }
+  return { listing, broken, evaluations };
+}

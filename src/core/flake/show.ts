@@ -7,6 +7,7 @@
 // on 2.33+). So `{}` is an "omitted" leaf wherever the category's shape says a leaf belongs, and an empty
 // container elsewhere unless a warning names it.
 
+import { hashedName } from '../nix/store';
 import { NIXOS_TOPLEVEL } from './installable';
 import {
   checkSize,
@@ -635,8 +636,8 @@ function inventoryDerivationName(value: JsonObject, path: readonly string[]): st
   if (isJsonObject(drv)) return optionalString(drv, 'name', [...path, 'derivation']);
   if (typeof drv === 'string') {
     // A store path: /nix/store/<hash>-<name>.drv
-    const m = /^\/nix\/store\/[0-9a-z]{32}-(.+?)(?:\.drv)?$/.exec(drv);
-    return m ? clip(m[1]) : undefined;
+    const name = hashedName(drv);
+    return name ? clip(name) : undefined;
   }
   if (drv !== undefined && drv !== null) throw new ShowSchemaError(schemaErrorValue([...path, 'derivation'], "'derivation' should be an object or a string"));
   return undefined;

@@ -1,6 +1,8 @@
 // Build progress, computed from internal-json events (nix-cli.md §6.5, §6.6). No `vscode` import.
 // Fed one event at a time; `snapshot()` gives a plain object for the UI. Everything kept is bounded.
 
+import { formatBytes } from '../format';
+import { storePathName } from '../nix/store';
 import { stripAnsi, truncate } from '../text';
 import { matchBuilderFailure } from '../errors/classify';
 import { explainBuildLog } from '../errors/explain';
@@ -132,30 +134,6 @@ const COUNTED_TYPES: ReadonlySet<number> = new Set([ActivityType.Build, Activity
 /** A control character a builder's log line may carry (tab and newline are kept). */
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
 
-const STORE_NAME = /^(?:.*\/)?[0-9a-df-np-sv-z]{32}-([^/]+?)(?:\.drv)?$/;
-
-/** The name part of a store path: `/nix/store/<hash>-hello-2.12.drv` → `hello-2.12`. */
-export function drvName(path: string): string {
-  const m = STORE_NAME.exec(path);
-  if (m) return m[1];
-  const base = path.slice(path.lastIndexOf('/') + 1);
-  return base.endsWith('.drv') ? base.slice(0, -4) : base;
-}
-
-const SIZE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-
-/** Formats a byte count the way Nix 2.33+ does: `512 B`, `1.2 MiB`. */
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 1024) return `${Math.max(0, Math.round(Number.isFinite(bytes) ? bytes : 0))} B`;
-  let v = bytes;
-  let k = 0;
-  while (v >= 1024 && k < SIZE_UNITS.length - 1) {
-    v /= 1024;
-    k++;
-  }
-  return `${v.toFixed(1)} ${SIZE_UNITS[k]}`;
-}
-
 /** Build progress state. Feed it every event of one `nix` run, in order. */
 export class BuildProgress {
   private readonly logLines: number;
@@ -276,7 +254,7 @@ export class BuildProgress {
     if (ev.type === ActivityType.Build) {
       const drvPath = typeof ev.fields[0] === 'string' && ev.fields[0] ? ev.fields[0] : (/'([^']+\.drv)'/.exec(ev.text)?.[1] ?? ev.text);
       const machine = typeof ev.fields[1] === 'string' && ev.fields[1] ? ev.fields[1] : undefined;
-      this.builds.set(ev.id, { id: ev.id, drvPath, name: drvName(drvPath), machine, log: [], failed: false });
+      this.builds.set(ev.id, { id: ev.id, drvPath, name: storePathName(drvPath), machine, log: [], failed: false });
     } else if (ev.type === ActivityType.CopyPath || ev.type === ActivityType.FileTransfer) {
       if (ev.type === ActivityType.FileTransfer) this.sawFileTransfer = true;
       this.transfers.set(ev.id, { type: ev.type, done: 0, expected: 0 });
@@ -412,7 +390,7 @@ export class BuildProgress {
       return;
     }
     const running = [...this.builds.values()].find((b) => b.drvPath === failure.drvPath);
-    this.recordFailure(running ?? { id: '', drvPath: failure.drvPath, name: drvName(failure.drvPath), log: [], failed: true }, failure.exitCode);
+    this.recordFailure(running ?? { id: '', drvPath: failure.drvPath, name: storePathName(failure.drvPath), log: [], failed: true }, failure.exitCode);
   }
 
   private recordFailure(b: BuildRecord, exitCode: number | undefined): void {

@@ -2,7 +2,7 @@
 import { access, constants } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { capabilities, describe, MIN_VERSION, NixCapabilities, NixVersion, parseNixVersion } from './version';
-import { run, RunOptions, SpawnError } from './process';
+import { CancelledError, run, RunOptions, SpawnError } from './process';
 
 export interface NixInstallation {
   /** Absolute path of the binary that was run. */
@@ -48,7 +48,15 @@ export function parseVersionOutput(out: string): { version?: NixVersion; system?
 /**
  * Finds and identifies nix: the configured path if any, else `nix` on PATH. Never throws.
  */
-export async function detectNix(configuredPath: string | undefined, opts: Pick<RunOptions, 'env' | 'log' | 'signal'> = {}): Promise<DetectResult> {
+export async function detectNix(
+  configuredPath: string | undefined,
+  opts: Pick<RunOptions, 'env' | 'log' | 'signal'> & {
+    /** How long `nix --version` may take (default 20 s): a nix that hangs (a stuck daemon socket, a network home) must not hold every feature. */
+    timeoutMs?: number;
+    /** Runs the probe (default: the process layer's `run`); the extension passes its gateway. */
+    run?: typeof run;
+  } = {},
+): Promise<DetectResult> {
   const wanted = configuredPath?.trim() || 'nix';
   const path = await which(wanted, opts.env?.PATH ?? process.env.PATH);
   if (!path) {
@@ -62,10 +70,16 @@ export async function detectNix(configuredPath: string | undefined, opts: Pick<R
   }
   let out: string;
   try {
-    const r = await run(path, ['--version', '-vv'], { ...opts, maxStdout: 1 << 20 });
+    const timeoutMs = opts.timeoutMs ?? 20_000;
+    const bound = AbortSignal.timeout(timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, bound]) : bound;
+    const r = await (opts.run ?? run)(path, ['--version', '-vv'], { env: opts.env, log: opts.log, signal, maxStdout: 1 << 20 });
     out = r.stdout;
   } catch (e) {
     if (e instanceof SpawnError) return { ok: false, reason: 'not-found', message: `${path} could not be started (${e.code}).` };
+    if (e instanceof CancelledError && !opts.signal?.aborted) {
+      return { ok: false, reason: 'failed', message: `${path} --version did not answer within ${Math.round((opts.timeoutMs ?? 20_000) / 1000)} s; it was stopped. Check that nix works in a terminal (a stuck nix-daemon?), then run "Nix: Show Nix Version".` };
+    }
     return { ok: false, reason: 'failed', message: `${path} --version failed: ${(e as Error).message}` };
   }
   const parsed = parseVersionOutput(out);
