@@ -6,7 +6,7 @@ import { detectNix, DetectResult, NixInstallation } from './core/nix/detect';
 import { describe } from './core/nix/version';
 import { displayCommand, nixArgs, nixEnv } from './core/nix/args';
 import { CancelledError, ExitError, run, RunOptions, RunResult } from './core/nix/process';
-import { discoverFlakes, Flake } from './flakes';
+import { discoverFlakes, Flake } from './workspace/flakes';
 
 export type State = 'noFlake' | 'nixMissing' | 'nixTooOld' | 'ready';
 
@@ -21,12 +21,23 @@ export interface RecentRun {
 
 const RECENT_RUNS = 40;
 
+/** The nix configuration a terminal of ours inherits from the extension host's environment. */
+const NIX_ENV = new Set(['NIX_CONFIG', 'NIX_PATH', 'NIX_REMOTE', 'NIX_USER_CONF_FILES', 'NIX_CONF_DIR', 'NIX_SSL_CERT_FILE', 'NIX_STORE_DIR']);
+
 /** What the gateway throws in a folder the user has not trusted. */
 export class RestrictedError extends Error {
   static readonly MESSAGE = 'Restricted Mode: no process is started in a folder that is not trusted. Trust the folder to evaluate its flakes.';
   constructor() {
     super(RestrictedError.MESSAGE);
     this.name = 'RestrictedError';
+  }
+}
+
+/** What `nixJson` throws when nix's stdout is not JSON. */
+export class NotJsonError extends Error {
+  constructor(readonly command: string) {
+    super(`nix printed output that is not JSON (${command})`);
+    this.name = 'NotJsonError';
   }
 }
 
@@ -74,12 +85,16 @@ export class Ctx implements vscode.Disposable {
   nix(): Promise<DetectResult> {
     // Restricted Mode starts no process at all, not even `nix --version`.
     if (!this.trusted) return Promise.resolve({ ok: false, reason: 'restricted', message: RestrictedError.MESSAGE });
-    this.nixPromise ??= detectNix(settings().nixPath, { log: (m) => this.log.info(m) }).then((r) => {
+    if (this.nixPromise) return this.nixPromise;
+    const probe: Promise<DetectResult> = detectNix(settings().nixPath, { run: (file, args, opts) => this.exec(file, args, opts) }).then((r) => {
       if (r.ok) this.log.info(`Using ${describe(r.nix.version)} at ${r.nix.path} (system ${r.nix.system})`);
       else this.log.warn(r.message);
+      // A probe that failed or timed out is asked again next time; what nix answered is kept.
+      if (!r.ok && r.reason === 'failed' && this.nixPromise === probe) this.nixPromise = undefined;
       return r;
     });
-    return this.nixPromise;
+    this.nixPromise = probe;
+    return probe;
   }
 
   /** The flakes in the workspace (found by their flake.nix), cached until folders change or refresh(). */
@@ -137,12 +152,45 @@ export class Ctx implements vscode.Disposable {
     return this.exec(nix.path, args, { ...opts, env: nixEnv(opts.env ?? process.env) });
   }
 
+  /** Runs nix (as `runNix`) and reads its stdout as JSON; bad JSON throws an Error that says so. */
+  async nixJson(
+    subcommand: string[],
+    rest: string[],
+    opts: RunOptions & { scope?: vscode.ConfigurationScope; flakeOptions?: boolean } = {},
+  ): Promise<unknown> {
+    const r = await this.runNix(subcommand, rest, opts);
+    try {
+      return JSON.parse(r.stdout) as unknown;
+    } catch {
+      throw new NotJsonError(r.command);
+    }
+  }
+
   /** A terminal that runs a program itself (no shell in between), through the same trust check and log. */
   openTerminal(options: vscode.TerminalOptions & { shellPath: string; shellArgs: string[] }): vscode.Terminal {
     if (!this.trusted) throw new RestrictedError();
     this.log.info(`terminal: ${displayCommand(options.shellPath, options.shellArgs)}`);
     this.recentRuns.push({ command: `terminal: ${displayCommand(options.shellPath, options.shellArgs)}`, startedAt: Date.now(), outcome: 'terminal', stderrTail: [] });
     return vscode.window.createTerminal(options);
+  }
+
+  /**
+   * A terminal running nix itself (`nix run`, `nix develop`: runs the user started, so nix may write flake.lock), with
+   * the user's settings for `scope` and the nix configuration the extension runs with (terminals otherwise get
+   * their environment from the user's shell).
+   */
+  async openNixTerminal(
+    subcommand: string[],
+    rest: string[],
+    options: Omit<vscode.TerminalOptions, 'shellPath' | 'shellArgs' | 'env'> & { scope?: vscode.ConfigurationScope },
+  ): Promise<vscode.Terminal> {
+    if (!this.trusted) throw new RestrictedError();
+    const nix = await this.requireNix();
+    const s = settings(options.scope);
+    const args = nixArgs(subcommand, rest, { writeLockFile: true, offline: s.offline, extraArgs: s.extraArgs });
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => NIX_ENV.has(k) && v !== undefined)) as Record<string, string>;
+    const { scope: _scope, ...terminal } = options;
+    return this.openTerminal({ ...terminal, shellPath: nix.path, shellArgs: args, env });
   }
 
   async requireNix(): Promise<NixInstallation> {

@@ -3,13 +3,14 @@ import * as vscode from 'vscode';
 import { Ctx, RecentRun } from './context';
 import { startedProcesses } from './core/nix/process';
 import { describe } from './core/nix/version';
-import { registerOutputs, Outputs } from './features/outputs';
+import { registerOutputs, type Outputs } from './features/outputs';
+import { registerBuild, type Builds } from './features/build';
 import { Inputs, registerInputs, registerRelockOffer } from './features/inputs';
 import { registerDryBuild } from './features/dryBuild';
 import { BuildLenses, registerCodeLens } from './features/codeLens';
 import type { DryBuilds } from './features/dryBuild/panel';
 import type { DetectResult } from './core/nix/detect';
-import type { Flake } from './flakes';
+import type { Flake } from './workspace/flakes';
 
 /** What the extension exports to other extensions (and to its own in-host tests). */
 export interface NixFlakesApi {
@@ -20,7 +21,7 @@ export interface NixFlakesApi {
   /** What the views' welcome content is chosen by: `noFlake`, `nixMissing`, `nixTooOld` or `ready`. */
   state(): string | undefined;
   /** The outputs service and builds, for integration tests and other extensions. */
-  outputs: Outputs;
+  outputs: Outputs & { builds: Builds };
   inputs: Inputs;
   dryBuilds: DryBuilds;
   lenses: BuildLenses;
@@ -37,7 +38,8 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
     ctx = new Ctx(context);
     context.subscriptions.push(ctx);
     const c = ctx;
-    const outputs = registerOutputs(c);
+    const outputsView = registerOutputs(c);
+    const outputs = { ...outputsView, builds: registerBuild(c, outputsView.service) };
     const inputs = registerInputs(c);
     registerRelockOffer(c);
     const dryBuilds = registerDryBuild(c, outputs.service);

@@ -1,27 +1,2 @@
-// Finding the flakes of the workspace: every flake.nix outside .git, node_modules, result links and the store.
-import * as vscode from 'vscode';
-import { dirname, relative } from 'node:path';
-
-export interface Flake {
-  /** The folder holding flake.nix. */
-  uri: vscode.Uri;
-  /** The workspace folder it belongs to. */
-  folder: vscode.WorkspaceFolder;
-  /** A short name for display: the folder name, or its path relative to the workspace folder. */
-  label: string;
-}
-
-const EXCLUDE = '{**/.git/**,**/node_modules/**,**/result/**,**/result-*/**,/nix/store/**,**/.direnv/**}';
-
-export async function discoverFlakes(token?: vscode.CancellationToken): Promise<Flake[]> {
-  const found = await vscode.workspace.findFiles('**/flake.nix', EXCLUDE, 500, token);
-  const flakes: Flake[] = [];
-  for (const file of found) {
-    const folder = vscode.workspace.getWorkspaceFolder(file);
-    if (!folder) continue;
-    const dir = vscode.Uri.file(dirname(file.fsPath));
-    const rel = relative(folder.uri.fsPath, dir.fsPath);
-    flakes.push({ uri: dir, folder, label: rel ? `${folder.name}/${rel}` : folder.name });
-  }
-  return flakes.sort((a, b) => a.label.localeCompare(b.label));
-}
+// Moved to src/workspace/flakes.ts; kept while imports move over.
+export * from './workspace/flakes';

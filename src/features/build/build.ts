@@ -4,16 +4,21 @@
 import * as vscode from 'vscode';
 import { readFile } from 'node:fs/promises';
 import { RestrictedError, type Ctx } from '../../context';
-import type { Flake } from '../../flakes';
+import type { Flake } from '../../workspace/flakes';
+import { recentTargets, rememberTarget, targetKey } from '../../workspace/targets';
 import { CancelledError, ExitError } from '../../core/nix/process';
 import { parseLogLine } from '../../core/log/internalJson';
-import { BuildProgress, drvName, statusText } from '../../core/log/progress';
-import type { LogEvent } from '../../core/log/types';
+import { BuildProgress, statusText } from '../../core/log/progress';
+import { MessageLog } from '../../core/log/messages';
+import { storePathName } from '../../core/nix/store';
+import { buildArgs, describeLeftOut, outLinkName, readBuildOutputs } from '../../core/nix/build';
+import { formatDuration } from '../../core/format';
 import { errorsFromEvents, parseNixErrors } from '../../core/errors/fromLog';
 import type { NixError } from '../../core/errors/types';
 import { installable } from '../../core/flake/installable';
 import { stripAnsi } from '../../core/text';
-import { flakeMapper, flakeRef, Mapper, OwnedDiagnostics, placeDiagnostics } from '../diagnostics';
+import { flakeMapper, flakeRef, Mapper } from '../../workspace/mapping';
+import { OwnedDiagnostics, placeDiagnostics } from '../../workspace/diagnostics';
 
 export interface BuildRequest {
   flake: Flake;
@@ -44,7 +49,6 @@ export class Builds implements vscode.Disposable {
   readonly output: vscode.OutputChannel;
   readonly diagnostics = new OwnedDiagnostics('nix-build');
   private readonly status: vscode.StatusBarItem;
-  private readonly recentKey = 'nixFlakes.recentBuilds';
 
   constructor(private readonly ctx: Ctx) {
     this.output = vscode.window.createOutputChannel('Nix Build');
@@ -57,9 +61,9 @@ export class Builds implements vscode.Disposable {
     return this.running.has(keyOf(req));
   }
 
-  /** Recently built installables, newest first (for the palette's pick list). */
+  /** Recently built outputs (their keys), newest first (the palette's pick list ranks by it). */
   recent(): string[] {
-    return this.ctx.extension.workspaceState.get<string[]>(this.recentKey, []);
+    return recentTargets(this.ctx);
   }
 
   /** Builds, or shows the running build of the same output. */
@@ -93,7 +97,7 @@ export class Builds implements vscode.Disposable {
       this.running.delete(k);
       this.updateStatus();
     });
-    void this.ctx.extension.workspaceState.update(this.recentKey, [k, ...this.recent().filter((r) => r !== k)].slice(0, 20));
+    rememberTarget(this.ctx, req);
     return promise;
   }
 
@@ -116,9 +120,8 @@ export class Builds implements vscode.Disposable {
       return { status: 'failed', outputs: {}, errors: [], lastLines: [] };
     }
     const links = vscode.workspace.getConfiguration('nixFlakes', req.flake.folder).get<boolean>('build.outLinks', false);
-    const linkName = `result-${req.attrPath[req.attrPath.length - 1].replace(/[^\w.+-]/g, '_')}`;
     const progress = new BuildProgress();
-    const events: LogEvent[] = [];
+    const messages = new MessageLog();
     const started = Date.now();
     const names = new Map<string, string>();
     let last = 0;
@@ -127,7 +130,7 @@ export class Builds implements vscode.Disposable {
       if (!force && now - last < UI_INTERVAL_MS) return;
       last = now;
       const snap = progress.snapshot();
-      const text = `${statusText(snap)} · ${elapsed(now - started)}`;
+      const text = `${statusText(snap)} · ${formatDuration(now - started)}`;
       report(text);
       this.currentStatus.set(keyOf(req), `${req.display}: ${text}`);
       this.updateStatus();
@@ -135,7 +138,7 @@ export class Builds implements vscode.Disposable {
     const timer = setInterval(() => tick(true), 1000);
     this.output.appendLine(`\n── ${new Date().toLocaleTimeString()} nix build ${inst.value}`);
     try {
-      const r = await this.ctx.runNix(['build'], ['--log-format', 'internal-json', '-v', '--json', ...(links ? ['--out-link', linkName] : ['--no-link']), inst.value], {
+      const r = await this.ctx.runNix(['build'], buildArgs(inst.value, { outLink: links ? outLinkName(req.attrPath) : undefined }), {
         cwd: req.flake.uri.fsPath,
         scope: req.flake.folder,
         signal,
@@ -145,7 +148,7 @@ export class Builds implements vscode.Disposable {
           progress.feed(ev);
           if (ev.kind === 'start' && ev.activity === 'Build') {
             const drv = typeof ev.fields?.[0] === 'string' ? ev.fields[0] : '';
-            names.set(ev.id, drvName(drv));
+            names.set(ev.id, storePathName(drv));
             this.output.appendLine(`building ${drv}`);
           } else if (ev.kind === 'result' && (ev.result.type === 'buildLogLine' || ev.result.type === 'postBuildLogLine')) {
             this.output.appendLine(`${names.get(ev.id) ?? '?'}> ${stripAnsi(ev.result.line)}`);
@@ -153,16 +156,18 @@ export class Builds implements vscode.Disposable {
             this.output.appendLine(`${names.get(ev.id) ?? '?'}> [${ev.result.phase}]`);
           } else if (ev.kind === 'msg') {
             if (ev.level <= 1 || /^(these|this) /.test(stripAnsi(ev.msg))) this.output.appendLine(stripAnsi(ev.msg));
-            events.push(ev);
+            messages.add(ev);
           } else if (ev.kind === 'plain') {
             this.output.appendLine(stripAnsi(ev.text));
           }
           tick();
         },
       });
-      const outputs = readOutputs(r.stdout);
+      const outputs = readBuildOutputs(r.stdout);
       this.diagnostics.clear(keyOf(req));
-      this.output.appendLine(`built in ${elapsed(Date.now() - started)}: ${Object.values(outputs).join(' ')}`);
+      this.output.appendLine(`built in ${formatDuration(Date.now() - started)}: ${Object.values(outputs).join(' ')}`);
+      const leftOut = describeLeftOut(r);
+      if (leftOut) this.output.appendLine(leftOut);
       const paths = Object.values(outputs);
       void vscode.window.showInformationMessage(`Built ${req.display}: ${paths.join(', ')}`, 'Copy Path', 'Show Log').then((a) => {
         if (a === 'Copy Path') void vscode.env.clipboard.writeText(paths.join('\n'));
@@ -171,12 +176,12 @@ export class Builds implements vscode.Disposable {
       return { status: 'built', outputs, errors: [], lastLines: [] };
     } catch (e) {
       if (e instanceof CancelledError) {
-        this.output.appendLine(`cancelled after ${elapsed(Date.now() - started)}`);
+        this.output.appendLine(`cancelled after ${formatDuration(Date.now() - started)}`);
         void vscode.window.showInformationMessage(`Build of ${req.display} cancelled.`);
         return { status: 'cancelled', outputs: {}, errors: [], lastLines: [] };
       }
       if (!(e instanceof ExitError)) throw e;
-      let errors = errorsFromEvents(events);
+      let errors = errorsFromEvents(messages.events());
       if (errors.length === 0) errors = parseNixErrors(e.stderrLines.join('\n'));
       const snap = progress.snapshot();
       const lastLines = snap.failed.flatMap((f) => f.lastLines).slice(-10);
@@ -196,7 +201,9 @@ export class Builds implements vscode.Disposable {
       }
       this.diagnostics.set(keyOf(req), placed);
       const first = errors[0]?.message ?? e.stderrTail(3);
-      this.output.appendLine(`failed after ${elapsed(Date.now() - started)}: ${first}`);
+      this.output.appendLine(`failed after ${formatDuration(Date.now() - started)}: ${first}`);
+      const leftOut = describeLeftOut(e, messages.dropped);
+      if (leftOut) this.output.appendLine(leftOut);
       const tail = lastLines.length ? `\n${lastLines.slice(-5).join('\n')}` : '';
       void vscode.window.showErrorMessage(`Build of ${req.display} failed: ${first}${tail}`, 'Show Log', ...(placed.length ? ['Show Problems'] : [])).then((a) => {
         if (a === 'Show Log') this.output.show(true);
@@ -252,28 +259,5 @@ export class Builds implements vscode.Disposable {
 }
 
 function keyOf(req: BuildRequest): string {
-  return `${req.flake.uri.toString()}#${req.attrPath.join('\0')}`;
-}
-
-function elapsed(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m ${s % 60}s`;
-}
-
-/** Reads `nix build --json` stdout: `[{drvPath, outputs: {out: path}}]`. Bad input gives {}. */
-export function readOutputs(stdout: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  try {
-    const arr = JSON.parse(stdout) as unknown;
-    if (!Array.isArray(arr)) return out;
-    for (const item of arr) {
-      const outputs = (item as { outputs?: unknown })?.outputs;
-      if (outputs && typeof outputs === 'object') {
-        for (const [name, path] of Object.entries(outputs)) if (typeof path === 'string') out[arr.length > 1 ? `${drvName(String((item as { drvPath?: unknown }).drvPath ?? ''))}.${name}` : name] = path;
-      }
-    }
-  } catch {
-    // not JSON
-  }
-  return out;
+  return targetKey(req);
 }

@@ -6,12 +6,10 @@
 import * as vscode from 'vscode';
 import { readFile } from 'node:fs/promises';
 import { RestrictedError, type Ctx } from '../../context';
-import type { Flake } from '../../flakes';
-import type { OutputsService } from '../outputs/service';
-import { flakeMapper, flakeRef } from '../diagnostics';
+import { flakesHolding, type Flake } from '../../workspace/flakes';
+import type { OutputsService } from '../../workspace/outputs';
+import { attrPosition, flakeMapper, flakeRef } from '../../workspace/mapping';
 import { ExitError } from '../../core/nix/process';
-import { installable } from '../../core/flake/installable';
-import { formatString } from '../../core/source';
 import { DEFAULT_BUILDERS, LineIndex } from '../../core/source';
 import {
   positionsFlakeRef,
@@ -148,9 +146,7 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
   }
 
   private async flakeOf(uri: vscode.Uri): Promise<Flake | undefined> {
-    const flakes = await this.ctx.flakes();
-    // The innermost flake whose folder contains the file.
-    return flakes.filter((f) => uri.fsPath.startsWith(`${f.uri.fsPath}/`)).sort((a, b) => b.uri.fsPath.length - a.uri.fsPath.length)[0];
+    return flakesHolding(await this.ctx.flakes(), uri)[0];
   }
 
   /** Asks Nix where each output is defined: once per flake evaluation, or from the store when nothing changed. */
@@ -172,13 +168,8 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
     const stored = this.ctx.extension.workspaceState.get<StoredPositions>(STORE_KEY + k);
     let records: PositionRecord[];
     let metadata: unknown;
-    const json = async (sub: string[], rest: string[]) => {
-      try {
-        return JSON.parse((await this.ctx.runNix(sub, rest, { cwd: flake.uri.fsPath, scope: flake.folder })).stdout) as unknown;
-      } catch {
-        return undefined;
-      }
-    };
+    const json = (sub: string[], rest: string[]) =>
+      this.ctx.nixJson(sub, rest, { cwd: flake.uri.fsPath, scope: flake.folder, signal: AbortSignal.timeout(LENS_QUERY_TIMEOUT_MS) }).catch(() => undefined);
     if (cacheKey && stored?.key === cacheKey) {
       records = stored.records;
       metadata = undefined;
@@ -271,25 +262,10 @@ async function revealDefinition(ctx: Ctx, lenses: BuildLenses, arg: unknown): Pr
     return new vscode.Location(doc.uri, start);
   }
   // The attribute's position in its parent set: forces nothing.
-  const parent = leaf.attrPath.slice(0, -1);
-  const name = leaf.attrPath[leaf.attrPath.length - 1];
-  const inst = installable(await flakeRef(ctx, flake).catch(() => ''), parent.length ? parent : [name]);
-  if (inst.ok && parent.length) {
-    try {
-      const r = await ctx.runNix(['eval'], ['--json', inst.value, '--apply', `s: builtins.unsafeGetAttrPos ${formatString(name)} s`], { cwd: flake.uri.fsPath, scope: flake.folder });
-      const pos = JSON.parse(r.stdout) as { file?: unknown; line?: unknown; column?: unknown } | null;
-      const nix = await ctx.requireNix();
-      if (pos && typeof pos.file === 'string' && typeof pos.line === 'number') {
-        const m = (await flakeMapper(ctx, flake, nix.storeDir))(pos.file);
-        if (m.kind === 'workspace') {
-          const at = new vscode.Position(pos.line - 1, typeof pos.column === 'number' ? pos.column - 1 : 0);
-          await vscode.window.showTextDocument(vscode.Uri.file(m.path), { selection: new vscode.Range(at, at) });
-          return new vscode.Location(vscode.Uri.file(m.path), at);
-        }
-      }
-    } catch {
-      // no position
-    }
+  const at = await attrPosition(ctx, flake, leaf.attrPath);
+  if (at) {
+    await vscode.window.showTextDocument(at.uri, { selection: at.range });
+    return at;
   }
   void vscode.window.showInformationMessage(`Nix does not know where ${leaf.attrPath.join('.')} is defined in your files.`);
   return undefined;

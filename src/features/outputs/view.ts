@@ -3,10 +3,11 @@
 // Copy actions. Children are computed lazily; nodes know their parent so reveal works.
 import * as vscode from 'vscode';
 import type { Ctx } from '../../context';
-import type { Flake } from '../../flakes';
-import { FlakeOutputs, OutputsService } from './service';
+import type { Flake } from '../../workspace/flakes';
+import { FlakeOutputs, OutputsService } from '../../workspace/outputs';
 import type { OutputCategory, OutputLeaf } from '../../core/flake/show';
 import { shortInstallable } from '../../core/flake/installable';
+import { targetOfLeaf, type HasOutputTarget, type OutputTarget } from '../../workspace/targets';
 
 const CATEGORY: Record<string, { label: string; icon: string }> = {
   packages: { label: 'Packages', icon: 'package' },
@@ -54,27 +55,17 @@ export class SystemNode {
   readonly kind = 'system';
   constructor(readonly parent: CategoryNode, readonly system: string, readonly leaves: OutputLeaf[]) {}
 }
-export class LeafNode {
+export class LeafNode implements HasOutputTarget {
   readonly kind = 'leaf';
   constructor(readonly parent: CategoryNode | SystemNode, readonly flake: Flake, readonly leaf: OutputLeaf, readonly broken?: string) {}
+
+  outputTarget(): OutputTarget {
+    return targetOfLeaf(this.flake, this.leaf);
+  }
 }
 export class MessageNode {
   readonly kind = 'message';
   constructor(readonly parent: FlakeNode | undefined, readonly text: string, readonly icon: string, readonly tooltip?: string) {}
-}
-
-/** What Build, Run, Develop and Copy need from a tree item or any other caller. */
-export interface OutputTarget {
-  flake: Flake;
-  attrPath: string[];
-  /** Shown in titles and terminal names: `.#hello`. */
-  display: string;
-}
-
-export function targetOf(node: LeafNode): OutputTarget {
-  const leaf = node.leaf;
-  const attrPath = leaf.buildAttrPath ?? leaf.attrPath;
-  return { flake: node.flake, attrPath, display: shortInstallable('.', leaf.attrPath, { system: leaf.system }) };
 }
 
 export class OutputsProvider implements vscode.TreeDataProvider<Node> {
