@@ -1,6 +1,6 @@
 // The Flake Outputs tree's cost against nix itself, on generated flakes of 200 and 2,000 packages:
 //  - outputs-cold: what an evaluation of the tree does once the cache key says "changed" (the features/outputs
-//    service's evaluateKey): `nix flake show --json` through the process layer (execa, line splitting, bounded
+//    service's evaluateKey): `nix flake show --json` through the process layer (spawn, line splitting, bounded
 //    buffers, the same arguments and environment as `ctx.runNix`), then the warnings read from stderr and the
 //    output parsed into the model; against the same command spawned bare (child_process.spawn, stdout collected).
 //    Goal: ratio ≤ 1.05.
