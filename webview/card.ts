@@ -4,7 +4,7 @@ import type { VscodeCollapsible } from '@vscode-elements/elements/dist/vscode-co
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/vscode-textfield.js';
 import type { ErrorView, Location, RunState, TraceView } from '../src/protocol/dryBuild';
 import { actionLink, append, clear, el, icon, iconButton, type IconName } from './dom';
-import { formatBytes, formatDuration, kindLabel, matcher, plural, positionLabel, storeName } from './format';
+import { formatBytes, formatDuration, kindLabel, matcher, omittedLines, plural, positionLabel, storeName } from './format';
 import { MAX_FILTER, PAGE, type CardView } from './state';
 
 /** What a card asks of the panel. */
@@ -45,6 +45,7 @@ export class Card {
   private readonly progressLine = el('div', { class: 'progress-line', attrs: { role: 'status', 'aria-live': 'polite' } });
   private readonly progressText = el('span', { class: 'progress-text' });
   private readonly summary = el('div', { class: 'summary' });
+  private readonly omitted = el('div', { class: 'omitted', attrs: { role: 'note', 'aria-label': 'Left out' } });
   private readonly errors = el('div', { class: 'errors' });
   private readonly filterRow = el('div', { class: 'filter-row' });
   private readonly filter: VscodeTextfield;
@@ -94,7 +95,7 @@ export class Card {
     append(this.filterRow, this.filter);
     append(this.progressLine, this.progressText);
 
-    const body = el('div', { class: 'card-body' }, this.meta, this.progressLine, this.summary, this.errors, this.filterRow, this.lists, this.log);
+    const body = el('div', { class: 'card-body' }, this.meta, this.progressLine, this.summary, this.omitted, this.errors, this.filterRow, this.lists, this.log);
     append(root, decorations, this.actions, this.progressBar, body);
     this.update(run);
   }
@@ -124,6 +125,7 @@ export class Card {
     this.renderedRun = run;
     this.renderMeta();
     this.renderSummary();
+    this.renderOmitted();
     this.renderErrors();
     this.renderLists();
     this.renderLog();
@@ -193,6 +195,14 @@ export class Card {
     }
     this.summary.className = `summary summary-${run.state}`;
     append(this.summary, ...parts);
+  }
+
+  /** What the run left out to stay within its bounds or its time: said, never silent. */
+  private renderOmitted(): void {
+    clear(this.omitted);
+    const lines = this.run.state === 'evaluating' ? [] : omittedLines(this.run.omitted);
+    this.omitted.hidden = lines.length === 0;
+    for (const line of lines) this.omitted.appendChild(el('div', { class: 'omitted-line' }, icon('info', 'omitted-icon'), el('span', { text: line })));
   }
 
   private renderErrors(): void {
@@ -331,7 +341,9 @@ export class Card {
       this.host.saved();
     });
     const copy = iconButton('copy', 'Copy Log', () => this.host.copy(lines.join('\n')), 'hover-action');
-    const summary = summaryRow('Raw log', undefined, lines.length === 1 ? '1 line' : `last ${lines.length} lines`, copy);
+    const earlier = this.run.omitted?.logLines ?? 0;
+    const count = earlier ? `last ${lines.length.toLocaleString('en-US')} of ${(lines.length + earlier).toLocaleString('en-US')} lines` : lines.length === 1 ? '1 line' : `last ${lines.length} lines`;
+    const summary = summaryRow('Raw log', undefined, count, copy);
     append(details, summary, pre);
     this.log.appendChild(details);
   }

@@ -35,6 +35,8 @@ export const LIMITS = {
   logLine: 4000,
   /** A progress status text. */
   progress: 500,
+  /** A count of things left out (`Omitted`). */
+  count: Number.MAX_SAFE_INTEGER,
   /** A notice text. */
   notice: 2000,
   /** The text of a `copy` request. */
@@ -112,6 +114,39 @@ export interface RunResult {
   errors: ErrorView[];
   /** The last lines of Nix's output (ANSI-free). */
   log: string[];
+  /** What the run left out to stay within its bounds or its time (the card says so); absent when nothing was. */
+  omitted?: Omitted;
+}
+
+/**
+ * What a run left out. Every buffer between Nix and the card has a bound; reaching one is shown, never silent.
+ * Counts are of things not shown or not kept; each is absent when nothing was left out.
+ */
+export interface Omitted {
+  /** Errors after the first `LIMITS.errors`. */
+  errors?: number;
+  /** Paths after the first `LIMITS.items` of `builds`, of `fetches`. */
+  builds?: number;
+  fetches?: number;
+  /** Lines of output before the last ones in `log`. */
+  logLines?: number;
+  /** Nix's messages (errors, warnings) beyond what a run keeps. */
+  messages?: number;
+  /** Of those, error messages: the list of errors may be incomplete. */
+  errorMessages?: number;
+  /** The oldest lines of stderr, beyond the bound of the output kept. */
+  stderrLines?: number;
+  /** Lines cut at their length bound. */
+  longLines?: number;
+  /** Lines of output that could not be read (the reader failed on them), and why the first one failed. */
+  unreadLines?: number;
+  unreadReason?: string;
+  /**
+   * The errors' places in the workspace were not looked up (the store paths in them are shown as Nix printed them):
+   * the lookup ran out of time (`lookupMs`), or was cancelled.
+   */
+  locations?: 'timeout' | 'cancelled';
+  lookupMs?: number;
 }
 
 /** One result card: a run of one host, as `init` sends it. */
@@ -307,13 +342,32 @@ const errorView = record(
   { location, where },
 );
 
+const count = integer(0, LIMITS.count);
+const omitted = record(
+  {},
+  {
+    errors: count,
+    builds: count,
+    fetches: count,
+    logLines: count,
+    messages: count,
+    errorMessages: count,
+    stderrLines: count,
+    longLines: count,
+    unreadLines: count,
+    unreadReason: text(LIMITS.notice),
+    locations: oneOf('timeout', 'cancelled'),
+    lookupMs: count,
+  },
+);
+
 const resultFields = {
   builds: list(storePath, LIMITS.items),
   fetches: list(storePath, LIMITS.items),
   errors: list(errorView, LIMITS.errors),
   log: list(text(LIMITS.logLine, { control: CONTROL_LOG_LINE }), LIMITS.logLines),
 };
-const resultOptional = { downloadBytes: bytes, unpackedBytes: bytes };
+const resultOptional = { downloadBytes: bytes, unpackedBytes: bytes, omitted };
 const progressText = text(LIMITS.progress);
 
 const runState = record(

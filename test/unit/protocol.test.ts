@@ -339,3 +339,26 @@ describe('fitText and fitList make data valid', () => {
     assert.deepEqual(fitList([1], 2), [1]);
   });
 });
+
+describe('what a run left out travels with its card', () => {
+  const omitted = { errors: 3, builds: 1, fetches: 2, logLines: 5000, messages: 2400, errorMessages: 12, stderrLines: 90_000, longLines: 1, unreadLines: 2, unreadReason: 'RangeError: Maximum call stack size exceeded', locations: 'timeout', lookupMs: 30_000 };
+  test('in runFinished and in init', () => {
+    assert.equal(isToWebview({ ...finished, omitted }), true);
+    assert.equal(isToWebview({ ...finished, omitted: {} }), true);
+    assert.equal(isToWebview({ ...finished, omitted: { locations: 'cancelled' } }), true);
+    assert.equal(isToWebview({ ...init, runs: [{ ...run, omitted }] }), true);
+  });
+  test('malformed counts, reasons and keys are refused', () => {
+    const rejects = (o: unknown, why: string) => assert.equal(isToWebview({ ...finished, omitted: o }), false, why);
+    rejects({ errors: -1 }, 'negative');
+    rejects({ messages: 1.5 }, 'fraction');
+    rejects({ messages: Number.POSITIVE_INFINITY }, 'infinite');
+    rejects({ logLines: '3' }, 'string count');
+    rejects({ locations: 'lost' }, 'unknown reason');
+    rejects({ unreadReason: 'a\u0000b' }, 'control character');
+    rejects({ unreadReason: 'x'.repeat(LIMITS.notice + 1) }, 'too long');
+    rejects({ html: '<b>' }, 'unknown key');
+    rejects(JSON.parse('{"__proto__": {"errors": 1}}'), '__proto__');
+    rejects([], 'array');
+  });
+});

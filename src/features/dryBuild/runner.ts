@@ -3,14 +3,15 @@
 // where the setting asks for it. Returns the plan (what would be built and fetched) and the errors.
 import type { Ctx } from '../../context';
 import type { Flake } from '../../flakes';
-import { CancelledError, ExitError } from '../../core/nix/process';
+import { CancelledError, ExitError, RunError, type DroppedLines, type RunResult, type Truncation } from '../../core/nix/process';
 import { nixEnv } from '../../core/nix/args';
 import { which } from '../../core/nix/detect';
 import { parseLogLine } from '../../core/log/internalJson';
 import { DryRunPlanParser, type DryRunPlan } from '../../core/log/dryRun';
 import { errorsFromEvents, parseNixErrors } from '../../core/errors/fromLog';
 import type { NixError } from '../../core/errors/types';
-import type { MsgEvent } from '../../core/log/types';
+import { MessageLog } from '../../core/log/messages';
+import { Verbosity } from '../../core/log/types';
 import { nixosToplevelInstallable } from '../../core/flake/installable';
 import { nixosRebuildArgs } from '../../core/nix/rebuild';
 import { flakeRef } from '../diagnostics';
@@ -25,20 +26,53 @@ export interface DryBuildResult {
   elapsedMs: number;
   /** Which command ran: `nix build --dry-run …` or `nixos-rebuild dry-build …`. */
   command: string;
+  /** What the run left out to stay within its bounds; absent when nothing was. */
+  lost?: RunLoss;
+}
+
+/** What a run did not keep: every buffer has a bound, and reaching it is said. */
+export interface RunLoss {
+  /** Lines of output before the last `LOG_TAIL` in `log`. */
+  logLines?: number;
+  /** Nix's messages (errors and warnings, read for the errors) beyond what the run keeps (`MessageLog`). */
+  messages?: number;
+  /** Of those, error messages. */
+  errorMessages?: number;
+  /** What the process layer left out (oldest stderr lines, long lines cut). */
+  truncated?: Truncation;
+  /** Lines a line handler failed on. */
+  dropped?: DroppedLines;
 }
 
 const LOG_TAIL = 200;
+/** The messages kept for the errors: errors and warnings only (the informational ones are not read). */
+const MESSAGES = { maxErrors: 200, maxOthers: 2000, maxChars: 16 * 1024 * 1024 };
 
 export async function runDryBuild(ctx: Ctx, flake: Flake, host: string, signal: AbortSignal, onProgress: (text: string) => void): Promise<DryBuildResult> {
   const started = Date.now();
   const plan = new DryRunPlanParser();
   const log: string[] = [];
+  let logDropped = 0;
   const keep = (line: string) => {
     log.push(line);
-    if (log.length > LOG_TAIL) log.shift();
+    if (log.length > LOG_TAIL) {
+      log.shift();
+      logDropped++;
+    }
   };
   const mode = ctx.settings(flake.folder).dryBuildCommand;
-  const msgs: MsgEvent[] = [];
+  const messages = new MessageLog(MESSAGES);
+  /** What was left out, from the log tail, the message log and the process layer's result or error. */
+  const lost = (r?: Pick<RunResult, 'truncated' | 'dropped'>): { lost?: RunLoss } => {
+    const l: RunLoss = {
+      ...(logDropped ? { logLines: logDropped } : {}),
+      ...(messages.dropped ? { messages: messages.dropped } : {}),
+      ...(messages.droppedErrors ? { errorMessages: messages.droppedErrors } : {}),
+      ...(r?.truncated ? { truncated: r.truncated } : {}),
+      ...(r?.dropped ? { dropped: r.dropped } : {}),
+    };
+    return Object.keys(l).length ? { lost: l } : {};
+  };
   let last = 0;
   const progress = (text: string) => {
     const now = Date.now();
@@ -69,7 +103,7 @@ export async function runDryBuild(ctx: Ctx, flake: Flake, host: string, signal: 
         },
       });
       command = r.command;
-      return { status: 'done', plan: plan.plan ?? empty(), errors: [], log, elapsedMs: Date.now() - started, command };
+      return { status: 'done', plan: plan.plan ?? empty(), errors: [], log, elapsedMs: Date.now() - started, command, ...lost(r) };
     }
     const inst = nixosToplevelInstallable(ref, host);
     if (!inst.ok) throw new Error(inst.error.message);
@@ -81,7 +115,7 @@ export async function runDryBuild(ctx: Ctx, flake: Flake, host: string, signal: 
         const ev = parseLogLine(line);
         if (ev.kind === 'msg') {
           const text = stripAnsi(ev.msg);
-          msgs.push(ev);
+          if (ev.level <= Verbosity.Warn) messages.add(ev);
           if (ev.level <= 1 || !/^evaluating file /.test(text)) keep(text);
           for (const l of text.split('\n')) plan.feed(l);
           if (ev.level >= 3) progress(text.split('\n')[0]);
@@ -93,18 +127,19 @@ export async function runDryBuild(ctx: Ctx, flake: Flake, host: string, signal: 
       },
     });
     command = r.command;
-    return { status: 'done', plan: plan.plan ?? empty(), errors: [], log, elapsedMs: Date.now() - started, command };
+    return { status: 'done', plan: plan.plan ?? empty(), errors: [], log, elapsedMs: Date.now() - started, command, ...lost(r) };
   } catch (e) {
     const elapsedMs = Date.now() - started;
-    if (e instanceof CancelledError) return { status: 'cancelled', plan: plan.plan ?? empty(), errors: [], log, elapsedMs, command: e.command };
+    const loss = lost(e instanceof RunError ? e : undefined);
+    if (e instanceof CancelledError) return { status: 'cancelled', plan: plan.plan ?? empty(), errors: [], log, elapsedMs, command: e.command, ...loss };
     if (e instanceof ExitError) {
-      let errors = errorsFromEvents(msgs);
+      let errors = errorsFromEvents(messages.messages());
       if (errors.length === 0) errors = parseNixErrors(e.stderrLines.join('\n'));
       if (errors.length === 0) errors = [{ kind: 'other', message: stripAnsi(e.stderrTail(5)) || e.message, trace: [], raw: e.stderrTail(20) }];
-      return { status: 'failed', plan: plan.plan ?? empty(), errors, log, elapsedMs, command: e.command };
+      return { status: 'failed', plan: plan.plan ?? empty(), errors, log, elapsedMs, command: e.command, ...loss };
     }
     const message = (e as Error).message;
     keep(message);
-    return { status: 'failed', plan: empty(), errors: [{ kind: 'other', message, trace: [], raw: message }], log, elapsedMs, command: '' };
+    return { status: 'failed', plan: empty(), errors: [{ kind: 'other', message, trace: [], raw: message }], log, elapsedMs, command: '', ...lost() };
   }
 }
