@@ -99,13 +99,16 @@ function priorityActions(doc: vscode.TextDocument, d: vscode.Diagnostic, optionP
   });
 }
 
+/** A `git add -N` that takes longer (a lock held by another git, a slow hook of the repository) is given up. */
+const GIT_TIMEOUT_MS = 15_000;
+
 /** `git add -N` (intent to add): the file becomes visible to Nix without staging its content. */
 export function registerGitAddIntent(ctx: Ctx, after: (uri: vscode.Uri) => void): void {
   ctx.register(
     vscode.commands.registerCommand('nixFlakes.gitAddIntent', async (uri: vscode.Uri) => {
       if (!ctx.trusted) return false;
       try {
-        await ctx.git(['-C', dirname(uri.fsPath), 'add', '--intent-to-add', '--', uri.fsPath]);
+        await ctx.git(['-C', dirname(uri.fsPath), 'add', '--intent-to-add', '--', uri.fsPath], { signal: AbortSignal.timeout(GIT_TIMEOUT_MS) });
       } catch (e) {
         void vscode.window.showErrorMessage(`git add -N failed: ${(e as Error).message}`);
         return false;

@@ -7,8 +7,11 @@ import type { Ctx } from '../../context';
 import type { Flake } from '../../flakes';
 import type { OutputsService } from '../outputs/service';
 import { LeafNode } from '../outputs/view';
-import { DryBuilds, VIEW_TYPE } from './panel';
+import { DryBuilds } from './runs';
+import { VIEW_TYPE } from './panel';
 import { DryBuildFixes, ErrorIndex, registerGitAddIntent } from './fixes';
+
+export type { DryBuilds, DryBuildOutcome } from './runs';
 
 export function registerDryBuild(ctx: Ctx, outputs: OutputsService): DryBuilds {
   const dry = ctx.register(new DryBuilds(ctx, outputs));

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -193,5 +193,133 @@ exec '${testNix()}' --extra-experimental-features 'nix-command flakes' build --d
       process.env.PATH = path;
       await conf.update('dryBuild.command', undefined, vscode.ConfigurationTarget.Global);
     }
+  });
+});
+
+/**
+ * A nix that stands in for the real one (it runs it), and on request: never answers the lookups a failed run makes to
+ * place its errors (`flake archive --dry-run`, the host position), or floods stderr before a dry-build (warnings
+ * beyond what a run keeps, and more output than the process layer keeps).
+ */
+describe('NixOS dry-build: every lookup is bounded, every cap is said', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nix-flakes-slow-'));
+  const wrapper = join(dir, 'nix');
+  const hang = join(dir, 'hang');
+  const flood = join(dir, 'flood');
+  const hung = join(dir, 'hung');
+  const conf = () => vscode.workspace.getConfiguration('nixFlakes');
+  let previous: string | undefined;
+  let timeoutBefore = 0;
+
+  before(async () => {
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh
+case " $* " in
+  *" flake archive "*"--dry-run"*|*"#nixosConfigurations --apply c: builtins.unsafeGetAttrPos "*)
+    if [ -e '${hang}' ]; then echo $$ >> '${hung}'; exec sleep 90; fi ;;
+  *" build "*"--dry-run"*)
+    if [ -e '${flood}' ]; then
+      i=0
+      while [ $i -lt 2500 ]; do echo "@nix {\\"action\\":\\"msg\\",\\"level\\":1,\\"msg\\":\\"warning: flood $i\\"}" >&2; i=$((i+1)); done
+      head -c 5000000 /dev/zero | tr '\\0' 'x' | fold -w 99 >&2
+    fi ;;
+esac
+exec '${testNix()}' "$@"
+`,
+    );
+    chmodSync(wrapper, 0o755);
+    const api = await extension();
+    timeoutBefore = api.dryBuilds.lookupTimeoutMs;
+    previous = conf().inspect<string>('nixPath')?.globalValue;
+    await conf().update('nixPath', wrapper, vscode.ConfigurationTarget.Global);
+    await until('the stand-in nix to be used', async () => {
+      const n = await api.nix();
+      return n.ok && n.nix.path === wrapper;
+    });
+    await settled(await flakeOf('hosts'));
+  });
+
+  afterEach(async () => {
+    rmSync(hang, { force: true });
+    rmSync(flood, { force: true });
+    (await extension()).dryBuilds.lookupTimeoutMs = timeoutBefore;
+  });
+
+  after(async () => {
+    await conf().update('nixPath', previous, vscode.ConfigurationTarget.Global);
+    await settled(await flakeOf('hosts'));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The lookup processes that were made to hang, once each has been started; each must be gone afterwards. */
+  const hungPids = () => (existsSync(hung) ? readFileSync(hung, 'utf8').split('\n').filter(Boolean).map(Number) : []);
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('a lookup that never answers: the card finishes at the bound with the errors (paths as Nix printed them), the lookup is ended', async () => {
+    const api = await extension();
+    api.dryBuilds.lookupTimeoutMs = 3000;
+    rmSync(hung, { force: true });
+    writeFileSync(hang, '');
+    const t0 = Date.now();
+    const o = await dry('missingAttr');
+    const took = Date.now() - t0;
+    assert.equal(o.result.status, 'failed');
+    assert.ok(hungPids().length >= 1, 'the lookup was started and made to hang');
+    assert.equal(o.card.omitted?.locations, 'timeout', JSON.stringify(o.card.omitted));
+    assert.equal(o.card.omitted?.lookupMs, 3000);
+    assert.match(o.card.errors.map((e) => e.message).join('\n'), /attribute 'toUpperCasee' missing/);
+    assert.ok(took < 60_000, `${took} ms`);
+    // Placed in the workspace all the same: by the path relative to the git root.
+    const file = join(fixture('hosts'), 'hosts', 'missing-attr.nix');
+    assert.equal(diagnosticsOf(file).length, 1);
+    for (const pid of hungPids()) await until(`the hung lookup ${pid} to be ended`, () => !alive(pid), 10_000);
+  });
+
+  it('a new run of the host cancels the lookups of the one before; closing the panel cancels them too', async () => {
+    const api = await extension();
+    api.dryBuilds.lookupTimeoutMs = 100_000;
+    for (const close of [false, true]) {
+      rmSync(hung, { force: true });
+      writeFileSync(hang, '');
+      if (close) await api.dryBuilds.show();
+      const t0 = Date.now();
+      const first = dry('missingAttr');
+      await until('the lookup to hang', () => hungPids().length > 0, 60_000);
+      rmSync(hang, { force: true });
+      let second: ReturnType<typeof dry> | undefined;
+      if (close) await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      else second = dry('missingAttr');
+      const o = await first;
+      assert.ok(Date.now() - t0 < 60_000, `${Date.now() - t0} ms`);
+      assert.equal(o.card.omitted?.locations, 'cancelled', `${close ? 'panel closed' : 'new run'}: ${JSON.stringify(o.card.omitted)}`);
+      assert.ok(o.card.errors.length >= 1);
+      for (const pid of hungPids()) await until(`the hung lookup ${pid} to be ended`, () => !alive(pid), 10_000);
+      if (second) {
+        const again = await second;
+        assert.equal(again.result.status, 'failed');
+        assert.equal(again.card.omitted?.locations, undefined, JSON.stringify(again.card.omitted));
+      }
+    }
+  });
+
+  it('a run that prints more than is kept says so on its card: messages, stderr lines, log lines', async () => {
+    writeFileSync(flood, '');
+    const o = await dry('missingAttr');
+    assert.equal(o.result.status, 'failed');
+    const omitted = o.card.omitted ?? {};
+    assert.ok((omitted.messages ?? 0) >= 500, JSON.stringify(omitted));
+    assert.equal(omitted.errorMessages, undefined, 'the errors were all kept');
+    assert.ok((omitted.stderrLines ?? 0) > 0, JSON.stringify(omitted));
+    assert.ok((omitted.logLines ?? 0) > 40_000, JSON.stringify(omitted));
+    // The error is still found, first among them.
+    assert.match(o.card.errors[0]?.message ?? '', /attribute 'toUpperCasee' missing/);
   });
 });

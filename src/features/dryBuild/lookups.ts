@@ -1,0 +1,100 @@
+// What a failed run looks up after it ends, to place its errors: the flake's sources in the store (`nix flake
+// metadata`, `nix flake archive --dry-run`) and where the host is defined (`nix eval` of unsafeGetAttrPos). Each call
+// takes a signal: the run's (a new run of the host, Cancel), the panel's (closed) and a deadline. A lookup that does
+// not answer in time gives nothing, and the errors are shown with the paths Nix printed.
+import * as vscode from 'vscode';
+import type { Ctx } from '../../context';
+import type { Flake } from '../../flakes';
+import { flakeMapper, flakeRef, gitRootOf, type Mapper } from '../diagnostics';
+import { formatString } from '../../core/source';
+import type { LookupMiss } from './result';
+
+/** One bound for all the lookups of a run: aborted by any of `signals` or when `ms` have passed. */
+export class Deadline {
+  private readonly timer = new AbortController();
+  private readonly handle: ReturnType<typeof setTimeout>;
+  readonly signal: AbortSignal;
+
+  constructor(
+    readonly ms: number,
+    signals: readonly (AbortSignal | undefined)[],
+  ) {
+    this.handle = setTimeout(() => this.timer.abort(new DOMException('timed out', 'TimeoutError')), ms);
+    this.signal = AbortSignal.any([this.timer.signal, ...signals.filter((s): s is AbortSignal => s !== undefined)]);
+  }
+
+  /** Why the lookups stopped short, if they did. */
+  miss(): LookupMiss | undefined {
+    if (!this.signal.aborted) return undefined;
+    return { reason: this.timer.signal.aborted ? 'timeout' : 'cancelled', ms: this.ms };
+  }
+
+  dispose(): void {
+    clearTimeout(this.handle);
+  }
+}
+
+/** Resolves with `work`, or with `fallback` as soon as `signal` aborts (whatever `work` still waits for). */
+export function orWhenAborted<T>(work: Promise<T>, signal: AbortSignal, fallback: T): Promise<T> {
+  if (signal.aborted) return Promise.resolve(fallback);
+  return new Promise<T>((resolve) => {
+    const onAbort = () => resolve(fallback);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(fallback);
+      },
+    );
+  });
+}
+
+/** `nix <sub> … --json` parsed, or undefined when it fails, is cancelled or is not JSON. */
+async function nixJson(ctx: Ctx, flake: Flake, sub: string[], rest: string[], signal: AbortSignal): Promise<unknown> {
+  try {
+    return JSON.parse((await ctx.runNix(sub, rest, { cwd: flake.uri.fsPath, scope: flake.folder, signal })).stdout) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Maps the paths in a flake's errors to workspace files: the flake's source and inputs in the store, so that
+ * positions in inputs are labelled ("nixpkgs: lib/…"). Without an answer from Nix in time, by the path relative to
+ * the git root (and the lock file), which needs no process.
+ */
+export async function errorMapper(ctx: Ctx, flake: Flake, signal: AbortSignal): Promise<{ map: Mapper; root: string }> {
+  const nix = await ctx.requireNix();
+  const ref = await orWhenAborted(
+    flakeRef(ctx, flake).catch(() => undefined),
+    signal,
+    undefined,
+  );
+  const [metadata, archive] = ref
+    ? await Promise.all([nixJson(ctx, flake, ['flake', 'metadata'], ['--json', ref], signal), nixJson(ctx, flake, ['flake', 'archive'], ['--json', '--dry-run', ref], signal)])
+    : [undefined, undefined];
+  return { map: await flakeMapper(ctx, flake, nix.storeDir, metadata, archive), root: await gitRootOf(ctx, flake) };
+}
+
+/** Where `nixosConfigurations.<host>` is defined (unsafeGetAttrPos: forces nothing), when it is in the workspace. */
+export async function hostPosition(ctx: Ctx, flake: Flake, host: string, map: Mapper, signal: AbortSignal): Promise<{ uri: vscode.Uri; range: vscode.Range } | undefined> {
+  if (signal.aborted) return undefined;
+  try {
+    const ref = await orWhenAborted(flakeRef(ctx, flake), signal, undefined);
+    if (!ref || signal.aborted) return undefined;
+    const apply = `c: builtins.unsafeGetAttrPos ${formatString(host)} c`;
+    const pos = (await nixJson(ctx, flake, ['eval'], ['--json', `${ref}#nixosConfigurations`, '--apply', apply], signal)) as { file?: unknown; line?: unknown; column?: unknown } | null | undefined;
+    if (!pos || typeof pos.file !== 'string' || typeof pos.line !== 'number') return undefined;
+    const m = map(pos.file);
+    if (m.kind !== 'workspace') return undefined;
+    const line = pos.line - 1;
+    const col = typeof pos.column === 'number' ? pos.column - 1 : 0;
+    return { uri: vscode.Uri.file(m.path), range: new vscode.Range(line, col, line, col + host.length + (/^[A-Za-z_][\w'-]*$/.test(host) ? 0 : 2)) };
+  } catch {
+    return undefined;
+  }
+}
