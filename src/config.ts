@@ -15,6 +15,14 @@ export interface Settings {
   dryBuildCommand: 'nix' | 'nixos-rebuild';
   /** Re-run the last dry-build of a flake when one of its files is saved. */
   dryBuildOnSave: boolean;
+  /** Build lenses above derivations. */
+  codeLensEnabled: boolean;
+  /** More builder function names the lenses recognise (besides mkDerivation, buildGoModule, …). */
+  codeLensBuilders: string[];
+  /** Machine-scoped: builds leave `result-<name>` links in the flake's folder. */
+  buildOutLinks: boolean;
+  /** Machine-scoped: updates commit flake.lock (`--commit-lock-file`). */
+  commitLockFile: boolean;
 }
 
 export function settings(scope?: vscode.ConfigurationScope): Settings {
@@ -28,6 +36,10 @@ export function settings(scope?: vscode.ConfigurationScope): Settings {
     autoRefresh: c.get<boolean>('autoRefresh', true) !== false,
     dryBuildCommand: c.get<string>('dryBuild.command') === 'nixos-rebuild' ? 'nixos-rebuild' : 'nix',
     dryBuildOnSave: c.get<boolean>('dryBuild.runOnSave', false) === true,
+    codeLensEnabled: c.get<boolean>('codeLens.enabled', true) !== false,
+    codeLensBuilders: strings(c.get('codeLens.builders')),
+    buildOutLinks: c.get<boolean>('build.outLinks', false) === true,
+    commitLockFile: c.get<boolean>('inputs.commitLockFile', false) === true,
   };
 }
 

@@ -205,7 +205,7 @@ export class Ctx implements vscode.Disposable {
   /** The git work tree root of each flake folder (it does not change while the window is open). */
   readonly gitRoots = new Map<string, Promise<string>>();
 
-  /** The last nix runs, newest last (bounded). */
+  /** The last processes started through the gateway (nix, git, terminals), newest last (bounded). */
   readonly recentRuns: RecentRun[] = [];
 
   /** Recomputes the `nixFlakes.state` context key that gates views, welcome content and palette entries. */

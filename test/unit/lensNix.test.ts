@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { positionsFlakeRef, queryPositions, semanticLenses, type OutputCategory, type PositionsResult, type PositionsRun, type SemanticLens } from '../../src/core/lens';
+import { positionsFlakeRef, queryPositions, semanticLenses, type BuildableCategory, type PositionsResult, type PositionsRun, type SemanticLens } from '../../src/core/lens';
 import { createStoreMapper, sourcesFromFlake } from '../../src/core/errors/storePath';
 import { commitAll, copyFixture, makeRepo, nixTestEnv, scratchDir } from '../support/nix';
 
@@ -30,7 +30,7 @@ interface Evaluated {
   readonly summary: string[];
 }
 
-async function evaluate(root: string, flakeDir = root, categories?: OutputCategory[]): Promise<Evaluated> {
+async function evaluate(root: string, flakeDir = root, categories?: BuildableCategory[]): Promise<Evaluated> {
   const metadata: unknown = JSON.parse(execFileSync('nix', ['flake', 'metadata', '--json', '--no-write-lock-file'], { cwd: flakeDir, env, encoding: 'utf8' }));
   const ref = positionsFlakeRef(metadata, flakeDir);
   assert.ok(ref);

@@ -15,7 +15,7 @@ import {
   type SourceInput,
 } from '../source';
 // Internal to the scanner (not exported from its index): the rows a scan keeps its bindings in.
-import { nameHash, storeOf } from '../source/store';
+import { nameHash, storeOf } from '../source/rows';
 
 /** What a lens is anchored to. */
 export type AnchorKind =

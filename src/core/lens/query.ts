@@ -7,16 +7,16 @@ import { formatString } from '../source';
 import { stripAnsi } from '../text';
 
 /** The output categories that hold derivations, by how their attributes are laid out. */
-export type OutputCategory = 'packages' | 'checks' | 'devShells' | 'formatter' | 'defaultPackage' | 'devShell';
+export type BuildableCategory = 'packages' | 'checks' | 'devShells' | 'formatter' | 'defaultPackage' | 'devShell';
 
 /** Categories whose value per system is a set of derivations (`packages.<system>.<name>`). */
-export const PER_NAME_CATEGORIES: readonly OutputCategory[] = ['packages', 'checks', 'devShells'];
+export const PER_NAME_CATEGORIES: readonly BuildableCategory[] = ['packages', 'checks', 'devShells'];
 /** Categories whose value per system is one derivation (`formatter.<system>`). */
-export const SINGLE_CATEGORIES: readonly OutputCategory[] = ['formatter', 'defaultPackage', 'devShell'];
+export const SINGLE_CATEGORIES: readonly BuildableCategory[] = ['formatter', 'defaultPackage', 'devShell'];
 /** Every category the query asks about by default, in the order lenses list them. */
-export const BUILDABLE_CATEGORIES: readonly OutputCategory[] = [...PER_NAME_CATEGORIES, ...SINGLE_CATEGORIES];
+export const BUILDABLE_CATEGORIES: readonly BuildableCategory[] = [...PER_NAME_CATEGORIES, ...SINGLE_CATEGORIES];
 
-export function isOutputCategory(s: unknown): s is OutputCategory {
+export function isBuildableCategory(s: unknown): s is BuildableCategory {
   return typeof s === 'string' && (BUILDABLE_CATEGORIES as readonly string[]).includes(s);
 }
 
@@ -56,7 +56,7 @@ export interface PositionsQueryOptions {
    */
   readonly ref: string;
   readonly system: string;
-  readonly categories?: readonly OutputCategory[];
+  readonly categories?: readonly BuildableCategory[];
   /** Adds `--impure` (for a flake that has no locked reference; Nix then reads the user's nixpkgs config too). */
   readonly impure?: boolean;
   /** False: only `unsafeGetAttrPos`, which forces no derivation. Default true. */

@@ -5,7 +5,7 @@ import type { MappedFile } from '../errors/storePath';
 import { installable, shortInstallable } from '../flake/installable';
 import { DEFAULT_BUILDERS, setAtToken, type AttrSet, type Binding, type LineIndex, type NixSource, type SourceInput } from '../source';
 import { bindingAnchor, callAnchor, positionAnchor, sourceAnchors, type LensAnchor, type SourceAnchors } from './anchors';
-import { BUILDABLE_CATEGORIES, isOutputCategory, type OutputCategory, type PositionRecord } from './query';
+import { BUILDABLE_CATEGORIES, isBuildableCategory, type BuildableCategory, type PositionRecord } from './query';
 
 /** How the lens was placed. */
 export type Placement =
@@ -22,7 +22,7 @@ export type Placement =
 /** One installable a lens builds. */
 export interface LensInstallable {
   readonly attrPath: readonly string[];
-  readonly category: OutputCategory;
+  readonly category: BuildableCategory;
   /** The output's own name: the last segment (the system for `formatter.<system>`). */
   readonly name: string;
   /** For `nix` command lines: `flakeRef#packages.x86_64-linux.hello` (the full path, percent-encoded). */
@@ -229,7 +229,7 @@ function anchorName(ctx: FileContext, anchor: LensAnchor): string | undefined {
 /** The outputs' installables, for a record; undefined when it is not a buildable output or cannot be written. */
 function toInstallable(o: SemanticLensOptions, r: PositionRecord, placement: Placement): LensInstallable | undefined {
   const [category] = r.attrPath;
-  if (!isOutputCategory(category)) return undefined;
+  if (!isBuildableCategory(category)) return undefined;
   const full = installable(o.flakeRef, r.attrPath);
   if (!full.ok) return undefined;
   const displayRef = o.displayRef ?? '.';
@@ -296,7 +296,7 @@ export function semanticLenses(o: SemanticLensOptions): Map<string, SemanticLens
   const done = new Set<string>();
   for (const r of o.records) {
     const id = JSON.stringify(r.attrPath);
-    if (done.has(id) || !isOutputCategory(r.attrPath[0])) continue;
+    if (done.has(id) || !isBuildableCategory(r.attrPath[0])) continue;
     done.add(id);
     let placed: { path: string; ctx: FileContext; anchor: LensAnchor; placement: Placement } | undefined;
     const metaPath = r.metaPosition && workspaceFile(r.metaPosition.file);

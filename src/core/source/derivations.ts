@@ -3,10 +3,10 @@
 // No `vscode` import.
 
 import { GroupKind, setAtToken, sourceOf, type AttrSet, type Binding, type NixSource, type SourceInput } from './syntax';
-import { B_FLAGS, B_HEAD, B_KEY_COUNT, B_KEY_TOK, B_NEXT, B_STRIDE, B_VALUE_END, bindingOf, F_INHERITED, S_FIRST, S_STRIDE, storeOf } from './store';
+import { B_FLAGS, B_HEAD, B_KEY_COUNT, B_KEY_TOK, B_NEXT, B_STRIDE, B_VALUE_END, bindingOf, F_INHERITED, S_FIRST, S_STRIDE, storeOf } from './rows';
 import { staticString } from './strings';
 import { TokenKind } from './tokens';
-import type { Range } from './text';
+import type { Range } from './offsets';
 import { endsOperand, groupEnd, operandEnd, selectChain, stringLiteralAt } from './walk';
 
 /**

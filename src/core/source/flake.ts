@@ -2,8 +2,8 @@
 // dependency follow another input, written in the style the file already uses. No `vscode` import.
 
 import { pathRoot, setAtToken, sourceOf, scanNix, type AttrKey, type AttrSet, type Binding, type NixSource, type SourceInput } from './syntax';
-import { B_FLAGS, B_STRIDE, F_IN_LET, storeOf } from './store';
-import { applyEdit, indentationAt, isFirstOnLine, rangeOf, type Range, type TextEdit } from './text';
+import { B_FLAGS, B_STRIDE, F_IN_LET, storeOf } from './rows';
+import { applyEdit, indentationAt, isFirstOnLine, rangeOf, type Range, type TextEdit } from './offsets';
 import { stringLiteralAt, tokenSpan } from './walk';
 
 /** The attribute set that flake.nix evaluates to, when it is written as one (not a function). */

@@ -13,7 +13,7 @@
 
 import { sourceOf, setAtToken, type AttrSet, type Binding, type NixSource, type SourceInput } from './syntax';
 import { TokenKind } from './tokens';
-import { rangeOf, type Range } from './text';
+import { rangeOf, type Range } from './offsets';
 import { groupEnd, innerEnd, operandEnd, selectChain, skipPrefix, tokenSpan } from './walk';
 
 /**

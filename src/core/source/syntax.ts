@@ -48,9 +48,9 @@ import {
   SK_LET,
   SK_REC,
   SK_SET,
-} from './store';
+} from './rows';
 import { TokenKind, tokenize, type Problem, type TokenStream } from './tokens';
-import { columnAt, type LineIndex, type Range } from './text';
+import { columnAt, type LineIndex, type Range } from './offsets';
 
 export { staticString, unescapeIndString, unescapeString } from './strings';
 
@@ -212,11 +212,6 @@ export function pathRoot(binding: Binding): AttrSet {
   let set = binding.set;
   while (set.direct && set.parent) set = set.parent.set;
   return set;
-}
-
-/** The set that is the head of `binding`'s value, when the value is (directly) an attribute set. */
-export function valueSet(source: NixSource, binding: Binding): AttrSet | undefined {
-  return setAtToken(source, binding.valueHead);
 }
 
 /** The set opened by the token at `t` (`{`, `rec`, `let`), if any. */

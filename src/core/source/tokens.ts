@@ -5,7 +5,7 @@
 // Tokens are kept in parallel typed arrays (kind, start, end) rather than one object each: a 20,000-line file has
 // some 150,000 tokens, and the CodeLens path must stay within a few milliseconds.
 
-import type { Range } from './text';
+import type { Range } from './offsets';
 
 /** What a token is. Comments are not tokens; they are listed separately in `TokenStream.comments`. */
 export enum TokenKind {
@@ -183,11 +183,6 @@ export function tokenList(stream: TokenStream): Token[] {
     out.push({ kind: stream.kinds[i] as TokenKind, start, end, text: stream.text.slice(start, end) });
   }
   return out;
-}
-
-/** The source text of token `i`. */
-export function tokenText(stream: TokenStream, i: number): string {
-  return i >= 0 && i < stream.count ? stream.text.slice(stream.starts[i], stream.ends[i]) : '';
 }
 
 /** True when offset lies inside a comment. */

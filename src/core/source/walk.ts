@@ -6,7 +6,7 @@
 
 import { GroupKind, staticString, type NixSource } from './syntax';
 import { TokenKind } from './tokens';
-import type { Range } from './text';
+import type { Range } from './offsets';
 
 /** Index just past the group opened at `t`, or `t + 1` when the parser recorded none. */
 export function groupEnd(src: NixSource, t: number): number {

@@ -119,7 +119,7 @@ export class Builds implements vscode.Disposable {
       void vscode.window.showErrorMessage(inst.error.message);
       return { status: 'failed', outputs: {}, errors: [], lastLines: [] };
     }
-    const links = vscode.workspace.getConfiguration('nixFlakes', req.flake.folder).get<boolean>('build.outLinks', false);
+    const links = this.ctx.settings(req.flake.folder).buildOutLinks;
     const progress = new BuildProgress();
     const messages = new MessageLog();
     const started = Date.now();

@@ -74,13 +74,13 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
   }
 
   private builders(scope?: vscode.ConfigurationScope): readonly string[] {
-    const extra = vscode.workspace.getConfiguration('nixFlakes', scope).get<string[]>('codeLens.builders', []);
-    return Array.isArray(extra) && extra.length ? [...DEFAULT_BUILDERS, ...extra.filter((b) => typeof b === 'string')] : DEFAULT_BUILDERS;
+    const extra = this.ctx.settings(scope).codeLensBuilders;
+    return extra.length ? [...DEFAULT_BUILDERS, ...extra] : DEFAULT_BUILDERS;
   }
 
   /** Ranges only, from the scan of this document version. */
   async provideCodeLenses(doc: vscode.TextDocument): Promise<vscode.CodeLens[]> {
-    if (!this.ctx.trusted || !vscode.workspace.getConfiguration('nixFlakes', doc).get<boolean>('codeLens.enabled', true)) return [];
+    if (!this.ctx.trusted || !this.ctx.settings(doc.uri).codeLensEnabled) return [];
     const flake = await this.flakeOf(doc.uri);
     if (!flake) return [];
     const key = doc.uri.toString();

@@ -8,7 +8,7 @@
 
 import type { AttrKey, AttrSet, AttrSetKind, Binding, FunctionHeader, NixSource, SyntaxIndex } from './syntax';
 import { staticString } from './strings';
-import { LineIndex, type Range } from './text';
+import { LineIndex, type Range } from './offsets';
 import { TokenKind, type Problem, type TokenStream } from './tokens';
 
 // Binding rows: B_STRIDE integers per binding.

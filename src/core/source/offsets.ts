@@ -40,11 +40,6 @@ export function applyEdit(text: string, edit: TextEdit): string {
   return text.slice(0, start) + edit.insertText + text.slice(end);
 }
 
-/** True when `offset` lies in `[range.start, range.end)`, or at `range.end` when `inclusiveEnd`. */
-export function rangeContains(range: Range, offset: number, inclusiveEnd = false): boolean {
-  return offset >= range.start && (offset < range.end || (inclusiveEnd && offset === range.end));
-}
-
 /**
  * A precomputed index of line starts, for converting between offsets and positions in O(log lines).
  * Lines end at `\n`, `\r\n` or a lone `\r`, as in VS Code.
