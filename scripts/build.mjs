@@ -72,6 +72,7 @@ if (tests) {
         ...files('test/unit', /\.test\.ts$/).map(entry),
         ...files('test/integration', /\.ts$/).map(entry),
         ...files('test/e2e', /\.ts$/).map(entry),
+        ...files('test/webview', /\.ts$/).map(entry),
         ...files('test/harness', /\.ts$/).map(entry),
         ...files('bench', /\.ts$/).map(entry),
       ].filter(keep),

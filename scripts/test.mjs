@@ -4,10 +4,11 @@
 //   integration        the in-host suite in a real VS Code (code-server + Chromium), real nix
 //   restricted         Workspace Trust on, folder not trusted: every command starts no process (in-host)
 //   test-electron      the same suite through @vscode/test-electron's runTests and the shim executable
+//   webview            the dry-build panel's UI in headless Chromium (no workbench), screenshots in test-results/webview
 //   e2e                clicks in the real workbench, screenshots in test-results/screenshots
 // The unit and integration layers run on every Nix of the matrix (scripts/nix-versions.sh: Debian's 2.8, 2.26 and
 // the current release, side by side); test-electron and e2e on the newest. The summary names each layer's Nix.
-// Usage: node scripts/test.mjs [--only unit,harness,integration,restricted,test-electron,e2e] [--nix all|newest|system|SUITE,…|/path/to/nix]
+// Usage: node scripts/test.mjs [--only unit,harness,integration,restricted,test-electron,webview,e2e] [--nix all|newest|system|SUITE,…|/path/to/nix]
 //   --nix (or NIX_FLAKES_TEST_NIX_VERSIONS): which Nix; default all. `system`: the nix on PATH only.
 import { spawn, spawnSync } from 'node:child_process';
 import { dirname } from 'node:path';
@@ -90,6 +91,7 @@ const layers = [
   ...matrix.map((n) => layer('integration', ['out/test/harness/integration.js'], countsFromClosingLine, n)),
   layer('restricted', ['out/test/harness/restricted.js'], countsFromClosingLine, newest),
   layer('test-electron', ['out/test/harness/test-electron.js'], countsFromClosingLine, newest),
+  layer('webview', ['out/test/webview/preview.js'], countsFromClosingLine, newest),
   layer('e2e', ['out/test/e2e/run.js'], countsFromClosingLine, newest),
 ];
 console.log(`Nix versions: ${matrix.map((n) => `${n.label}${n.path ? ` (${n.path})` : ' (PATH)'}`).join(', ')}`);

@@ -1,21 +1,20 @@
-// Standalone check of the "NixOS Dry Build" webview UI in headless Chromium (no VS Code).
+// Render check of the "NixOS Dry Build" webview UI in headless Chromium, without VS Code: the `webview` layer of
+// `npm test` (scripts/test.mjs), after the build. Alone: `node scripts/build.mjs --tests && node out/test/webview/preview.js`.
 //
-//   npx esbuild test/webview/preview.ts --bundle --platform=node --format=cjs \
-//     --external:playwright-core --outfile=out-preview/preview.js && node out-preview/preview.js
-//
-// Builds the bundles (node scripts/build.mjs), serves a page shaped like the extension's HTML (same CSP,
-// nonce, dist/webview.js + dist/webview.css) with a stub acquireVsCodeApi that records posted messages and
-// keeps setState() in sessionStorage, sets VS Code theme variables, posts a sequence of messages (hostile
-// host names and error texts included), clicks through the UI, and writes screenshots to
-// test-results/webview/. Exits non-zero when a check fails.
+// Serves a page shaped like the extension's HTML (same CSP, nonce, dist/webview.js + dist/webview.css) with a stub
+// acquireVsCodeApi that records posted messages and keeps setState() in sessionStorage, sets VS Code theme
+// variables, posts a sequence of messages (hostile host names and error texts, malformed messages, a run that left
+// things out), clicks through the UI, and writes screenshots to test-results/webview/. What the workbench scenario
+// (test/e2e) does not reach is checked here: every button's message, malformed messages ignored, no prototype
+// pollution, no CSP violation or console error, state restored after a reload. Ends with `N passed, N failed`.
 
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
+import { chromiumPath } from '../harness/codeserver';
 
 /** The work tree: the nearest folder above this script (bundled anywhere) with the project's package.json. */
 function findRoot(): string {
@@ -257,6 +256,8 @@ const messages = {
       },
     ],
     log: ['error: undefined variable \'pkgs\'', '       at /nix/store/xxx-source/hosts/db.nix:4:3:', '<img src=x onerror=alert(4)>', '(use \'--show-trace\' to show detailed location information)'],
+    // What the run left out: said on the card.
+    omitted: { messages: 2400, errorMessages: 12, logLines: 996, locations: 'timeout', lookupMs: 30_000, unreadLines: 1, unreadReason: '<img src=x onerror=alert(5)>' },
     elapsedMs: 2104,
   },
   started3: { type: 'runStarted', runId: 'r3', flake: INFRA, host: HOSTILE_HOST, startedAt: Date.now() - 800 },
@@ -278,9 +279,11 @@ const messages = {
 // ---------------------------------------------------------------------------------------------------------
 
 const failures: string[] = [];
+let passes = 0;
 function check(ok: boolean, what: string): void {
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
-  if (!ok) failures.push(what);
+  console.log(`  ${ok ? '✔' : '✖'} ${what}`);
+  if (ok) passes++;
+  else failures.push(what);
 }
 
 async function deliver(p: Page, msg: unknown): Promise<void> {
@@ -331,8 +334,7 @@ function readDist(path: string): { type: string; body: Buffer } | undefined {
 }
 
 async function main(): Promise<void> {
-  const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('build failed');
+  for (const f of ['webview.js', 'webview.css']) if (!existsSync(join(ROOT, 'dist', f))) throw new Error(`dist/${f} is missing: run node scripts/build.mjs first`);
   mkdirSync(SHOTS, { recursive: true });
 
   const nonce = randomBytes(16).toString('base64url');
@@ -343,7 +345,7 @@ async function main(): Promise<void> {
   files.set('/light.html', { type: 'text/html', body: page(origin, nonce, LIGHT) });
 
   const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: chromiumPath(),
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking'],
   });
@@ -417,6 +419,7 @@ async function main(): Promise<void> {
     check(last?.type === 'cancel' && last.runId === 'r3', 'Cancel posts cancel {runId}');
 
     // Failed card: open the trace and the log, follow a location.
+    const done = p.locator('vscode-collapsible.card[data-run-id="r1"]');
     const failed = p.locator('vscode-collapsible.card[data-run-id="r2"]');
     await failed.locator('details.trace > summary').first().click();
     await failed.locator('details.log > summary').click();
@@ -435,10 +438,14 @@ async function main(): Promise<void> {
     last = (await posted(p)).at(-1);
     check(last?.type === 'copy' && String(last.text).split('\n').length === 4, 'copy log posts the log');
     check(await failed.locator('details.log').evaluate((d) => (d as unknown as { open: boolean }).open), 'copying the log does not fold it');
+    const note = (await failed.locator('.omitted').textContent()) ?? '';
+    check(/2,400 messages were left out \(12 errors among them/.test(note) && /not looked up: that took longer than 30s/.test(note), `the card says what the run left out (${note})`);
+    check(note.includes('<img src=x onerror=alert(5)>'), 'a reason from Nix in that note is text');
+    check((await failed.locator('details.log .section-extra').textContent()) === 'last 4 of 1,000 lines', 'the raw log counts the lines before it');
+    check(await done.locator('.omitted').isHidden(), 'a card that left nothing out has no note');
     await failed.screenshot({ path: join(SHOTS, 'dark-failed.png') });
 
     // Done card: filter, copy.
-    const done = p.locator('vscode-collapsible.card[data-run-id="r1"]');
     await done.locator('vscode-textfield.filter input').fill('nginx');
     await p.waitForTimeout(50);
     const rows = await done.locator('.path-row').count();
@@ -499,11 +506,13 @@ async function main(): Promise<void> {
     await browser.close();
     server.close();
   }
-  console.log(`\n${failures.length === 0 ? 'all checks passed' : `${failures.length} check(s) failed`}; screenshots in ${SHOTS}`);
+  console.log(`screenshots in ${SHOTS}`);
+  console.log(`${passes} passed, ${failures.length} failed`);
   if (failures.length) process.exitCode = 1;
 }
 
 main().catch((e) => {
   console.error(e);
+  console.log(`${passes} passed, ${failures.length + 1} failed`);
   process.exitCode = 1;
 });
