@@ -225,7 +225,7 @@ test('explainUpdateFailure: a lock commit git refuses (a hook; no identity), on 
     const hook = explainUpdateFailure(captured(`nix-${v}-commit-hook.stderr.txt`), { commitLockFile: true });
     assert.equal(hook.kind, 'commit-refused', v);
     assert.equal(hook.lockWritten, true, 'nix wrote flake.lock before it ran git');
-    assert.match(hook.message, /^flake\.lock was updated on disk but not committed \(nixFlakes\.inputs\.commitLockFile\): git commit failed \(exit code 1\): refused by a hook\./, hook.message);
+    assert.match(hook.message, /^flake\.lock could not be committed \(nixFlakes\.inputs\.commitLockFile\): git commit failed \(exit code 1\): refused by a hook\..* The updated flake\.lock is on disk, not committed\.$/, hook.message);
     const who = explainUpdateFailure(captured(`nix-${v}-commit-identity.stderr.txt`), { commitLockFile: true });
     assert.equal(who.kind, 'commit-identity', v);
     assert.match(who.message, /git commit failed because git does not know who you are\. Set user\.name and user\.email/);

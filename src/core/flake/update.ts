@@ -269,12 +269,13 @@ export function explainUpdateFailure(stderr: string, opts: ExplainOptions = {}):
 
   const git = GIT_FAILED.exec(text);
   if (opts.commitLockFile && git) {
-    const written = lockWritten ? 'flake.lock was updated on disk but not committed' : 'flake.lock could not be committed';
+    const head = 'flake.lock could not be committed (nixFlakes.inputs.commitLockFile): git commit failed';
+    const written = lockWritten ? ' The updated flake.lock is on disk, not committed.' : '';
     if (GIT_IDENTITY.test(text)) {
-      return result('commit-identity', `${written} (nixFlakes.inputs.commitLockFile): git commit failed because git does not know who you are. Set user.name and user.email (git config --global user.email …), or turn the setting off.`);
+      return result('commit-identity', `${head} because git does not know who you are. Set user.name and user.email (git config --global user.email …), or turn the setting off.${written}`);
     }
     const said = gitOutput(lines);
-    return result('commit-refused', `${written} (nixFlakes.inputs.commitLockFile): git commit failed (exit code ${git[1]})${said ? `: ${said}` : ''}. Check the repository's hooks and state; the log has git's whole message.`);
+    return result('commit-refused', `${head} (exit code ${git[1]})${said ? `: ${said}` : ''}. Check the repository's hooks and state; the log has git's whole message.${written}`);
   }
   const registry = REGISTRY.exec(text);
   if (registry) {

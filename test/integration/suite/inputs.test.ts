@@ -217,3 +217,199 @@ describe('Flake Inputs: cancelling', () => {
     }
   });
 });
+
+/** A git repository holding a flake with a `path:` input `local` (and `slow`, a download, when given its URL). */
+async function tempFlake(name: string, opts: { slow?: string; commit?: boolean } = {}) {
+  const { mkdtempSync, mkdirSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), `nix-flakes-${name}-`));
+  const local = join(dir, 'local');
+  mkdirSync(local);
+  writeFileSync(join(local, 'data.txt'), 'one\n');
+  const write = (slow?: string) =>
+    writeFileSync(
+      join(dir, 'flake.nix'),
+      `{\n  inputs.local = { url = "path:${local}"; flake = false; };\n${slow ? `  inputs.slow = { url = "${slow}"; flake = false; };\n` : ''}  outputs = { self, local${slow ? ', slow' : ''} }: { };\n}\n`,
+    );
+  write();
+  const env = { ...process.env, ...IDENTITY };
+  const git = (...a: string[]) => execFileSync('git', a, { cwd: dir, env, encoding: 'utf8' }).trim();
+  git('init', '-q');
+  git('add', '-A');
+  if (opts.commit) git('commit', '-qm', 'init');
+  const folder = vscode.workspace.workspaceFolders![0];
+  const flake = { uri: vscode.Uri.file(dir), folder, label: name };
+  const lockPath = join(dir, 'flake.lock');
+  return {
+    dir,
+    flake,
+    lockPath,
+    git,
+    lock: () => readFileSync(lockPath, 'utf8'),
+    /** Changes what the `local` input holds, so an update of it changes the lock. */
+    moveLocal: (text: string) => writeFileSync(join(local, 'data.txt'), `${text}\n`),
+    addSlow: () => write(opts.slow),
+    removeSlow: () => write(),
+  };
+}
+
+const IDENTITY = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+
+/** Runs `body` with git's identity in the extension host's environment (as a user's git config would give it). */
+async function withIdentity<T>(body: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(IDENTITY).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, IDENTITY);
+  try {
+    return await body();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+async function withCommitLockFile<T>(body: () => Promise<T>): Promise<T> {
+  const config = vscode.workspace.getConfiguration('nixFlakes');
+  await config.update('inputs.commitLockFile', true, vscode.ConfigurationTarget.Global);
+  try {
+    return await withIdentity(body);
+  } finally {
+    await config.update('inputs.commitLockFile', undefined, vscode.ConfigurationTarget.Global);
+  }
+}
+
+/** A git hook that says it started (a marker file) and then takes its time: nix waits for git, git for the hook. */
+async function slowHook(dir: string, name: 'pre-commit' | 'post-commit'): Promise<string> {
+  const { chmodSync } = await import('node:fs');
+  const marker = join(dir, '.git', `${name}.started`);
+  const hook = join(dir, '.git', 'hooks', name);
+  writeFileSync(hook, `#!/bin/sh\ntouch '${marker}'\nexec sleep 30\n`);
+  chmodSync(hook, 0o755);
+  return marker;
+}
+
+describe('Flake Inputs: one update of a flake at a time', () => {
+  it('a second update of the same flake waits for the first (and says so); another flake updates meanwhile', async () => {
+    const api = await extension();
+    const server = await neverAnswering();
+    const a = await tempFlake('serial', { slow: server.url });
+    const other = await tempFlake('serial-other');
+    try {
+      assert.equal((await api.inputs.update(a.flake, [])).status, 'updated', 'the first lock');
+      assert.equal((await api.inputs.update(other.flake, [])).status, 'updated');
+      // The first update needs the new input `slow`, from a server that never answers: it runs until cancelled.
+      a.addSlow();
+      const first = new AbortController();
+      const running = api.inputs.update(a.flake, [], first.signal);
+      await until('nix to ask the server', () => server.asked() > 0, 30_000);
+      // The second update of that flake waits: it starts no nix of its own (which would ask the server again).
+      const state: { second?: Awaited<typeof running> } = {};
+      const waiting = api.inputs.update(a.flake, ['local']).then((r) => (state.second = r));
+      // A third one gives up while waiting: nothing ran for it.
+      const third = new AbortController();
+      const givingUp = api.inputs.update(a.flake, ['local'], third.signal);
+      // Another flake is not held up.
+      other.moveLocal('two');
+      const elsewhere = await api.inputs.update(other.flake, ['local']);
+      assert.equal(elsewhere.status, 'updated', JSON.stringify(elsewhere));
+      third.abort();
+      const gaveUp = await givingUp;
+      assert.equal(gaveUp.status, 'cancelled');
+      assert.equal(gaveUp.lock, 'unchanged');
+      assert.match(gaveUp.message ?? '', /before it started/);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(state.second, undefined, 'the second update is still waiting');
+      assert.equal(server.asked(), 1, 'only the first update ran nix');
+      // The first one is cancelled; the second then runs on what the first left (here: the lock as it was).
+      a.removeSlow();
+      a.moveLocal('two');
+      const before = a.lock();
+      first.abort();
+      const r1 = await running;
+      assert.equal(r1.status, 'cancelled');
+      assert.equal(r1.lock, 'unchanged', JSON.stringify(r1));
+      const second = await waiting;
+      assert.equal(second.status, 'updated', JSON.stringify(second));
+      assert.ok(second.summary.some((s) => s.startsWith('local: ')), JSON.stringify(second));
+      assert.notEqual(a.lock(), before);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('Flake Inputs: a cancel puts back only what it changed', () => {
+  it('a lock edited by someone else while the update ran is left as it is, and the message names it', async () => {
+    const api = await extension();
+    const server = await neverAnswering();
+    const t = await tempFlake('edited', { slow: server.url });
+    try {
+      assert.equal((await api.inputs.update(t.flake, [])).status, 'updated');
+      t.addSlow();
+      const ac = new AbortController();
+      const pending = api.inputs.update(t.flake, [], ac.signal);
+      await until('nix to ask the server', () => server.asked() > 0, 30_000);
+      // Meanwhile: a manual edit (or git pull) of flake.lock.
+      const edited = JSON.stringify(JSON.parse(t.lock()), null, 4);
+      writeFileSync(t.lockPath, edited);
+      ac.abort();
+      const r = await pending;
+      assert.equal(r.status, 'cancelled');
+      assert.equal(r.lock, 'kept', JSON.stringify(r));
+      assert.match(r.message ?? '', /flake\.lock changed while the update ran, not by it/);
+      assert.ok(r.message?.includes(t.lockPath), r.message);
+      assert.equal(t.lock(), edited, 'the edit is kept');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('commitLockFile: cancelled after Nix wrote flake.lock but before git committed it, the lock is put back and nothing is committed', async () => {
+    const api = await extension();
+    const { existsSync } = await import('node:fs');
+    const t = await tempFlake('cancel-before-commit', { commit: true });
+    await withCommitLockFile(async () => {
+      assert.equal((await api.inputs.update(t.flake, [])).status, 'updated');
+      const head = t.git('rev-parse', 'HEAD');
+      const lock = t.lock();
+      const marker = await slowHook(t.dir, 'pre-commit');
+      t.moveLocal('two');
+      const ac = new AbortController();
+      const pending = api.inputs.update(t.flake, ['local'], ac.signal);
+      await until('git to start the commit', () => existsSync(marker), 60_000);
+      assert.notEqual(t.lock(), lock, 'Nix wrote the new lock');
+      ac.abort();
+      const r = await pending;
+      assert.equal(r.status, 'cancelled');
+      assert.equal(r.lock, 'restored', JSON.stringify(r));
+      assert.equal(t.lock(), lock, 'flake.lock as it was');
+      assert.equal(t.git('rev-parse', 'HEAD'), head, 'no commit');
+      assert.equal(t.git('status', '--porcelain', 'flake.lock'), '', 'file and commit agree');
+    });
+  });
+
+  it('commitLockFile: cancelled after git committed flake.lock, the update is kept so file and commit agree, and the message says so', async () => {
+    const api = await extension();
+    const { existsSync } = await import('node:fs');
+    const t = await tempFlake('cancel-after-commit', { commit: true });
+    await withCommitLockFile(async () => {
+      assert.equal((await api.inputs.update(t.flake, [])).status, 'updated');
+      const head = t.git('rev-parse', 'HEAD');
+      const marker = await slowHook(t.dir, 'post-commit');
+      t.moveLocal('two');
+      const ac = new AbortController();
+      const pending = api.inputs.update(t.flake, ['local'], ac.signal);
+      await until('git to commit', () => existsSync(marker), 60_000);
+      ac.abort();
+      const r = await pending;
+      assert.equal(r.status, 'cancelled');
+      assert.equal(r.lock, 'committed', JSON.stringify(r));
+      const commit = t.git('rev-parse', 'HEAD');
+      assert.notEqual(commit, head);
+      assert.match(r.message ?? '', new RegExp(`already committed \\S*flake\\.lock \\(commit ${commit.slice(0, 12)}.*git revert ${commit.slice(0, 12)}`));
+      assert.ok(r.summary.some((s) => s.startsWith('local: ')), JSON.stringify(r));
+      assert.equal(t.git('status', '--porcelain', 'flake.lock'), '', 'file and commit agree');
+    });
+  });
+});
