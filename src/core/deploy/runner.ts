@@ -76,7 +76,7 @@ export function readableOutput(lines: readonly string[], max = 40): string {
 }
 
 const SIGN_HELP =
-  'sign it with a key the target trusts (nix key generate-secret --key-name NAME > key.sec; nix key convert-secret-to-public < key.sec, ' +
+  'sign them with a key the target trusts (nix key generate-secret --key-name NAME > key.sec; nix key convert-secret-to-public < key.sec, ' +
   'added to trusted-public-keys in the target\'s nix.conf; then nix store sign -r --key-file key.sec <path>, or set the host\'s signing key file), ' +
   'or make the user that connects a trusted user on the target (trusted-users in its nix.conf)';
 
