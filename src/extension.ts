@@ -8,7 +8,7 @@ import { registerBuild, type Builds } from './features/build';
 import { Inputs, registerInputs, registerRelockOffer } from './features/inputs';
 import { registerDryBuild } from './features/dryBuild';
 import { BuildLenses, registerCodeLens } from './features/codeLens';
-import type { DryBuilds } from './features/dryBuild/panel';
+import type { DryBuilds } from './features/dryBuild';
 import type { DetectResult } from './core/nix/detect';
 import type { Flake } from './workspace/flakes';
 

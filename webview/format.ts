@@ -1,44 +1,14 @@
-// Text formatting for the panel. Pure functions (no DOM).
+// Text formatting for the panel. Pure functions (no DOM); sizes, durations and store names as everywhere else.
 
 import type { Omitted } from '../src/protocol/dryBuild';
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+import { formatBytes, formatDuration } from '../src/core/format';
+import { storePathName } from '../src/core/nix/store';
 
-/** `12.3 MiB`, `512 B`, `1.02 GiB`. */
-export function formatBytes(n: number): string {
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < UNITS.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  if (u === 0) return `${Math.round(v)} B`;
-  return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ${UNITS[u]}`;
-}
-
-/** `0.4s`, `12s`, `3m 05s`, `1h 02m`. */
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, ms) / 1000;
-  if (s < 10) return `${s.toFixed(1)}s`;
-  if (s < 60) return `${Math.floor(s)}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${String(Math.floor(s % 60)).padStart(2, '0')}s`;
-  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
-}
+export { formatBytes, formatDuration, storePathName as storeName };
 
 export function plural(n: number, one: string, many: string): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
-}
-
-/** Nix's base-32 hash of a store path name. */
-const HASHED = /^[0-9a-df-np-sv-z]{32}-(.+)$/;
-
-/** The name part of a store path: `/nix/store/<hash>-hello-2.12.drv` → `hello-2.12` (`.drv` dropped). */
-export function storeName(path: string): string {
-  const base = path.slice(path.lastIndexOf('/') + 1);
-  const m = HASHED.exec(base);
-  const name = m ? m[1] : base;
-  return name.endsWith('.drv') && name.length > 4 ? name.slice(0, -4) : name || path;
 }
 
 /** `undefined-variable` → `undefined variable`. */

@@ -38,7 +38,8 @@ async function main() {
     });
     const counts = { passed: r.passed, failed: r.failed, skipped: r.skipped };
     const ok = r.exitCode === c.exitCode && (!c.counts || JSON.stringify(counts) === JSON.stringify(c.counts));
-    ok ? passed++ : failed++;
+    if (ok) passed++;
+    else failed++;
     const want = `exit code ${c.exitCode}${c.counts ? `, ${JSON.stringify(c.counts)}` : ''}`;
     console.log(`  ${ok ? '✔' : '✖'} ${c.entry}: exit code ${r.exitCode}, ${JSON.stringify(counts)} (expected ${want})${ok ? '' : `\n${lines.join('\n')}`}`);
   }

@@ -1,8 +1,7 @@
 // Prepares the workspace the in-host suites open: fixture flakes copied into fresh git repositories, gathered in a
 // multi-root .code-workspace, and the environment (offline NIX_CONFIG, where the fixtures are).
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { appendFileSync } from 'node:fs';
 import { commitAll, copyFixture, nixConfig, repoRoot, runMarker, scratchDir } from '../support/nix';
 
 /** The fixtures opened as workspace folders. */

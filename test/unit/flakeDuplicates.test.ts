@@ -2,9 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseFlakeLock, type FlakeLock } from '../../src/core/flake/lock';
+import { findInput, parseFlakeLock, type FlakeLock } from '../../src/core/flake/lock';
 import { findDuplicateInputs, findDuplicateInputsAcross, followsSuggestion, sourceOf } from '../../src/core/flake/duplicates';
-import { findInput } from '../../src/core/flake/lock';
 
 const fixture = (name: string): string => readFileSync(path.resolve('test/fixtures/captured/flake', name), 'utf8');
 

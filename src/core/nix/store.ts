@@ -38,7 +38,7 @@ export function storePathName(path: string): string {
   const base = path.slice(path.lastIndexOf('/') + 1);
   const m = HASHED_NAME.exec(base);
   const name = m ? m[1] : base;
-  return name.endsWith('.drv') && name.length > 4 ? name.slice(0, -4) : name;
+  return (name.endsWith('.drv') && name.length > 4 ? name.slice(0, -4) : name) || path;
 }
 
 /** The name of a hashed store path, or undefined when it is not one (`<hash>-<name>` as its last segment). */

@@ -114,19 +114,23 @@ function collectSets(src: NixSource, start: number, end: number, out: AttrSet[],
 function collectArgument(src: NixSource, t: number, end: number, listOfValues: boolean, out: AttrSet[], depth: number): void {
   const k = src.tokens.kinds[t];
   if (k === TokenKind.LBracket) {
-    if (!listOfValues) return;
-    const stop = innerEnd(src, t);
-    for (let u = t + 1; u < stop; ) {
-      const ue = operandEnd(src, u);
-      if (ue < 0) {
-        u = stepOver(src, u);
-        continue;
-      }
-      collectSets(src, u, ue, out, depth + 1);
-      u = ue;
-    }
+    if (listOfValues) collectListElements(src, t, out, depth + 1);
   } else {
     collectSets(src, t, end, out, depth + 1);
+  }
+}
+
+/** The sets of each element of the list opened at token `bracket` (`[ a { … } (f { … }) ]`). */
+function collectListElements(src: NixSource, bracket: number, out: AttrSet[], depth: number): void {
+  const stop = innerEnd(src, bracket);
+  for (let u = bracket + 1; u < stop; ) {
+    const ue = operandEnd(src, u);
+    if (ue < 0) {
+      u = stepOver(src, u);
+      continue;
+    }
+    collectSets(src, u, ue, out, depth);
+    u = ue;
   }
 }
 
@@ -159,16 +163,7 @@ function listedModules(src: NixSource, binding: Binding): AttrSet[] {
   const { kinds } = src.tokens;
   for (let t = span.start; t < span.end; ) {
     if (kinds[t] === TokenKind.LBracket) {
-      const stop = innerEnd(src, t);
-      for (let u = t + 1; u < stop; ) {
-        const ue = operandEnd(src, u);
-        if (ue < 0) {
-          u = stepOver(src, u);
-          continue;
-        }
-        collectSets(src, u, ue, out, 1);
-        u = ue;
-      }
+      collectListElements(src, t, out, 1);
       t = groupEnd(src, t);
     } else {
       t = stepOver(src, t);

@@ -1,8 +1,8 @@
 // The hosts the panel offers: every host of every flake's nixosConfigurations, from the outputs listing (which never
 // evaluates the hosts), and the one the user chose last (kept in the workspace state).
 import type { Ctx } from '../../context';
-import type { Flake } from '../../flakes';
-import type { OutputsService } from '../outputs/service';
+import type { Flake } from '../../workspace/flakes';
+import type { OutputsService } from '../../workspace/outputs';
 import { fitList, fitText, LIMITS, type HostEntry, type HostRef } from '../../protocol/dryBuild';
 
 const SELECTED_KEY = 'nixFlakes.dryBuild.selected';

@@ -4,9 +4,9 @@
 import * as vscode from 'vscode';
 import { stat } from 'node:fs/promises';
 import type { Ctx } from '../../context';
-import type { Flake } from '../../flakes';
-import type { OutputsService } from '../outputs/service';
-import { LeafNode } from '../outputs/view';
+import type { Flake } from '../../workspace/flakes';
+import type { OutputsService } from '../../workspace/outputs';
+import { asTarget } from '../../workspace/targets';
 import { DryBuilds } from './runs';
 import { VIEW_TYPE } from './panel';
 import { DryBuildFixes, ErrorIndex, registerGitAddIntent } from './fixes';
@@ -25,9 +25,11 @@ export function registerDryBuild(ctx: Ctx, outputs: OutputsService): DryBuilds {
     }),
     vscode.languages.registerCodeActionsProvider({ language: 'nix', scheme: 'file' }, new DryBuildFixes(errors), { providedCodeActionKinds: DryBuildFixes.kinds }),
     vscode.commands.registerCommand('nixFlakes.dryBuild', async (arg?: unknown) => {
-      if (arg instanceof LeafNode && arg.leaf.kind === 'nixos-configuration') {
-        await dry.show({ flake: arg.flake, host: arg.leaf.name });
-        return dry.dryBuild(arg.flake, arg.leaf.name);
+      const output = asTarget(arg);
+      const host = output?.kind === 'nixos-configuration' ? nixosHostOf(output.attrPath) : undefined;
+      if (output && host !== undefined) {
+        await dry.show({ flake: output.flake, host });
+        return dry.dryBuild(output.flake, host);
       }
       const target = arg as { flake?: Flake; host?: string } | undefined;
       if (target?.flake && typeof target.host === 'string') {
@@ -66,4 +68,9 @@ export function registerDryBuild(ctx: Ctx, outputs: OutputsService): DryBuilds {
     }),
   );
   return dry;
+}
+
+/** The host of `nixosConfigurations.<host>[.config.system.build.toplevel]` (what a tree item's target is). */
+function nixosHostOf(attrPath: readonly string[]): string | undefined {
+  return attrPath.length >= 2 && attrPath[0] === 'nixosConfigurations' ? attrPath[1] : undefined;
 }

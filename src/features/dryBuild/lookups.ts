@@ -4,9 +4,8 @@
 // not answer in time gives nothing, and the errors are shown with the paths Nix printed.
 import * as vscode from 'vscode';
 import type { Ctx } from '../../context';
-import type { Flake } from '../../flakes';
-import { flakeMapper, flakeRef, gitRootOf, type Mapper } from '../diagnostics';
-import { formatString } from '../../core/source';
+import type { Flake } from '../../workspace/flakes';
+import { attrPosition, flakeMapper, flakeRef, gitRootOf, type Mapper } from '../../workspace/mapping';
 import type { LookupMiss } from './result';
 
 /** One bound for all the lookups of a run: aborted by any of `signals` or when `ms` have passed. */
@@ -54,12 +53,8 @@ export function orWhenAborted<T>(work: Promise<T>, signal: AbortSignal, fallback
 }
 
 /** `nix <sub> … --json` parsed, or undefined when it fails, is cancelled or is not JSON. */
-async function nixJson(ctx: Ctx, flake: Flake, sub: string[], rest: string[], signal: AbortSignal): Promise<unknown> {
-  try {
-    return JSON.parse((await ctx.runNix(sub, rest, { cwd: flake.uri.fsPath, scope: flake.folder, signal })).stdout) as unknown;
-  } catch {
-    return undefined;
-  }
+function nixJson(ctx: Ctx, flake: Flake, sub: string[], rest: string[], signal: AbortSignal): Promise<unknown> {
+  return ctx.nixJson(sub, rest, { cwd: flake.uri.fsPath, scope: flake.folder, signal }).catch(() => undefined);
 }
 
 /**
@@ -83,18 +78,9 @@ export async function errorMapper(ctx: Ctx, flake: Flake, signal: AbortSignal): 
 /** Where `nixosConfigurations.<host>` is defined (unsafeGetAttrPos: forces nothing), when it is in the workspace. */
 export async function hostPosition(ctx: Ctx, flake: Flake, host: string, map: Mapper, signal: AbortSignal): Promise<{ uri: vscode.Uri; range: vscode.Range } | undefined> {
   if (signal.aborted) return undefined;
-  try {
-    const ref = await orWhenAborted(flakeRef(ctx, flake), signal, undefined);
-    if (!ref || signal.aborted) return undefined;
-    const apply = `c: builtins.unsafeGetAttrPos ${formatString(host)} c`;
-    const pos = (await nixJson(ctx, flake, ['eval'], ['--json', `${ref}#nixosConfigurations`, '--apply', apply], signal)) as { file?: unknown; line?: unknown; column?: unknown } | null | undefined;
-    if (!pos || typeof pos.file !== 'string' || typeof pos.line !== 'number') return undefined;
-    const m = map(pos.file);
-    if (m.kind !== 'workspace') return undefined;
-    const line = pos.line - 1;
-    const col = typeof pos.column === 'number' ? pos.column - 1 : 0;
-    return { uri: vscode.Uri.file(m.path), range: new vscode.Range(line, col, line, col + host.length + (/^[A-Za-z_][\w'-]*$/.test(host) ? 0 : 2)) };
-  } catch {
-    return undefined;
-  }
+  const at = await attrPosition(ctx, flake, ['nixosConfigurations', host], { signal, mapper: map });
+  if (!at || signal.aborted) return undefined;
+  // The name as written: quoted when it is not a plain identifier.
+  const width = host.length + (/^[A-Za-z_][\w'-]*$/.test(host) ? 0 : 2);
+  return { uri: at.uri, range: new vscode.Range(at.range.start, at.range.start.translate(0, width)) };
 }

@@ -3,7 +3,7 @@
 // remembered, only a location that was sent is opened, only a finished card is removed.
 import * as vscode from 'vscode';
 import type { Ctx } from '../../context';
-import type { Flake } from '../../flakes';
+import type { Flake } from '../../workspace/flakes';
 import { LIMITS, PROTOCOL_VERSION, type RunState, type ToExtension, type ToWebview } from '../../protocol/dryBuild';
 import type { HostList } from './hosts';
 

@@ -3,7 +3,8 @@
 import * as vscode from 'vscode';
 import { relative } from 'node:path';
 import { fitList, fitText, LIMITS, type ErrorView, type Location } from '../../protocol/dryBuild';
-import { placeDiagnostics, type Mapper, type PlacedDiagnostic } from '../diagnostics';
+import { type Mapper } from '../../workspace/mapping';
+import { placeDiagnostics, type PlacedDiagnostic } from '../../workspace/diagnostics';
 import type { NixError } from '../../core/errors/types';
 import type { SourcePosition } from '../../core/log/position';
 

@@ -2,7 +2,7 @@
 // of the host's toplevel, with internal-json logs and traces, never writing flake.lock), or the real nixos-rebuild
 // where the setting asks for it. Returns the plan (what would be built and fetched) and the errors.
 import type { Ctx } from '../../context';
-import type { Flake } from '../../flakes';
+import type { Flake } from '../../workspace/flakes';
 import { CancelledError, ExitError, RunError, type DroppedLines, type RunResult, type Truncation } from '../../core/nix/process';
 import { nixEnv } from '../../core/nix/args';
 import { which } from '../../core/nix/detect';
@@ -14,7 +14,7 @@ import { MessageLog } from '../../core/log/messages';
 import { Verbosity } from '../../core/log/types';
 import { nixosToplevelInstallable } from '../../core/flake/installable';
 import { nixosRebuildArgs } from '../../core/nix/rebuild';
-import { flakeRef } from '../diagnostics';
+import { flakeRef } from '../../workspace/mapping';
 import { stripAnsi } from '../../core/text';
 
 export interface DryBuildResult {

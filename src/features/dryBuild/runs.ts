@@ -3,9 +3,9 @@
 // what the panel and other features see of them. The panel (panel.ts) shows the cards; messages.ts answers it.
 import * as vscode from 'vscode';
 import type { Ctx } from '../../context';
-import type { Flake } from '../../flakes';
-import type { OutputsService } from '../outputs/service';
-import { OwnedDiagnostics, type PlacedDiagnostic } from '../diagnostics';
+import type { Flake } from '../../workspace/flakes';
+import type { OutputsService } from '../../workspace/outputs';
+import { OwnedDiagnostics, type PlacedDiagnostic } from '../../workspace/diagnostics';
 import { fitText, LIMITS, type HostEntry, type RunState } from '../../protocol/dryBuild';
 import { DryBuildPanel } from './panel';
 import { HostList } from './hosts';

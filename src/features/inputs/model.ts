@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Ctx } from '../../context';
-import type { Flake } from '../../flakes';
+import type { Flake } from '../../workspace/flakes';
 import { FlakeLock, parseFlakeLock } from '../../core/flake/lock';
 import { DuplicateGroup, findDuplicateInputsAcross } from '../../core/flake/duplicates';
 

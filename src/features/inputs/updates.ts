@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { readFile, unlink } from 'node:fs/promises';
 import { relative } from 'node:path';
 import type { Ctx } from '../../context';
-import type { Flake } from '../../flakes';
+import type { Flake } from '../../workspace/flakes';
 import { FlakeLockState, Locks, readLock } from './model';
 import { flakeOfNode, InputNode } from './view';
 import { CancelledError, ExitError } from '../../core/nix/process';
@@ -18,7 +18,7 @@ import { allInputs, isValidInputPath } from '../../core/flake/lock';
 import { writeFileAtomic } from '../../core/fs/atomic';
 import { KeyedSerialiser } from '../../core/serial';
 import { stripAnsi } from '../../core/text';
-import { flakeRef } from '../diagnostics';
+import { flakeRef } from '../../workspace/mapping';
 
 export interface UpdateOutcome {
   status: 'updated' | 'unchanged' | 'failed' | 'cancelled';
@@ -143,7 +143,7 @@ async function updateInputs(deps: Deps, flake: Flake, inputs: string[], signal?:
     }
   }
   const nix = await ctx.requireNix();
-  const commit = vscode.workspace.getConfiguration('nixFlakes', flake.folder).get<boolean>('inputs.commitLockFile', false);
+  const commit = ctx.settings(flake.folder).commitLockFile;
   let ref: string;
   try {
     ref = await flakeRef(ctx, flake);

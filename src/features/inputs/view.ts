@@ -3,7 +3,7 @@
 // revisions flagged, in a group of their own.
 import * as vscode from 'vscode';
 import type { Ctx } from '../../context';
-import type { Flake } from '../../flakes';
+import type { Flake } from '../../workspace/flakes';
 import { FlakeLockState, Locks } from './model';
 import type { LockInput } from '../../core/flake/lock';
 import type { DuplicateGroup, DuplicateOccurrence } from '../../core/flake/duplicates';
