@@ -159,7 +159,7 @@ export async function startTestHost(name = 'testhost'): Promise<TestHost> {
   );
   mkdirSync('/run/sshd', { recursive: true });
   // sshd forks into the background (its pid lands in the PidFile); unshare's sh execs it, so the namespace lives as
-  // long as sshd and its sessions.
+  // long as sshd and its connections.
   execFileSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /nix && exec "$2" -f "$3" -E "$4"', 'sh', nixRoot, SSHD, join(dir, 'sshd_config'), join(dir, 'sshd.log')]);
   if (!(await waitForPort(port, 10_000))) throw new Error(`sshd did not start on port ${port}: ${existsSync(join(dir, 'sshd.log')) ? readFileSync(join(dir, 'sshd.log'), 'utf8') : ''}`);
   const pid = Number(readFileSync(pidFile, 'utf8').trim());

@@ -90,7 +90,7 @@ export function classifyFailure(step: StepId, output: string, target?: string): 
     return { kind: 'host-key', message: `ssh could not verify the host key of ${where}: connect once with ssh in a terminal to accept it, or add it to known_hosts.` };
   }
   if (/Permission denied \(/.test(output)) {
-    return { kind: 'auth', message: `ssh could not log in to ${where} without a prompt: use a key (ssh-agent or IdentityFile in ssh_config).` };
+    return { kind: 'auth', message: `ssh could not log in to ${where} without a prompt: use a key (IdentityFile in ssh_config, or a key ssh already holds).` };
   }
   if (/Could not resolve hostname|Connection refused|Connection timed out|No route to host|Network is unreachable/.test(output)) {
     return { kind: 'unreachable', message: `${where} cannot be reached: ${truncate(output.split('\n').find((l) => /ssh:|Connection|resolve/.test(l)) ?? '', 300)}` };
