@@ -208,7 +208,7 @@ export async function startTestHost(name = 'testhost'): Promise<TestHost> {
         .split('\n')
         .filter(Boolean)
         .map((l) => {
-          const [action, script] = l.split(' ');
+          const [action = '', script = ''] = l.split(' ');
           return { action, script };
         });
     },

@@ -43,7 +43,7 @@ const SIZE = /^([+-]?)([0-9]+(?:\.[0-9]+)?) (B|KiB|MiB|GiB|TiB|PiB|EiB)$/;
 export function parseDiffSize(text: string): number | undefined {
   const m = SIZE.exec(text.trim());
   if (!m) return undefined;
-  const n = Math.round(Number(m[2]) * UNITS[m[3]]);
+  const n = Math.round(Number(m[2]) * (UNITS[m[3] ?? 'B'] ?? 1));
   return m[1] === '-' ? -n : n;
 }
 
@@ -160,9 +160,9 @@ export function storePathName(path: string): string {
  */
 export function splitName(name: string): { name: string; version: string } {
   const m = /^(.*)-([a-z]+|lib32|lib64)$/.exec(name);
-  const n = m ? m[1] : name;
+  const n = m?.[1] ?? name;
   for (let i = 0; i < n.length - 1; i++) {
-    if (n[i] === '-' && !/[A-Za-z]/.test(n[i + 1])) return { name: n.slice(0, i), version: n.slice(i + 1) };
+    if (n[i] === '-' && !/[A-Za-z]/.test(n[i + 1] ?? '')) return { name: n.slice(0, i), version: n.slice(i + 1) };
   }
   return { name: n, version: '' };
 }

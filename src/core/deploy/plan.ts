@@ -132,14 +132,14 @@ function localNix(input: DeployInput, sub: string[], rest: string[], flake = fal
 function onTarget(input: DeployInput, args: readonly string[], opts: { terminal: boolean }): Command {
   const sudo = input.host.sudo ? ['sudo', '--'] : [];
   if (input.host.target) return sshCommand(input.sshOptions ?? [], input.host.target, [...sudo, ...args], { terminal: opts.terminal, tty: opts.terminal && input.host.sudo });
-  const [file, ...rest] = [...sudo, ...args];
+  const [file = '', ...rest] = [...sudo, ...args];
   return { file, args: rest };
 }
 
 /** A command that only reads: on the target over ssh, or here; never sudo. */
 function readOnTarget(input: DeployInput, args: readonly string[]): Command {
   if (input.host.target) return sshCommand(input.sshOptions ?? [], input.host.target, args);
-  const [file, ...rest] = args;
+  const [file = '', ...rest] = args;
   return { file, args: rest };
 }
 

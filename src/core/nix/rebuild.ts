@@ -95,6 +95,5 @@ export function nixosRebuildDeployArgs(action: string, flakeRef: string, host: s
     if ((opts.flavor ?? 'bash') === 'bash') extra.push('--use-remote-sudo');
     else extra.push(opts.askSudoPassword ? '--ask-sudo-password' : '--sudo');
   }
-  const [first, ...rest] = base.value;
-  return { ok: true, value: [first, ...rest.slice(0, 2), ...extra, ...rest.slice(2)] };
+  return { ok: true, value: [...base.value.slice(0, 3), ...extra, ...base.value.slice(3)] };
 }
