@@ -193,11 +193,12 @@ export class OutputsService implements vscode.Disposable {
     try {
       const r = await this.ctx.runNix(['flake', 'show'], args, { cwd: flake.uri.fsPath, signal, scope: flake.folder });
       const stderr = r.stderrLines.join('\n');
-      const parsed = parseFlakeShow(r.stdout, { system: nix.system, warnings: parseFlakeShowWarnings(stderr) });
+      const warnings = parseFlakeShowWarnings(stderr);
+      const parsed = parseFlakeShow(r.stdout, { system: nix.system, warnings });
       if (!parsed.ok) throw new Error(parsed.error.message);
       await this.expandUnknown(flake, parsed.model, signal);
-      for (const w of parseFlakeShowWarnings(stderr)) if (w.kind !== 'omitted') this.ctx.log.warn(`${flake.label}: ${w.text} — ${w.explanation}`);
-      Object.assign(s, { model: parsed.model, partial: false, broken: new Map(), errors: [], warnings: parseFlakeShowWarnings(stderr), fromCache: false, systems, cacheKey: key });
+      for (const w of warnings) if (w.kind !== 'omitted') this.ctx.log.warn(`${flake.label}: ${w.text} — ${w.explanation}`);
+      Object.assign(s, { model: parsed.model, partial: false, broken: new Map(), errors: [], warnings, fromCache: false, systems, cacheKey: key });
       if (key) await this.ctx.extension.workspaceState.update(cacheId, { key, stdout: r.stdout, warnings: stderr } satisfies CacheEntry);
     } catch (e) {
       if (!(e instanceof ExitError)) throw e;
