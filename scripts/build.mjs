@@ -43,7 +43,7 @@ const node = {
 };
 
 const builds = [
-  { ...node, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { extension: 'src/extension.ts', 'deploy-terminal': 'src/features/deploy/terminalChild.ts' }, outdir: 'dist' },
   {
     bundle: true,
     platform: 'browser',
@@ -52,7 +52,8 @@ const builds = [
     sourcemap: production ? false : 'linked',
     minify: production,
     logLevel: 'warning',
-    entryPoints: { webview: 'webview/main.ts' },
+    // The dry-build panel and the Deploy view: one bundle (and stylesheet) each.
+    entryPoints: { webview: 'webview/main.ts', deploy: 'webview/deploy/main.ts' },
     outdir: 'dist',
   },
 ];

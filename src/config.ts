@@ -23,6 +23,17 @@ export interface Settings {
   buildOutLinks: boolean;
   /** Machine-scoped: updates commit flake.lock (`--commit-lock-file`). */
   commitLockFile: boolean;
+  /**
+   * How each NixOS host of the workspace is deployed (`nixFlakes.hosts.<name>`): target host, build host, substitutes
+   * on the target, sudo. Raw values (a workspace file is untrusted input): checked by the deploy core before use.
+   */
+  hosts: Record<string, unknown>;
+  /** Machine-scoped: `nix` (the steps with Nix alone) or `nixos-rebuild` (the real program, where installed). */
+  deployMethod: 'nix' | 'nixos-rebuild';
+  /** Machine-scoped: options for every ssh connection of a deployment (and NIX_SSHOPTS), e.g. `["-F", "~/.ssh/deploy_config"]`. */
+  deploySshOptions: string[];
+  /** Machine-scoped: a secret key file the closure is signed with before it is copied to a target. */
+  deploySigningKeyFile: string;
 }
 
 export function settings(scope?: vscode.ConfigurationScope): Settings {
@@ -40,7 +51,15 @@ export function settings(scope?: vscode.ConfigurationScope): Settings {
     codeLensBuilders: strings(c.get('codeLens.builders')),
     buildOutLinks: c.get<boolean>('build.outLinks', false) === true,
     commitLockFile: c.get<boolean>('inputs.commitLockFile', false) === true,
+    hosts: plainObject(c.get('hosts')),
+    deployMethod: c.get<string>('deploy.method') === 'nixos-rebuild' ? 'nixos-rebuild' : 'nix',
+    deploySshOptions: strings(c.get('deploy.sshOptions')),
+    deploySigningKeyFile: typeof c.get('deploy.signingKeyFile') === 'string' ? (c.get<string>('deploy.signingKeyFile') ?? '') : '',
   };
+}
+
+function plainObject(v: unknown): Record<string, unknown> {
+  return v && typeof v === 'object' && !Array.isArray(v) ? { ...(v as Record<string, unknown>) } : {};
 }
 
 /** True when a configuration change touches one of the given settings. */

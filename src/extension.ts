@@ -8,6 +8,7 @@ import { registerBuild, type Builds } from './features/build';
 import { Inputs, registerInputs, registerRelockOffer } from './features/inputs';
 import { registerDryBuild } from './features/dryBuild';
 import { BuildLenses, registerCodeLens } from './features/codeLens';
+import { registerDeploy, type Deployments } from './features/deploy';
 import type { DryBuilds } from './features/dryBuild';
 import type { DetectResult } from './core/nix/detect';
 import type { Flake } from './workspace/flakes';
@@ -25,6 +26,8 @@ export interface NixFlakesApi {
   inputs: Inputs;
   dryBuilds: DryBuilds;
   lenses: BuildLenses;
+  /** Deployments of NixOS hosts and home-manager configurations (`ui` answers the questions a deployment asks). */
+  deploy: Deployments;
   /** The last nix runs with their outcome and the end of their stderr (what a failing test prints). */
   recentRuns(): readonly RecentRun[];
   /** How many processes (nix, git…) the extension has started. */
@@ -44,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
     registerRelockOffer(c);
     const dryBuilds = registerDryBuild(c, outputs.service);
     const lenses = registerCodeLens(c, outputs.service);
+    const deploy = registerDeploy(c, outputs.service);
     c.register(
       vscode.commands.registerCommand('nixFlakes.showLog', () => c.log.show()),
       vscode.commands.registerCommand('nixFlakes.openSettings', () =>
@@ -64,7 +68,7 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
       () => undefined,
       (e) => reportActivationError(c, e),
     );
-    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, state: () => c.state, outputs, inputs, dryBuilds, lenses, recentRuns: () => c.recentRuns, startedProcesses };
+    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, state: () => c.state, outputs, inputs, dryBuilds, lenses, deploy, recentRuns: () => c.recentRuns, startedProcesses };
   } catch (e) {
     if (ctx) reportActivationError(ctx, e);
     else void vscode.window.showErrorMessage(`Nix Flakes failed to start: ${(e as Error).message}`);

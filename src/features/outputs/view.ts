@@ -92,7 +92,7 @@ export class OutputsProvider implements vscode.TreeDataProvider<Node> {
       if (!nix.ok) return [];
       const flakes = await this.ctx.flakes();
       this.roots = flakes.map((f) => new FlakeNode(f));
-      if (flakes.length === 1) return this.flakeChildren(this.roots[0], undefined);
+      if (flakes.length === 1) return this.flakeChildren(this.roots[0]!, undefined);
       return this.roots;
     }
     switch (node.kind) {
@@ -114,8 +114,8 @@ export class OutputsProvider implements vscode.TreeDataProvider<Node> {
   private async flakeChildren(node: FlakeNode, parent: FlakeNode | undefined): Promise<Node[]> {
     const s = await this.service.ensure(node.flake);
     const out: Node[] = [];
-    if (s.errors.length) {
-      const first = s.errors[0];
+    const first = s.errors[0];
+    if (first) {
       out.push(new MessageNode(parent, s.model ? `Evaluation failed; showing ${s.partial ? 'what still evaluates' : 'the last good listing'}` : 'Evaluation failed', 'error', first.message));
     }
     for (const w of s.warnings.filter((w) => w.kind === 'untrusted-config')) {
@@ -207,7 +207,7 @@ function leafItem(node: LeafNode): vscode.TreeItem {
   const perSystemSingle = leaf.attrPath.length === 2 && leaf.system !== undefined && leaf.name === leaf.system;
   const item = new vscode.TreeItem(perSystemSingle ? leaf.derivationName ?? leaf.name : leaf.name, vscode.TreeItemCollapsibleState.None);
   item.id = `leaf:${node.flake.uri}:${leaf.attrPath.join('\0')}`;
-  const category = leaf.attrPath[0];
+  const category = leaf.attrPath[0] ?? '';
   if (node.broken) {
     item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
     item.description = 'does not evaluate';
@@ -227,8 +227,8 @@ function leafItem(node: LeafNode): vscode.TreeItem {
   if (leaf.derivationName) md.appendMarkdown(`\nDerivation: \`${escapeMd(leaf.derivationName)}\`\n`);
   if (leaf.description) md.appendMarkdown(`\n${escapeMd(leaf.description)}\n`);
   item.tooltip = md;
-  // nix:output:<kind>[:build][:run][:develop], matched by regular expressions in package.json menus.
-  const flags = [leaf.buildable ? 'build' : '', leaf.runnable ? 'run' : '', leaf.developable ? 'develop' : '', leaf.kind === 'nixos-configuration' ? 'host' : '']
+  // nix:output:<kind>[:build][:run][:develop][:host][:home], matched by regular expressions in package.json menus.
+  const flags = [leaf.buildable ? 'build' : '', leaf.runnable ? 'run' : '', leaf.developable ? 'develop' : '', leaf.kind === 'nixos-configuration' ? 'host' : '', leaf.attrPath[0] === 'homeConfigurations' ? 'home' : '']
     .filter(Boolean)
     .map((f) => `:${f}`)
     .join('');
