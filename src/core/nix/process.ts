@@ -41,6 +41,10 @@ export interface RunOptions {
   maxLine?: number;
   /** Every command line is reported here before it starts, its outcome when it ends, and every bound it hit. */
   log?: (message: string) => void;
+  /** Written to the program's stdin, which is then closed (default: stdin is empty). */
+  input?: string;
+  /** Keep stdout exactly as it came (`\r\n` and the last newline kept), e.g. a formatter's output. */
+  rawStdout?: boolean;
 }
 
 /** What a run left out to stay within its bounds. */
@@ -330,9 +334,9 @@ function errorText(e: unknown): string {
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 
 /**
- * Runs `file` with `args` (no shell, stdin empty, in a process group of its own) and resolves when it exits with
- * status 0 and its output is read. Throws SpawnError, ExitError or CancelledError; every error carries the command
- * line and stderr.
+ * Runs `file` with `args` (no shell, stdin empty unless `input` is given, in a process group of its own) and resolves
+ * when it exits with status 0 and its output is read. Throws SpawnError, ExitError or CancelledError; every error
+ * carries the command line and stderr.
  */
 export async function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const command = displayCommand(file, args);
@@ -426,7 +430,7 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     child = spawn(file, [...args], {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       // A process group of its own, so that cancelling reaches everything it started.
       detached: true,
       windowsHide: true,
@@ -461,6 +465,11 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     child.once('error', (e: NodeJS.ErrnoException) => {
       if (!spawned) resolve({ spawnError: e });
     });
+    if (child.stdin) {
+      // A program that exits without reading all of its input closes the pipe: that is its business (EPIPE ignored).
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(opts.input);
+    }
     child.stdout?.on('data', (b: Buffer) => stdoutSplitter.write(b));
     child.stderr?.on('data', (b: Buffer) => stderrSplitter.write(b));
     child.once('close', (code, signal) => {
@@ -509,7 +518,7 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     log?.(`  cancelled after ${durationMs} ms${killedAfterGrace ? ' (killed after the grace period)' : ''}${noted}`);
     throw withLoss(new CancelledError(command, stderrLines));
   }
-  const stdout = stdoutText(stdoutPieces);
+  const stdout = opts.rawStdout ? stdoutPieces.join('') : stdoutText(stdoutPieces);
   if (outcome.code !== 0 || outcome.signal) {
     log?.(`  ${outcome.signal ? `killed by ${outcome.signal}` : `exit code ${outcome.code}`} after ${durationMs} ms${noted}`);
     throw withLoss(new ExitError(command, outcome.code ?? undefined, outcome.signal ?? undefined, stderrLines, stdout));
