@@ -287,7 +287,7 @@ export class Card {
     const summary = summaryRow(title, count, extra);
     const list = el('ul', { class: 'path-list', attrs: { 'aria-label': title } });
     const shown = Math.min(hits.length, Math.max(PAGE, view[shownKey]));
-    for (let i = 0; i < shown; i++) list.appendChild(this.pathRow(hits[i], which === 'builds'));
+    for (let i = 0; i < shown; i++) list.appendChild(this.pathRow(hits[i]!, which === 'builds'));
     append(details, summary, list);
     if (paths.length === 0) {
       details.appendChild(el('div', { class: 'empty-list', text: which === 'builds' ? 'Nothing to build.' : 'Nothing to fetch.' }));

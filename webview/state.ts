@@ -134,8 +134,8 @@ export function apply(state: UiState, msg: ToWebview, now: number): Change {
     }
     case 'runFinished': {
       const i = state.runs.findIndex((r) => r.runId === msg.runId);
-      if (i < 0) return { kind: 'none' };
       const old = state.runs[i];
+      if (!old) return { kind: 'none' };
       const { type: _type, ...result } = msg;
       // A new object: cards re-render their results when the run object changes.
       state.runs[i] = { ...result, flake: old.flake, host: old.host, startedAt: old.startedAt };

@@ -85,16 +85,17 @@ function readSerialisedError(s: string, at: number): { text: string; end: number
   if (str() !== 'Error' || num() === undefined || str() === undefined) return undefined;
   const msg = str();
   if (msg === undefined) return undefined;
-  const lines = [`error: ${msg}`];
+  const first = `error: ${msg}`;
+  const lines = [first];
   const afterMessage = i;
   // Then a position (2.8 always writes 0) and the traces; what does not read as such is left (its NULs are removed
   // by `stripAnsi` like any control character).
   const havePos = num();
   const traces = havePos === 0 ? num() : undefined;
-  if (traces === undefined || traces > 1000) return { text: lines[0], end: afterMessage };
+  if (traces === undefined || traces > 1000) return { text: first, end: afterMessage };
   for (let t = 0; t < traces; t++) {
     const hint = num() === 0 ? str() : undefined;
-    if (hint === undefined) return { text: lines[0], end: afterMessage };
+    if (hint === undefined) return { text: first, end: afterMessage };
     lines.push(`… ${hint}`);
   }
   return { text: lines.join('\n'), end: i };

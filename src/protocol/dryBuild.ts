@@ -425,7 +425,7 @@ function dispatch(table: Record<string, Check>, msg: unknown): boolean {
   if (!isPlainRecord(msg)) return false;
   const type = msg.type;
   if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(table, type)) return false;
-  return table[type](msg);
+  return table[type]!(msg);
 }
 
 /** True when `msg` is a well-formed webview → extension message within `LIMITS`. */

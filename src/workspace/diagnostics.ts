@@ -58,7 +58,7 @@ async function optionRange(path: string, optionPath: string, cache: Map<string, 
   if (found.length) {
     const idx = new LineIndex(text);
     const printed = value.trim();
-    const best = (printed && found.find((f) => text.slice(f.binding.valueRange.start, f.binding.valueRange.end).trim() === printed)) || found[0];
+    const best = (printed && found.find((f) => text.slice(f.binding.valueRange.start, f.binding.valueRange.end).trim() === printed)) || found[0]!;
     const start = idx.positionAt(best.range.start);
     const end = idx.positionAt(best.range.end);
     return new vscode.Range(start.line, start.character, end.line, end.character);

@@ -63,20 +63,20 @@ const NOT_A_THROW = [/^cached failure of attribute /, /^interrupted by the user/
 export function matchBuilderFailure(text: string): { drvPath: string; exitCode?: number } | undefined {
   const m = CANNOT_BUILD.exec(text) ?? BUILDER_FAILED.exec(text);
   if (!m) return undefined;
-  return m[2] !== undefined ? { drvPath: m[1], exitCode: Number(m[2]) } : { drvPath: m[1] };
+  return m[2] !== undefined ? { drvPath: m[1]!, exitCode: Number(m[2]) } : { drvPath: m[1]! };
 }
 
 /** Reads the `- In `<file>': <value>` lines of a module-system error. */
 export function parseOptionDefinitions(message: string): OptionDefinition[] {
   const out: OptionDefinition[] = [];
-  for (const m of message.matchAll(DEFINITION)) out.push({ file: m[1], value: (m[2] ?? '').trim() });
+  for (const m of message.matchAll(DEFINITION)) out.push({ file: m[1]!, value: (m[2] ?? '').trim() });
   return out;
 }
 
 /** Reads the `Did you mean `a' or `b'?` suggestions of an unknown-option error. */
 export function parseSuggestions(message: string): string[] {
   const line = DID_YOU_MEAN.exec(message)?.[1];
-  return line ? [...line.matchAll(QUOTED)].map((m) => m[1]) : [];
+  return line ? [...line.matchAll(QUOTED)].map((m) => m[1]!) : [];
 }
 
 /** Classifies an ANSI-stripped error message (without the `error: ` prefix). */
@@ -86,23 +86,23 @@ export function classifyError(message: string, ctx: ClassifyContext): ErrorDetai
   const builder = matchBuilderFailure(first);
   if (builder) return { kind: 'builder-failed', ...builder };
   let m = DEPENDENCY_FAILED.exec(first);
-  if (m) return { kind: 'dependency-failed', drvPath: m[2], count: Number(m[1]) };
+  if (m) return { kind: 'dependency-failed', drvPath: m[2]!, count: Number(m[1]) };
   m = DEPENDENCY_FAILED_NEW.exec(first);
-  if (m) return { kind: 'dependency-failed', drvPath: m[1], count: Number(m[2]) };
+  if (m) return { kind: 'dependency-failed', drvPath: m[1]!, count: Number(m[2]) };
 
   const untracked = matchUntracked(first);
   if (untracked) return untracked;
 
   if ((m = OPTION_MISSING.exec(first))) {
-    return { kind: 'option-does-not-exist', optionPath: m[1], definitions: parseOptionDefinitions(first), suggestions: parseSuggestions(first) };
+    return { kind: 'option-does-not-exist', optionPath: m[1]!, definitions: parseOptionDefinitions(first), suggestions: parseSuggestions(first) };
   }
   if ((m = OPTION_TYPE.exec(first))) {
-    return { kind: 'option-type-mismatch', optionPath: m[1], expectedType: m[2], definitions: parseOptionDefinitions(first) };
+    return { kind: 'option-type-mismatch', optionPath: m[1]!, expectedType: m[2]!, definitions: parseOptionDefinitions(first) };
   }
   if ((m = OPTION_CONFLICT.exec(first))) {
-    return { kind: 'conflicting-definitions', optionPath: m[1], definitions: parseOptionDefinitions(first) };
+    return { kind: 'conflicting-definitions', optionPath: m[1]!, definitions: parseOptionDefinitions(first) };
   }
-  if ((m = OPTION_UNDEFINED.exec(first))) return { kind: 'option-used-but-not-defined', optionPath: m[1] };
+  if ((m = OPTION_UNDEFINED.exec(first))) return { kind: 'option-used-but-not-defined', optionPath: m[1]! };
 
   for (const re of ATTRIBUTE_MISSING) if ((m = re.exec(first))) return { kind: 'attribute-missing', attribute: m[1] };
   if ((m = UNDEFINED_VARIABLE.exec(first))) return { kind: 'undefined-variable', variable: m[1] };
@@ -120,18 +120,18 @@ export function classifyError(message: string, ctx: ClassifyContext): ErrorDetai
 
 function matchUntracked(text: string): ErrorDetail | undefined {
   let m = UNTRACKED_228.exec(text);
-  if (m) return { kind: 'untracked-file', relPath: stripSlashes(m[1]), repo: m[2] };
+  if (m) return { kind: 'untracked-file', relPath: stripSlashes(m[1]!), repo: m[2]! };
   m = UNTRACKED_220.exec(text);
   if (m) {
-    const store = STORE_SOURCE_FILE.exec(m[1]);
-    const repo = m[2];
-    let rel = m[1];
-    if (store) rel = store[1];
+    const store = STORE_SOURCE_FILE.exec(m[1]!);
+    const repo = m[2]!;
+    let rel = m[1]!;
+    if (store) rel = store[1]!;
     else if (rel.startsWith(`${repo.replace(/\/+$/, '')}/`)) rel = rel.slice(repo.replace(/\/+$/, '').length + 1);
     return { kind: 'untracked-file', relPath: stripSlashes(rel), repo };
   }
   m = UNTRACKED_219.exec(text) ?? UNTRACKED_226.exec(text);
-  if (m) return { kind: 'untracked-file', relPath: m[2], storePath: m[1] };
+  if (m) return { kind: 'untracked-file', relPath: m[2]!, storePath: m[1]! };
   return undefined;
 }
 

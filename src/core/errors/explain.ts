@@ -11,8 +11,8 @@ const EXEC_MISSING = /(?:^|\n)(?:> ?)?(?:error: )?executing '([^'\n]+)': No such
 export function explainBuildLog(lines: readonly string[] | string): string | undefined {
   const text = typeof lines === 'string' ? lines : lines.join('\n');
   const m = EXEC_MISSING.exec(text);
-  if (m && !m[1].startsWith('/nix/store/')) {
-    const builder = m[1];
+  const builder = m?.[1];
+  if (builder !== undefined && !builder.startsWith('/nix/store/')) {
     return (
       `The build sandbox has no ${builder}: a sandboxed build sees only the Nix store and the paths of the ` +
       '`sandbox-paths` setting, not the files of this machine. Use a builder from the store (e.g. ' +

@@ -54,7 +54,7 @@ export function errorsFromEvents(events: readonly LogEvent[]): NixError[] {
     plain = [];
   };
   for (let i = 0; i < events.length; i++) {
-    const ev = events[i];
+    const ev = events[i]!;
     if (ev.kind === 'plain') {
       plain.push(ev.text);
       continue;

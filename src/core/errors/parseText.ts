@@ -52,10 +52,10 @@ export function parseErrorBlock(lines: readonly string[]): ParsedBlock {
       cur = { kind: 'error', lines: m[1] ? [m[1]] : [], blank: false };
       items.push(cur);
     } else if ((m = TRACE.exec(line)) && line.trimStart().startsWith('…')) {
-      cur = { kind: 'trace', lines: [m[1].trim()], blank: false };
+      cur = { kind: 'trace', lines: [m[1]!.trim()], blank: false };
       items.push(cur);
     } else if ((m = AT.exec(line))) {
-      if (cur && !cur.position) cur.position = positionFromText(m[1], m[2], m[3]);
+      if (cur && !cur.position) cur.position = positionFromText(m[1]!, m[2]!, m[3]);
     } else if (line.trim() === '') {
       if (cur) cur.blank = true;
     } else if (CODE_FRAME.test(line) || META.test(line)) {
@@ -68,7 +68,8 @@ export function parseErrorBlock(lines: readonly string[]): ParsedBlock {
   }
   let primary = -1;
   for (let i = items.length - 1; i >= 0; i--) {
-    if (items[i].kind === 'error' && items[i].lines.length > 0) {
+    const it = items[i]!;
+    if (it.kind === 'error' && it.lines.length > 0) {
       primary = i;
       break;
     }
@@ -101,11 +102,11 @@ export function parseErrorText(stderr: string): NixError[] {
   // which is also the line after it (blank lines between them belong to the block), so the `--show-trace` hint is
   // found without scanning (or copying) the rest of the text for every block.
   for (let i = 0; i < lines.length; i++) {
-    if (!ERROR_START.test(lines[i])) continue;
+    if (!ERROR_START.test(lines[i]!)) continue;
     let end = i + 1;
-    while (end < lines.length && (lines[end] === '' || /^\s/.test(lines[end]))) end++;
+    while (end < lines.length && (lines[end] === '' || /^\s/.test(lines[end]!))) end++;
     let last = end;
-    while (last > i + 1 && lines[last - 1].trim() === '') last--;
+    while (last > i + 1 && lines[last - 1]!.trim() === '') last--;
     const next = end < lines.length ? lines[end] : undefined;
     out.push(errorFromBlock(lines.slice(i, last), raw.slice(i, last).join('\n'), next !== undefined && SHOW_TRACE_HINT.test(next)));
     i = end - 1;

@@ -27,7 +27,10 @@ export async function flakeCacheKey(dir: string, opts: CacheKeyOptions = {}): Pr
   let status: string;
   try {
     const top = await git('rev-parse', '--show-toplevel', 'HEAD');
-    [root, head] = top.stdout.split('\n');
+    const [r, h] = top.stdout.split('\n');
+    if (r === undefined || h === undefined) return undefined;
+    root = r;
+    head = h;
     status = (await git('status', '--porcelain=v1', '-z', '--untracked-files=no', '--no-renames')).stdout;
   } catch {
     return undefined;

@@ -131,7 +131,7 @@ export function followsSuggestion(path: readonly string[], target: readonly stri
   const nix = `${path.map((n) => `inputs.${n}`).join('.')}.follows = "${target.join('/')}";`;
   return {
     ...(flake !== undefined ? { flake } : {}),
-    input: path[0],
+    input: path[0]!,
     dep: path.slice(1).join('/'),
     target: target.join('/'),
     path: [...path],
@@ -193,13 +193,14 @@ function groupDuplicates(all: readonly Occurrence[]): DuplicateGroup[] {
     const revisions = [...new Set(list.map(revisionOf).filter((r): r is string => r !== undefined))];
     if (revisions.length < 2) continue;
     list.sort((a, b) => cmp(a.flake ?? '', b.flake ?? '') || cmp(a.id, b.id));
+    const first = list[0]!;
     const times = list.map((o) => o.lastModified).filter((t): t is number => t !== undefined);
     const oldest = times.length ? times.reduce((a, b) => Math.min(a, b)) : undefined;
     const newest = times.length ? times.reduce((a, b) => Math.max(a, b)) : undefined;
     groups.push({
       source,
-      label: list[0].sourceLabel,
-      type: list[0].type,
+      label: first.sourceLabel,
+      type: first.type,
       occurrences: list.map(publicOccurrence),
       revisions,
       ...(oldest !== undefined && newest !== undefined ? { oldest, newest, spreadDays: daysBetween(oldest, newest) } : {}),
@@ -267,7 +268,7 @@ function targetPicker(roots: readonly Occurrence[]): (o: Occurrence) => Occurren
   const byRef = new Map<string, Occurrence>();
   let newest: Occurrence | undefined;
   for (const r of roots) {
-    const name = r.path[r.path.length - 1];
+    const name = r.path[r.path.length - 1]!;
     byName.set(name, newer(byName.get(name), r));
     if (r.ref !== undefined) {
       byRef.set(r.ref, newer(byRef.get(r.ref), r));
@@ -276,7 +277,7 @@ function targetPicker(roots: readonly Occurrence[]): (o: Occurrence) => Occurren
     newest = newer(newest, r);
   }
   return (o) => {
-    const name = o.path[o.path.length - 1];
+    const name = o.path[o.path.length - 1]!;
     const sameRef = o.ref !== undefined ? byNameRef.get(`${name}\0${o.ref}`) : undefined;
     return sameRef ?? byName.get(name) ?? (o.ref !== undefined ? byRef.get(o.ref) : undefined) ?? newest;
   };
@@ -291,8 +292,8 @@ function publicOccurrence(o: Occurrence): DuplicateOccurrence {
 function forgeOf(url: string): { key: string; label: string } | undefined {
   const m = /^(?:git\+)?(?:https?|ssh|git):\/\/(?:[^@/]+@)?(github\.com|gitlab\.com)[:/]([^/]+)\/([^/?#]+?)(?:\.git)?\/?(?:[?#].*)?$/i.exec(url);
   if (!m) return undefined;
-  const type = m[1].toLowerCase() === 'github.com' ? 'github' : 'gitlab';
-  return { key: `${type}:${m[1].toLowerCase()}/${m[2].toLowerCase()}/${m[3].toLowerCase()}`, label: `${type}:${m[2]}/${m[3]}` };
+  const type = m[1]!.toLowerCase() === 'github.com' ? 'github' : 'gitlab';
+  return { key: `${type}:${m[1]!.toLowerCase()}/${m[2]!.toLowerCase()}/${m[3]!.toLowerCase()}`, label: `${type}:${m[2]}/${m[3]}` };
 }
 
 function withoutQuery(url: string): string {
@@ -302,7 +303,7 @@ function withoutQuery(url: string): string {
 /** Lower-cases scheme and host, drops a trailing `/` and `.git`. */
 function normalizeUrl(url: string): string {
   const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/]*)(.*)$/i.exec(url);
-  const s = m ? `${m[1].toLowerCase()}${m[2].toLowerCase()}${m[3]}` : url;
+  const s = m ? `${m[1]!.toLowerCase()}${m[2]!.toLowerCase()}${m[3]}` : url;
   return s.replace(/\/+$/, '').replace(/\.git$/, '');
 }
 

@@ -28,7 +28,7 @@ export const STANDARD_CATEGORIES = [
 ];
 
 export function guardedShape(category: string): GuardedShape {
-  return Object.hasOwn(SHAPES, category) ? SHAPES[category] : 'flat';
+  return Object.hasOwn(SHAPES, category) ? SHAPES[category]! : 'flat';
 }
 
 export function namesOnly(category: string): boolean {
@@ -145,6 +145,7 @@ export function showJsonFromListing(listing: GuardedListing): Record<string, unk
     }
     const last = attrPath[attrPath.length - 1];
     const category = attrPath[0];
+    if (last === undefined || category === undefined) continue;
     node[last] = leafJson(category, leaf);
   }
   return root;

@@ -302,7 +302,7 @@ function properties(obj: JsonNode): Map<string, Property> {
   const props = obj.children;
   if (!props) return out;
   for (let i = 0; i < props.length; i++) {
-    const prop = props[i];
+    const prop = props[i]!;
     const key = prop.children?.[0];
     const value = prop.children?.[1];
     if (key && value && typeof key.value === 'string') out.set(key.value, { key, value, prop });
@@ -429,7 +429,7 @@ class LockReader {
     if (n.type !== 'object') throw this.error(n, path, 'expected an object');
     const props = n.children ?? [];
     for (let i = props.length - 1; i >= 0; i--) {
-      const prop = props[i];
+      const prop = props[i]!;
       const key = prop.children?.[0];
       const value = prop.children?.[1];
       if (!key || !value || typeof key.value !== 'string') continue;
@@ -448,7 +448,7 @@ class LockReader {
     const children = n.children ?? [];
     const out = new Array<string>(children.length);
     for (let i = 0; i < children.length; i++) {
-      const c = children[i];
+      const c = children[i]!;
       if (c.type !== 'string') throw this.error(c, [...path, name, String(i)], 'expected a string');
       out[i] = c.value as string;
     }
@@ -516,7 +516,7 @@ class LockReader {
     const input: LockInput =
       status === 'resolved' && target.status === 'resolved'
         ? this.makeInput(path, id, edge.range, this.nodes.get(target.key) as LockNode)
-        : { path, id, name: path[path.length - 1], entryRange: edge.range, type: 'unknown', isFlake: false, inputs: [] };
+        : { path, id, name: path[path.length - 1]!, entryRange: edge.range, type: 'unknown', isFlake: false, inputs: [] };
     input.follows = edge.path;
     input.followsStatus = status;
     return input;
@@ -552,7 +552,7 @@ class LockReader {
       result = r;
     };
     while (stack.length > 0) {
-      const f = stack[stack.length - 1];
+      const f = stack[stack.length - 1]!;
       if (done) {
         // The follows entry at f.edge.path[f.i] is resolved.
         const r: Target = done;
@@ -569,7 +569,7 @@ class LockReader {
         finish({ status: 'resolved', key: f.pos.key });
         continue;
       }
-      const next = f.pos.inputs.get(path[f.i]);
+      const next = f.pos.inputs.get(path[f.i]!);
       if (!next) {
         finish(MISSING);
       } else if (next.kind === 'node') {
@@ -600,7 +600,7 @@ class LockReader {
       fields = nodeFields(node);
       this.nodeFields.set(node, fields);
     }
-    return { path, id, name: path[path.length - 1], entryRange, ...fields, inputs: [] };
+    return { path, id, name: path[path.length - 1]!, entryRange, ...fields, inputs: [] };
   }
 
   /** A stand-in jsonc node for error positions. */

@@ -476,7 +476,10 @@ class Walker {
     const keys = orderedKeys(value);
     if (keys.length === 0) return this.classicEmpty(category, schema, path);
     const children = new Array<OutputNode>(keys.length);
-    for (let i = 0; i < keys.length; i++) children[i] = this.classicNode(category, schema, value[keys[i]], childPath(path, keys[i]));
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      children[i] = this.classicNode(category, schema, value[key], childPath(path, key));
+    }
     return this.group(schema, path, children);
   }
 
@@ -539,7 +542,7 @@ class Walker {
 
   group(schema: CategorySchema, path: string[], children: OutputNode[]): OutputGroup {
     const system = schema.shape === 'per-system' && path.length === 2 ? path[1] : undefined;
-    return { type: 'group', name: path[path.length - 1], attrPath: path, ...(system !== undefined ? { system } : {}), children };
+    return { type: 'group', name: path[path.length - 1]!, attrPath: path, ...(system !== undefined ? { system } : {}), children };
   }
 
   /**
@@ -625,7 +628,7 @@ function makeCategory(name: string, schema: CategorySchema, children: OutputNode
  */
 function orderedKeys(obj: JsonObject): string[] {
   const keys = Object.keys(obj);
-  for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return keys.sort(compareStrings);
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return keys.sort(compareStrings);
   return keys;
 }
 

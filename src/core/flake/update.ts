@@ -81,7 +81,7 @@ export function parseLockUpdateMessages(stderr: string): LockUpdateMessages {
   const result: LockUpdateMessages = { created: false, added: [], removed: [], updated: [], unknownInputs: [] };
   const lines = nixMessageLines(stderr);
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
+    const line = lines[i]!;
     const header = HEADER.exec(line);
     if (header) {
       result.created = header[1] === 'creating';
@@ -107,10 +107,10 @@ export function parseLockUpdateMessages(stderr: string): LockUpdateMessages {
     }
     for (const re of UNKNOWN_INPUT) {
       const m = re.exec(line);
-      if (m && !result.unknownInputs.includes(m[1])) result.unknownInputs.push(clip(m[1], 1024));
+      if (m && !result.unknownInputs.includes(m[1]!)) result.unknownInputs.push(clip(m[1]!, 1024));
     }
     const committed = COMMITTED.exec(line);
-    if (committed) result.committedRevision = committed[1];
+    if (committed) result.committedRevision = committed[1]!;
   }
   return result;
 }
@@ -279,17 +279,17 @@ export function explainUpdateFailure(stderr: string, opts: ExplainOptions = {}):
   }
   const registry = REGISTRY.exec(text);
   if (registry) {
-    return result('registry', `No flake registry knows '${clip(registry[1], 200)}'${of}: write the input's full URL in flake.nix (for example github:owner/repo), or add it to a registry.`);
+    return result('registry', `No flake registry knows '${clip(registry[1]!, 200)}'${of}: write the input's full URL in flake.nix (for example github:owner/repo), or add it to a registry.`);
   }
   if (NETWORK.test(text)) {
     const downloads = [...text.matchAll(DOWNLOAD)];
     const last = downloads[downloads.length - 1];
-    const what = last ? ` Could not download ${clip(last[1] ?? last[2] ?? '', 300)}: ${balance(last[3].trim())}.` : '';
+    const what = last ? ` Could not download ${clip(last[1] ?? last[2] ?? '', 300)}: ${balance(last[3]!.trim())}.` : '';
     return result('network', `Updating needs the network to fetch new revisions${opts.offline ? ', and nixFlakes.offline is on' : ''}${of}.${what}`);
   }
   if (primary?.message) {
     const where = primary.position?.file ? ` (${primary.position.file}:${primary.position.line}${primary.position.column ? `:${primary.position.column}` : ''})` : '';
-    return result('other', `Update failed${of}: ${clip(primary.message.split('\n')[0], 500)}${where}`);
+    return result('other', `Update failed${of}: ${clip(primary.message.split('\n')[0]!, 500)}${where}`);
   }
   const tail = lines.map((l) => l.trim()).filter(Boolean).slice(-3).join(' ');
   return result('other', `Update failed${of}: ${clip(tail || 'nix gave no message', 500)}`);
@@ -300,8 +300,9 @@ function gitOutput(lines: readonly string[]): string | undefined {
   let end = lines.findIndex((l) => /^error:/.test(l));
   if (end < 0) end = lines.length;
   for (let i = end - 1; i >= 0; i--) {
-    const l = lines[i].trim();
-    if (!l || /^(warning|error|trace):|^•|^→|^\(use '--show-trace'/.test(l) || /^\s/.test(lines[i])) continue;
+    const line = lines[i]!;
+    const l = line.trim();
+    if (!l || /^(warning|error|trace):|^•|^→|^\(use '--show-trace'/.test(l) || /^\s/.test(line)) continue;
     return clip(l, 300);
   }
   return undefined;

@@ -89,11 +89,12 @@ export function parseFlakeShowWarnings(stderr: string): NixWarning[] {
   const seen = new Set<string>();
   const lines = nixMessageLines(stderr);
   for (let i = 0; i < lines.length; i++) {
-    const ev = EVALUATION.exec(lines[i]);
-    const m = ev ?? /^warning:\s*(.*)$/.exec(lines[i]);
+    const line = lines[i]!;
+    const ev = EVALUATION.exec(line);
+    const m = ev ?? /^warning:\s*(.*)$/.exec(line);
     if (!m) continue;
-    let text = m[1].trim();
-    while (i + 1 < lines.length && CONTINUATION.test(lines[i + 1])) text += ` ${lines[++i].trim()}`;
+    let text = m[1]!.trim();
+    while (i + 1 < lines.length && CONTINUATION.test(lines[i + 1]!)) text += ` ${lines[++i]!.trim()}`;
     const w = ev ? evaluationWarning(text) : classify(text);
     if (!w) continue;
     const key = `${w.kind}\0${w.text}`;
@@ -146,7 +147,7 @@ function classify(rawText: string): NixWarning | undefined {
   const text = clip(rawText, 1024);
   let m = UNTRUSTED.exec(rawText);
   if (m) {
-    const setting = clip(m[1], 256);
+    const setting = clip(m[1]!, 256);
     return {
       kind: 'untrusted-config',
       setting,
@@ -160,7 +161,7 @@ function classify(rawText: string): NixWarning | undefined {
   }
   m = DIRTY.exec(rawText);
   if (m) {
-    const tree = clip(m[1], 1024);
+    const tree = clip(m[1]!, 1024);
     return {
       kind: 'dirty-tree',
       tree,
@@ -172,14 +173,14 @@ function classify(rawText: string): NixWarning | undefined {
   }
   m = IFD.exec(rawText);
   if (m) {
-    const attrPath = clip(m[1], 1024);
+    const attrPath = clip(m[1]!, 1024);
     return { kind: 'import-from-derivation', attrPath, text, explanation: explainOmitted('import-from-derivation', attrPath) };
   }
   m = OMITTED.exec(rawText);
   if (m) {
     const flag = m[2] as OmittedWarning['flag'];
     const reason = flag === '--legacy' ? 'legacy' : 'other-system';
-    let attrPath = m[1].trim();
+    let attrPath = m[1]!.trim();
     if (TREE_CHARS.test(attrPath)) {
       // 2.8: `│   └───x86_64-linux: omitted (use '--legacy' to show)`; only legacyPackages is reported this way.
       const name = attrPath.split(/[│├└─\s]+/).filter((s) => s !== '').pop() ?? '';
@@ -190,7 +191,7 @@ function classify(rawText: string): NixWarning | undefined {
   }
   m = NOT_DERIVATION.exec(rawText);
   if (m) {
-    const attrPath = clip(m[1], 1024);
+    const attrPath = clip(m[1]!, 1024);
     return { kind: 'not-a-derivation', attrPath, text, explanation: explainOmitted('not-a-derivation', attrPath) };
   }
   return undefined;

@@ -57,7 +57,7 @@ export class DryRunPlanParser {
     const item = this.section && ITEM.exec(text);
     if (item && this.section) {
       const list = this.result[this.section];
-      if (list.length < this.maxItems) list.push(item[1]);
+      if (list.length < this.maxItems) list.push(item[1]!);
       else this.result.omitted = (this.result.omitted ?? 0) + 1;
       return true;
     }
@@ -70,8 +70,8 @@ export class DryRunPlanParser {
       const m = FETCH_HEADER.exec(text);
       if (!m) return false;
       this.section = 'fetches';
-      this.result.downloadBytes = parseSize(m[2], m[3]);
-      this.result.unpackedBytes = parseSize(m[4], m[5]);
+      this.result.downloadBytes = parseSize(m[2]!, m[3]!);
+      this.result.unpackedBytes = parseSize(m[4]!, m[5]!);
     }
     this.seen = true;
     return true;

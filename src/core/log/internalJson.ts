@@ -154,28 +154,30 @@ function fastRecord(s: string, offset: number): LogEvent | undefined {
       FAST_RESULT.lastIndex = offset;
       const m = FAST_RESULT.exec(s);
       if (m === null) return undefined;
-      const type = digitsValue(m[3]);
+      const type = digitsValue(m[3]!);
       const fields = plainFields(m[1]);
-      return { kind: 'result', id: idText(m[2]), type, fields, result: decodeResult(type, fields) };
+      return { kind: 'result', id: idText(m[2]!), type, fields, result: decodeResult(type, fields) };
     }
     case 0x73 /* s */: {
       if (s.charCodeAt(offset + 13) === 0x6f /* o */) {
         FAST_STOP.lastIndex = offset;
         const m = FAST_STOP.exec(s);
-        return m === null ? undefined : { kind: 'stop', id: idText(m[1]) };
+        return m === null ? undefined : { kind: 'stop', id: idText(m[1]!) };
       }
       FAST_START.lastIndex = offset;
       const m = FAST_START.exec(s);
       if (m === null) return undefined;
-      const [, fieldsText, idDigits, level, parentDigits, text, typeText] = m;
-      const id = idText(idDigits);
+      // Groups 1 (fields) and 4 (parent) are optional; the others always take part in a match.
+      const [, fieldsText, idDigits, levelText, parentDigits, text = '', typeText] = m;
+      const id = idText(idDigits!);
       const parent = parentDigits === undefined ? undefined : idText(parentDigits);
-      const type = digitsValue(typeText);
+      const type = digitsValue(typeText!);
+      const level = digitsValue(levelText!);
       const fields = plainFields(fieldsText);
       const activity = activityNames.get(type);
       return parent !== undefined && parent !== '0'
-        ? { kind: 'start', id, parent, type, activity, level: digitsValue(level), text, fields }
-        : { kind: 'start', id, type, activity, level: digitsValue(level), text, fields };
+        ? { kind: 'start', id, parent, type, activity, level, text, fields }
+        : { kind: 'start', id, type, activity, level, text, fields };
     }
   }
   return undefined;
@@ -309,7 +311,7 @@ const cachedTexts: string[] = new Array<string>(ID_CACHE).fill('');
 /** The decimal text of a safe unsigned integer, from the cache when it was one of the last few. */
 function cachedIdText(v: number): string {
   const slot = v & (ID_CACHE - 1);
-  if (cachedIds[slot] === v) return cachedTexts[slot];
+  if (cachedIds[slot] === v) return cachedTexts[slot]!;
   const text = String(v);
   cachedIds[slot] = v;
   cachedTexts[slot] = text;

@@ -62,7 +62,7 @@ export class LineSplitter {
   }
 
   private take(): SplitLine {
-    let text = this.parts.length === 1 ? this.parts[0] : this.parts.join('');
+    let text = this.parts.length === 1 ? this.parts[0]! : this.parts.join('');
     const dropped = this.dropped;
     if (text.endsWith('\r')) text = text.slice(0, -1);
     this.parts = [];
@@ -76,6 +76,9 @@ export class LineSplitter {
 export function splitLines(text: string): string[] {
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  for (let i = 0; i < lines.length; i++) if (lines[i].endsWith('\r')) lines[i] = lines[i].slice(0, -1);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.endsWith('\r')) lines[i] = line.slice(0, -1);
+  }
   return lines;
 }

@@ -96,7 +96,7 @@ export class MessageLog {
   /** Drops the oldest others until at most `maxOthers` of them are kept and everything fits in `maxChars`. */
   private trimOthers(): void {
     while (this.start < this.others.length && (this.others.length - this.start > this.maxOthers || this.errorChars + this.otherChars > this.maxChars)) {
-      this.otherChars -= this.others[this.start].chars;
+      this.otherChars -= this.others[this.start]!.chars;
       this.start++;
       this.droppedOtherCount++;
     }
@@ -112,11 +112,11 @@ export class MessageLog {
     const out: LogEvent[] = [];
     let e = 0;
     for (let i = this.start; i < this.others.length; i++) {
-      const o = this.others[i];
-      while (e < this.errors.length && this.errors[e].seq < o.seq) out.push(this.errors[e++].ev);
+      const o = this.others[i]!;
+      while (e < this.errors.length && this.errors[e]!.seq < o.seq) out.push(this.errors[e++]!.ev);
       out.push(o.ev);
     }
-    while (e < this.errors.length) out.push(this.errors[e++].ev);
+    while (e < this.errors.length) out.push(this.errors[e++]!.ev);
     return out;
   }
 

@@ -33,7 +33,7 @@ export interface SourceTreePath {
 /** `«ref»/rel` (or `«ref»`) with a flake reference (`scheme:…`) inside; undefined for `«nix-internal»/…` and the rest. */
 export function parseSourceTreePath(file: string): SourceTreePath | undefined {
   const m = /^«([a-z][a-z0-9+.-]*:[^»]*)»(?:\/(.*))?$/.exec(file);
-  return m ? { ref: m[1], rel: (m[2] ?? '').replace(/^\/+/, '') } : undefined;
+  return m ? { ref: m[1]!, rel: (m[2] ?? '').replace(/^\/+/, '') } : undefined;
 }
 
 /** Classifies a printed origin and returns the name to keep for it. */
@@ -76,7 +76,7 @@ export function positionFromJson(file: unknown, line: unknown, column: unknown):
     // 2.20+ may carry the position only in `file`.
     const m = POSITION_SUFFIX.exec(f);
     if (!m) return undefined;
-    f = m[1];
+    f = m[1]!;
     l = positiveInt(Number(m[2]));
     c = m[3] === undefined ? undefined : positiveInt(Number(m[3]));
     if (l === undefined) return undefined;

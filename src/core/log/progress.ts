@@ -460,8 +460,8 @@ function sumCounts(all: Iterable<Counts>): Counts {
 export function statusText(s: ProgressSnapshot): string {
   const parts: string[] = [];
   if (s.total > 0) parts.push(`${s.built}/${s.total} built`);
-  if (s.running.length > 0) {
-    const first = s.running[0];
+  const first = s.running[0];
+  if (first !== undefined) {
     const more = s.running.length > 1 ? ` +${s.running.length - 1}` : '';
     parts.push(`${first.name}${first.phase ? ` (${first.phase})` : ''}${more}`);
   }

@@ -31,14 +31,14 @@ export function sanitizeExtraArgs(args: readonly string[]): { args: string[]; dr
   const kept: string[] = [];
   const dropped: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    const a = args[i];
+    const a = args[i]!;
     const flag = a.replace(/^--(?:no-)?/, '');
-    if (a.startsWith('--') && FORBIDDEN_SETTINGS.has(flag.split('=')[0])) {
+    if (a.startsWith('--') && FORBIDDEN_SETTINGS.has(flag.split('=')[0]!)) {
       dropped.push(a);
       continue;
     }
     if ((a === '--option' || a === '--extra-option') && FORBIDDEN_SETTINGS.has(args[i + 1] ?? '')) {
-      dropped.push(a, args[i + 1], ...(i + 2 < args.length ? [args[i + 2]] : []));
+      dropped.push(...args.slice(i, i + 3));
       i += 2;
       continue;
     }

@@ -148,11 +148,13 @@ class ByteTail {
     if (b.length === 0) return;
     this.pieces.push(b);
     this.size += b.length;
-    while (this.size - this.pieces[this.start].length >= this.max) {
-      const n = this.pieces[this.start].length;
+    let head = this.pieces[this.start];
+    while (head !== undefined && this.size - head.length >= this.max) {
+      const n = head.length;
       this.pieces[this.start++] = EMPTY;
       this.size -= n;
       this.dropped += n;
+      head = this.pieces[this.start];
     }
     if (this.start > 64 && this.start * 2 > this.pieces.length) {
       this.pieces = this.pieces.slice(this.start);
@@ -181,7 +183,8 @@ function tailLines(tail: ByteTail, max: number, lineMax: number): string[] {
   const out: string[] = [];
   let size = 0;
   for (let i = lines.length - 1; i >= first; i--) {
-    const l = lines[i].length > lineMax ? truncate(lines[i], lineMax) : lines[i];
+    const line = lines[i]!;
+    const l = line.length > lineMax ? truncate(line, lineMax) : line;
     if (out.length > 0 && size + l.length + 1 > max) break;
     out.push(l);
     size += l.length + 1;
@@ -293,7 +296,7 @@ export class ByteLineSplitter {
  * (or `\r`) that ends the last line.
  */
 function stdoutText(pieces: readonly string[]): string {
-  let text = pieces.length === 1 ? pieces[0] : pieces.join('');
+  let text = pieces.length === 1 ? pieces[0]! : pieces.join('');
   if (text.includes('\r\n')) text = text.replace(/\r\n/g, '\n');
   if (text.endsWith('\n')) text = text.slice(0, -1);
   return text.endsWith('\r') ? text.slice(0, -1) : text;

@@ -26,7 +26,7 @@ export function nixosRebuildArgs(action: string, flakeRef: string, host: string,
   const extra = sanitizeExtraArgs(opts.extraArgs ?? []).args;
   for (let i = 0; i < extra.length; i++) {
     if (extra[i] === '--option' && i + 2 < extra.length) {
-      options.push('--option', extra[i + 1], extra[i + 2]);
+      options.push('--option', ...extra.slice(i + 1, i + 3));
       i += 2;
     }
   }

@@ -25,7 +25,9 @@ export function parseStorePath(path: string, storeDir = DEFAULT_STORE_DIR): Stor
   if (!path.startsWith(`${dir}/`)) return undefined;
   const m = PARTS.exec(path.slice(dir.length + 1));
   if (!m) return undefined;
-  return { storeDir: dir, hash: m[1], name: m[2], root: `${dir}/${m[1]}-${m[2]}`, rel: (m[3] ?? '').replace(/\/+$/, '') };
+  const hash = m[1]!;
+  const name = m[2]!;
+  return { storeDir: dir, hash, name, root: `${dir}/${hash}-${name}`, rel: (m[3] ?? '').replace(/\/+$/, '') };
 }
 
 const HASHED_NAME = new RegExp(`^${STORE_HASH}-(.+)$`);
@@ -37,7 +39,7 @@ const HASHED_NAME = new RegExp(`^${STORE_HASH}-(.+)$`);
 export function storePathName(path: string): string {
   const base = path.slice(path.lastIndexOf('/') + 1);
   const m = HASHED_NAME.exec(base);
-  const name = m ? m[1] : base;
+  const name = m?.[1] ?? base;
   return (name.endsWith('.drv') && name.length > 4 ? name.slice(0, -4) : name) || path;
 }
 

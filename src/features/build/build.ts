@@ -226,7 +226,7 @@ export class Builds implements vscode.Disposable {
       });
       const m = /^(.*):(\d+)$/.exec(r.stdout.trim());
       if (!m) return undefined;
-      const mapped = mapper(m[1]);
+      const mapped = mapper(m[1]!);
       if (mapped.kind !== 'workspace') return undefined;
       const line = Number(m[2]) - 1;
       const text = (await readFile(mapped.path, 'utf8').catch(() => '')).split(/\r?\n/)[line] ?? '';

@@ -125,6 +125,7 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
     }
     const all = l.installables;
     const first = all[0];
+    if (!first) return lens;
     const others = all.slice(1).map((i) => i.buildDisplay);
     const also = others.length ? ` (also ${others.join(', ')})` : '';
     const target = (i: (typeof all)[number], display: string) => ({ flake: lens.flake, attrPath: [...i.attrPath], display });

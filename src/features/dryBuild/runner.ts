@@ -118,7 +118,7 @@ export async function runDryBuild(ctx: Ctx, flake: Flake, host: string, signal: 
           if (ev.level <= Verbosity.Warn) messages.add(ev);
           if (ev.level <= 1 || !/^evaluating file /.test(text)) keep(text);
           for (const l of text.split('\n')) plan.feed(l);
-          if (ev.level >= 3) progress(text.split('\n')[0]);
+          if (ev.level >= 3) progress(text.split('\n')[0]!);
         } else if (ev.kind === 'start' && ev.text) {
           progress(stripAnsi(ev.text));
         } else if (ev.kind === 'plain') {

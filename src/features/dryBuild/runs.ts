@@ -96,7 +96,7 @@ export class DryBuilds implements vscode.Disposable, PanelRuns {
 
   dismiss(runId: string | undefined): void {
     for (let i = this.runs.length - 1; i >= 0; i--) {
-      const r = this.runs[i];
+      const r = this.runs[i]!;
       if (r.state.state !== 'evaluating' && (runId === undefined || r.state.runId === runId)) this.runs.splice(i, 1);
     }
   }
@@ -114,7 +114,7 @@ export class DryBuilds implements vscode.Disposable, PanelRuns {
     const startedAt = Date.now();
     const key = flake.uri.fsPath;
     for (let i = this.runs.length - 1; i >= 0; i--) {
-      const r = this.runs[i];
+      const r = this.runs[i]!;
       if (r.state.flake === key && r.state.host === host) {
         r.abort?.abort();
         this.runs.splice(i, 1);
@@ -129,7 +129,7 @@ export class DryBuilds implements vscode.Disposable, PanelRuns {
     };
     this.runs.unshift(entry);
     // The oldest finished cards go past the limit the webview keeps.
-    for (let i = this.runs.length - 1; i >= LIMITS.runs; i--) if (this.runs[i].state.state !== 'evaluating') this.runs.splice(i, 1);
+    for (let i = this.runs.length - 1; i >= LIMITS.runs; i--) if (this.runs[i]!.state.state !== 'evaluating') this.runs.splice(i, 1);
     this.panel.post({ type: 'runStarted', runId, flake: key, host, startedAt });
     const progress = (text: string) => {
       entry.state.progress = fitText(text, LIMITS.progress);

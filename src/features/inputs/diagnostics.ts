@@ -68,7 +68,7 @@ function duplicateDiagnostics(g: DuplicateGroup, flakeLabel: string, text: strin
   const others = g.occurrences.filter((o) => o.flake !== undefined && o.flake !== flakeLabel);
   if (!suggestions.length && others.length) {
     for (const o of mine.filter((m) => m.path.length === 1)) {
-      const r = range(o.path[0]);
+      const r = range(o.path[0]!);
       if (!r) continue;
       const d = new vscode.Diagnostic(r, `${g.label} is pinned at ${o.shortRev ?? '?'} here but at another revision elsewhere in the workspace: ${others.map(describe).join(', ')}.`, vscode.DiagnosticSeverity.Information);
       d.source = 'nix flake inputs';

@@ -20,7 +20,7 @@ export function registerNavigation(ctx: Ctx, locks: Locks): void {
       if (!node || node.kind !== 'input') return undefined;
       const file = join(node.state.flake.uri.fsPath, 'flake.nix');
       const text = await readFile(file, 'utf8');
-      const decl = findInputDeclaration(text, node.input.path[0]);
+      const decl = findInputDeclaration(text, node.input.path[0]!);
       const doc = await vscode.workspace.openTextDocument(file);
       if (!decl) {
         void vscode.window.showInformationMessage(`The declaration of ${node.input.path[0]} was not found in flake.nix.`);

@@ -50,7 +50,7 @@ export class InputsProvider implements vscode.TreeDataProvider<InputNode> {
       const states = await this.locks.all();
       const dups = await this.locks.duplicates();
       const roots: InputNode[] = dups.length ? [{ kind: 'duplicates', groups: dups }] : [];
-      if (states.length === 1) return [...roots, ...this.flakeChildren(states[0], undefined, dups)];
+      if (states.length === 1) return [...roots, ...this.flakeChildren(states[0]!, undefined, dups)];
       return [...roots, ...states.map((state): InputNode => ({ kind: 'flake', state }))];
     }
     switch (node.kind) {
