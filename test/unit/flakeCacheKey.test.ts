@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { flakeCacheKey } from '../../src/core/flake/cacheKey';
+import { flakeCacheKey, type CacheKeyOptions } from '../../src/core/flake/cacheKey';
+import { run } from '../../src/core/nix/process';
 import { commitAll, makeRepo, scratchDir } from '../support/nix';
 
 const FLAKE = '{ outputs = { self }: { }; }\n';
@@ -55,6 +56,16 @@ test('the caller\'s parts (Nix version, systems, settings) are part of the key',
   const b = await flakeCacheKey(dir, { extra: ['Nix 2.34.8', 'x86_64-linux'] });
   assert.notEqual(a, b);
   assert.equal(await flakeCacheKey(dir, { extra: ['Nix 2.8.0', 'x86_64-linux'] }), a);
+});
+
+test('git output without both lines of rev-parse (top level, HEAD) gives no key', async () => {
+  const dir = repo();
+  assert.match(String(await flakeCacheKey(dir)), /^[0-9a-f]{64}$/);
+  const topOnly: CacheKeyOptions['run'] = async (file, args, opts) => {
+    const r = await run(file, args, opts);
+    return args.includes('rev-parse') ? { ...r, stdout: r.stdout.split('\n')[0] ?? '' } : r;
+  };
+  assert.equal(await flakeCacheKey(dir, { run: topOnly }), undefined);
 });
 
 test('outside a git work tree there is no key: nothing is cached', async () => {

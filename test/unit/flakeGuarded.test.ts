@@ -23,6 +23,14 @@ test('outputs named like Object.prototype members are keys like any other, and w
   assert.equal(guardedShape('toString'), 'flat');
 });
 
+test('a listing entry without an attribute path is left out', () => {
+  const listing: GuardedListing = new Map([
+    ['', { attrPath: [], leaf: { t: 'derivation', name: 'nothing' } }],
+    ['packages\0x86_64-linux\0hello', { attrPath: ['packages', 'x86_64-linux', 'hello'], leaf: { t: 'derivation', name: 'hello' } }],
+  ]);
+  assert.deepEqual(Object.keys(showJsonFromListing(listing)), ['packages']);
+});
+
 // The guarded listing a failing `nix flake show` falls back to, against real nix: an output that throws is caught by
 // tryEval and marked broken; one that aborts (not catchable) fails its whole category, which is then halved by name
 // until the aborting leaf is found; the other outputs are listed.

@@ -142,6 +142,14 @@ describe('run', () => {
       return true;
     });
   });
+  test('a stderr bound of 0 keeps no line and still reports the exit', async () => {
+    await assert.rejects(run('/bin/sh', ['-c', 'echo one >&2; echo two >&2; exit 3'], { maxStderr: 0 }), (e: unknown) => {
+      assert.ok(e instanceof ExitError);
+      assert.equal(e.exitCode, 3);
+      assert.deepEqual(e.stderrLines, []);
+      return true;
+    });
+  });
   test('a 10 MB line does not break it', async () => {
     const r = await run('/bin/sh', ['-c', 'head -c 10000000 /dev/zero | tr "\\0" x; echo; echo end']);
     assert.equal(r.stdout.length, 10_000_000 + 4);
