@@ -3,9 +3,10 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commitAll, copyFixture, nixConfig, repoRoot, runMarker, scratchDir } from '../support/nix';
+import { copyDeployFixture } from '../support/testHost';
 
 /** The fixtures opened as workspace folders. */
-export const WORKSPACE_FIXTURES = ['hello', 'builds', 'broken', 'unlocked', 'multi', 'hosts', 'lens-broken', 'lens-builders'];
+export const WORKSPACE_FIXTURES = ['hello', 'builds', 'broken', 'unlocked', 'multi', 'hosts', 'lens-broken', 'lens-builders', 'deploy-host'];
 
 export interface PreparedWorkspace {
   workspaceFile: string;
@@ -24,7 +25,8 @@ export function prepareWorkspace(names: string[] = WORKSPACE_FIXTURES): Prepared
     appendFileSync(`${stub}/flake.nix`, '# a newer revision\n');
     commitAll(stub, 'a newer nixpkgs');
   }
-  for (const n of names) fixtures[n] = copyFixture(n, copies);
+  // deploy-host (test/fixtures/deploy-host): a NixOS host stand-in whose paths are new in every run.
+  for (const n of names) fixtures[n] = n === 'deploy-host' ? copyDeployFixture(n) : copyFixture(n, copies);
   for (const [n, p] of copies) fixtures[n] ??= p;
   const workspaceFile = join(scratchDir(), 'tests.code-workspace');
   writeFileSync(workspaceFile, JSON.stringify({ folders: names.map((n) => ({ path: fixtures[n], name: n })), settings: {} }, null, 2));

@@ -43,6 +43,8 @@ describe('Restricted Mode', () => {
       ['nixFlakes.showNixVersion', []],
       ['nixFlakes.showBuildLog', []],
       ['nixFlakes.showLog', []],
+      ...['switch', 'boot', 'test', 'dryActivate', 'build', 'preview', 'generations', 'images', 'configure'].map((a): [string, unknown[]] => [`nixFlakes.deploy.${a}`, [{ flake, host: 'web' }]]),
+      ...['build', 'preview', 'activate'].map((a): [string, unknown[]] => [`nixFlakes.home.${a}`, [{ flake, home: 'alice' }]]),
     ];
     const contributed = (vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { commands: { command: string }[] } }).contributes.commands.map((c) => c.command);
     try {
