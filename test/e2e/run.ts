@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { copyFixture, copyPlain, processesWith, runMarker, scratchDir } from '../support/nix';
 import { activated, openNixView, openWorkbench, runCommand, treeRow, waitUntil } from './workbench';
 import { prepareWorkspace } from '../harness/workspace';
+import { deployScenarios } from './deploy';
 
 interface Scenario {
   name: string;
@@ -246,6 +247,7 @@ const scenarios: Scenario[] = [
       }
     },
   },
+  ...deployScenarios,
 ];
 
 async function main() {

@@ -122,7 +122,11 @@ export function render(root: HTMLElement, v: DeployView, apply: (a: ApplyAction)
   if (v.message) root.append(el('pre', { class: `message phase-${v.phase}`, text: v.message }));
   if (v.generation !== undefined) root.append(el('div', { class: 'generation', text: `Generation ${v.generation}` }));
   const paths = el('dl', { class: 'paths' });
-  if (v.current) paths.append(el('dt', { text: 'Now' }), el('dd', { class: 'path', text: v.current }));
+  if (v.current)
+    paths.append(
+      el('dt', { text: v.phase === 'done' && v.action !== 'preview' ? 'Before' : 'Now' }),
+      el('dd', { class: 'path', text: v.current }),
+    );
   if (v.toplevel) paths.append(el('dt', { text: 'New' }), el('dd', { class: 'path', text: v.toplevel }));
   if (paths.childElementCount) root.append(paths);
   if (v.actions.length) {
