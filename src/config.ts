@@ -34,6 +34,8 @@ export interface Settings {
   deploySshOptions: string[];
   /** Machine-scoped: a secret key file the closure is signed with before it is copied to a target. */
   deploySigningKeyFile: string;
+  /** Format Document on .nix files uses the flake's `formatter.<system>`. */
+  formatterEnabled: boolean;
 }
 
 export function settings(scope?: vscode.ConfigurationScope): Settings {
@@ -55,6 +57,7 @@ export function settings(scope?: vscode.ConfigurationScope): Settings {
     deployMethod: c.get<string>('deploy.method') === 'nixos-rebuild' ? 'nixos-rebuild' : 'nix',
     deploySshOptions: strings(c.get('deploy.sshOptions')),
     deploySigningKeyFile: typeof c.get('deploy.signingKeyFile') === 'string' ? (c.get<string>('deploy.signingKeyFile') ?? '') : '',
+    formatterEnabled: c.get<boolean>('formatter.enabled', true) !== false,
   };
 }
 

@@ -9,6 +9,8 @@ import { Inputs, registerInputs, registerRelockOffer } from './features/inputs';
 import { registerDryBuild } from './features/dryBuild';
 import { BuildLenses, registerCodeLens } from './features/codeLens';
 import { registerDeploy, type Deployments } from './features/deploy';
+import { registerFormatter } from './features/formatter';
+import { registerTemplates } from './features/templates';
 import type { DryBuilds } from './features/dryBuild';
 import type { DetectResult } from './core/nix/detect';
 import type { Flake } from './workspace/flakes';
@@ -48,6 +50,8 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
     const dryBuilds = registerDryBuild(c, outputs.service);
     const lenses = registerCodeLens(c, outputs.service);
     const deploy = registerDeploy(c, outputs.service);
+    registerFormatter(c);
+    registerTemplates(c, outputs.service);
     c.register(
       vscode.commands.registerCommand('nixFlakes.showLog', () => c.log.show()),
       vscode.commands.registerCommand('nixFlakes.openSettings', () =>

@@ -59,6 +59,11 @@ export function readFormatterInfo(json: unknown): FormatterInfo {
   return program ? { ok: true, program } : { ok: false, message: 'the formatter has no program name (meta.mainProgram, pname or name)' };
 }
 
+/** `nix fmt` on a copy of the document: the fallback when the formatter's program cannot be found by name. */
+export function nixFmtArgs(): string[] {
+  return ['--'];
+}
+
 /** The formatter's program in its built output. */
 export function formatterProgram(outPath: string, program: string): string {
   return join(outPath, 'bin', program);
@@ -123,6 +128,12 @@ export interface FormatOptions {
   signal?: AbortSignal;
   /** Default 30 s. */
   timeoutMs?: number;
+  /**
+   * Arguments before the file in `file` mode, and the folder that mode runs in (default: the copy's): `nix fmt` as
+   * the fallback is `nix … fmt -- <copy>` in the flake's folder.
+   */
+  fileArgs?: readonly string[];
+  fileCwd?: string;
   /** How the program runs (the extension's gateway). */
   run: (file: string, args: readonly string[], opts: RunOptions) => Promise<RunResult>;
 }
@@ -164,7 +175,7 @@ async function runMode(program: string, text: string, mode: FormatterMode, opts:
     try {
       const file = join(dir, safeFileName(opts.fileName));
       await writeFile(file, text);
-      await opts.run(program, [file], { ...common, cwd: dir });
+      await opts.run(program, [...(opts.fileArgs ?? []), file], { ...common, cwd: opts.fileCwd ?? dir });
       return { ok: true, text: await readFile(file, 'utf8'), mode };
     } finally {
       await rm(dir, { recursive: true, force: true });
