@@ -45,6 +45,9 @@ describe('Restricted Mode', () => {
       ['nixFlakes.showLog', []],
       ...['switch', 'boot', 'test', 'dryActivate', 'build', 'preview', 'generations', 'images', 'configure'].map((a): [string, unknown[]] => [`nixFlakes.deploy.${a}`, [{ flake, host: 'web' }]]),
       ...['build', 'preview', 'activate'].map((a): [string, unknown[]] => [`nixFlakes.home.${a}`, [{ flake, home: 'alice' }]]),
+      ['nixFlakes.newFromTemplate', [{ flake, attrPath: ['templates', 'default'], display: '.#default' }, vscode.Uri.file(join(dir, 'new'))]],
+      ['nixFlakes.newFromTemplate', ['templates#rust', join(dir, 'new')]],
+      ['nixFlakes.newFromTemplate', []],
     ];
     const contributed = (vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { commands: { command: string }[] } }).contributes.commands.map((c) => c.command);
     try {
@@ -59,6 +62,8 @@ describe('Restricted Mode', () => {
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(join(dir, 'flake.nix')));
       await vscode.window.showTextDocument(doc);
       const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 100);
+      // Format Document: the flake's formatter is neither built nor run.
+      assert.equal((await vscode.commands.executeCommand<vscode.TextEdit[] | undefined>('vscode.executeFormatDocumentProvider', doc.uri, { tabSize: 2, insertSpaces: true }))?.length ?? 0, 0);
       assert.deepEqual(lenses.filter((l) => l.command?.command.startsWith('nixFlakes.')), [], 'no lens in Restricted Mode');
       await api.outputs.service.evaluate(await flakeOf('hello'), { force: true });
     } finally {
