@@ -3,9 +3,9 @@
 // No `vscode` import.
 
 import { GroupKind, setAtToken, sourceOf, type AttrSet, type Binding, type NixSource, type SourceInput } from './syntax';
-import { B_FLAGS, B_HEAD, B_KEY_COUNT, B_KEY_TOK, B_NEXT, B_STRIDE, B_VALUE_END, bindingOf, F_INHERITED, S_FIRST, S_STRIDE, storeOf } from './rows';
+import { B_FLAGS, B_HEAD, B_KEY_COUNT, B_KEY_TOK, B_NEXT, B_VALUE_END, bindingOf, F_INHERITED, S_FIRST, storeOf } from './rows';
 import { staticString } from './strings';
-import { TokenKind } from './tokens';
+import { TokenKind, tokenEnd, tokenStart } from './tokens';
 import type { Range } from './offsets';
 import { endsOperand, groupEnd, operandEnd, selectChain, stringLiteralAt } from './walk';
 
@@ -80,8 +80,8 @@ function builderTable(builders: readonly string[]): BuilderTable {
   const byLength: string[][] = [];
   for (const b of builders) {
     const segs = b.split('.').filter((s) => s !== '');
-    if (segs.length === 0) continue;
-    const last = segs[segs.length - 1];
+    const last = segs.at(-1);
+    if (last === undefined) continue;
     const list = byLast.get(last);
     if (list) list.push(segs);
     else {
@@ -134,7 +134,7 @@ export function findDerivationCalls(input: SourceInput, builders: readonly strin
   const unbound: { call: number; start: number }[] = [];
   for (let t = 0; t < count; t++) {
     if (kinds[t] !== TokenKind.Ident || kinds[t + 1] === TokenKind.Dot) continue;
-    const last = lastSegmentAt(table, text, starts[t], ends[t]);
+    const last = lastSegmentAt(table, text, starts[t]!, ends[t]!);
     const specs = last === undefined ? undefined : table.byLast.get(last);
     if (!specs) continue;
     // The builder's own segments: the static tail of the select chain ending at t (`.name`, `."name"`).
@@ -143,7 +143,7 @@ export function findDerivationCalls(input: SourceInput, builders: readonly strin
       if (s < 2 || kinds[s - 1] !== TokenKind.Dot) break;
       const k = kinds[s - 2];
       if (k === TokenKind.Ident || k === TokenKind.Or) s -= 2;
-      else if (k === TokenKind.StrClose && isStaticSegment(src, s - 2)) s = pairs[s - 2];
+      else if (k === TokenKind.StrClose && isStaticSegment(src, s - 2)) s = pairs[s - 2]!;
       else break;
     }
     // The start of the whole function expression: further back over `.${…}`, `."…"` and `.name` segments, to an
@@ -157,15 +157,16 @@ export function findDerivationCalls(input: SourceInput, builders: readonly strin
     const call = readCall(src, head, t + 1);
     if (!call) continue;
     // The token the parser recorded as the head of a value: for `(e).x`, the head of `e`.
-    const valueHead = kinds[head] === TokenKind.LParen && parenHead[head] >= 0 ? parenHead[head] : head;
+    const inner = kinds[head] === TokenKind.LParen ? (parenHead[head] ?? -1) : -1;
+    const valueHead = inner >= 0 ? inner : head;
     const binding = bindingOfHead(src, valueHead);
     if (!binding) unbound.push({ call: calls.length, start: valueHead });
     const strings = call.args ? literalAttrs(src, call.args) : undefined;
     calls.push({
       builder: spec.join('.'),
       callee: calleeText(src, head, t + 1),
-      calleeRange: { start: starts[head], end: ends[t] },
-      range: { start: starts[head], end: call.end },
+      calleeRange: { start: tokenStart(src.tokens, head), end: ends[t]! },
+      range: { start: tokenStart(src.tokens, head), end: call.end },
       argsRange: call.args?.range,
       args: call.args,
       binding,
@@ -178,7 +179,7 @@ export function findDerivationCalls(input: SourceInput, builders: readonly strin
   // Found by their last segments: a call inside a parenthesised head (`(f (mkShell { })).x.mkDerivation { }`) was
   // found before the call it starts.
   for (let i = 1; i < calls.length; i++) {
-    if (calls[i].range.start < calls[i - 1].range.start) return calls.sort((a, b) => a.range.start - b.range.start);
+    if (calls[i]!.range.start < calls[i - 1]!.range.start) return calls.sort((a, b) => a.range.start - b.range.start);
   }
   return calls;
 }
@@ -186,7 +187,7 @@ export function findDerivationCalls(input: SourceInput, builders: readonly strin
 /** The `"…"` segment closed at token `close` has no `${…}`: `legacyPackages."x86_64-linux"`. */
 function isStaticSegment(src: NixSource, close: number): boolean {
   const { kinds, pairs } = src.tokens;
-  const open = pairs[close];
+  const open = pairs[close] ?? -1;
   return open >= 0 && open < close && kinds[open] === TokenKind.StrOpen && (close - open === 1 || (close - open === 2 && kinds[open + 1] === TokenKind.StrPart));
 }
 
@@ -205,7 +206,7 @@ function selectStart(src: NixSource, dot: number): number {
     if (k === TokenKind.Ident || k === TokenKind.Or) {
       p = e;
     } else if (k === TokenKind.StrClose || k === TokenKind.InterpClose) {
-      p = pairs[e];
+      p = pairs[e] ?? -1;
       if (p < 0 || p >= e || kinds[p] !== (k === TokenKind.StrClose ? TokenKind.StrOpen : TokenKind.InterpOpen)) return -1;
     } else if (k === TokenKind.RParen) {
       p = parenBefore(src, e);
@@ -234,7 +235,7 @@ function parenBefore(src: NixSource, close: number): number {
     const { groupKind, groupEnd } = src.syntax;
     for (let p = 0; p < count; p++) {
       if (kinds[p] !== TokenKind.LParen || groupKind[p] !== GroupKind.Paren) continue;
-      const e = groupEnd[p] - 1;
+      const e = (groupEnd[p] ?? 0) - 1;
       if (e > p && kinds[e] === TokenKind.RParen) opens.set(e, p);
     }
     parenOpens.set(src, opens);
@@ -249,7 +250,7 @@ function tailNames(src: NixSource, start: number, end: number): string[] {
   for (let j = start; j < end; ) {
     if (kinds[j] === TokenKind.StrOpen) {
       names.push(staticString(src.tokens, j) ?? '');
-      j = pairs[j] + 1;
+      j = pairs[j]! + 1; // a static segment: paired (see isStaticSegment)
     } else {
       names.push(text.slice(starts[j], ends[j]));
       j++;
@@ -273,7 +274,8 @@ function calleeText(src: NixSource, head: number, end: number): string {
       out += '(…)';
       j = groupEnd(src, j);
     } else if (k === TokenKind.StrOpen || k === TokenKind.InterpOpen) {
-      const close = pairs[j] > j ? pairs[j] : j;
+      const pair = pairs[j] ?? -1;
+      const close = pair > j ? pair : j;
       out += text.slice(starts[j], ends[close]);
       j = close + 1;
     } else {
@@ -290,7 +292,7 @@ function calleeText(src: NixSource, head: number, end: number): string {
 
 /** The arguments after a callee ending at `from`: the offset where they end, and the attribute set among them. */
 function readCall(src: NixSource, start: number, from: number): { end: number; args: AttrSet | undefined } | undefined {
-  const { kinds, ends, count } = src.tokens;
+  const { kinds, count } = src.tokens;
   let u = from;
   let args: AttrSet | undefined;
   while (u < count) {
@@ -302,7 +304,7 @@ function readCall(src: NixSource, start: number, from: number): { end: number; a
     u = e;
   }
   if (u === from || u <= start) return undefined;
-  return { end: ends[u - 1], args };
+  return { end: tokenEnd(src.tokens, u - 1), args };
 }
 
 /** The set an argument is, or returns: `{ … }`, `rec { … }`, `(finalAttrs: { … })`. */
@@ -310,7 +312,7 @@ function argumentSet(src: NixSource, t: number): AttrSet | undefined {
   const k = src.tokens.kinds[t];
   if (k === TokenKind.LBrace || k === TokenKind.Rec) return setAtToken(src, t);
   if (k === TokenKind.LParen && src.syntax.groupKind[t] === GroupKind.Paren) {
-    const head = src.syntax.parenHead[t];
+    const head = src.syntax.parenHead[t] ?? -1;
     return head >= 0 ? setAtToken(src, head) : undefined;
   }
   return undefined;
@@ -322,7 +324,7 @@ function toCallBinding(b: Binding): CallBinding {
 
 /** The binding whose value has its head at token `t`. */
 function bindingOfHead(src: NixSource, t: number): CallBinding | undefined {
-  const i = t >= 0 && t < src.tokens.count ? src.syntax.bindingAt[t] : 0;
+  const i = t >= 0 ? (src.syntax.bindingAt[t] ?? 0) : 0; // 0 past the last token too
   return i > 0 ? toCallBinding(bindingOf(src, i - 1)) : undefined;
 }
 
@@ -334,15 +336,16 @@ function bindThroughWrappers(src: NixSource, calls: DerivationCall[], unbound: r
   for (const u of unbound) wanted.set(u.start, u.call);
   for (let p = 0; p < count; p++) {
     if (kinds[p] !== TokenKind.LParen || groupKind[p] !== GroupKind.Paren) continue;
-    const call = wanted.get(parenHead[p]);
+    const call = wanted.get(parenHead[p]!);
     if (call === undefined || p < 1 || kinds[p - 1] !== TokenKind.Ident) continue;
     // The wrapper's chain, ending just before the `(`.
     let s = p - 1;
     while (s >= 2 && kinds[s - 1] === TokenKind.Dot && kinds[s - 2] === TokenKind.Ident) s -= 2;
     const chain = selectChain(src, s);
-    if (!chain || chain.end !== p || !WRAPPERS.has(chain.names[chain.names.length - 1])) continue;
+    if (!chain || chain.end !== p || !WRAPPERS.has(chain.names.at(-1) ?? '')) continue;
     const binding = bindingOfHead(src, s);
-    if (binding) calls[call] = { ...calls[call], binding };
+    const found = calls[call];
+    if (binding && found) calls[call] = { ...found, binding };
   }
 }
 
@@ -368,28 +371,26 @@ function literalAttrs(src: NixSource, set: AttrSet): LiteralAttrs {
   if (store) {
     // The same, read from the rows of the scan, without making objects for the set's bindings and keys.
     const out: LiteralAttrs = {};
-    const { kinds, starts, ends, text } = src.tokens;
-    const rows = store.b;
-    for (let b = store.s[set.index * S_STRIDE + S_FIRST]; b >= 0; b = rows[b * B_STRIDE + B_NEXT]) {
-      const r = b * B_STRIDE;
-      if ((rows[r + B_FLAGS] & F_INHERITED) !== 0 || rows[r + B_KEY_COUNT] !== 1) continue;
-      const u = rows[r + B_KEY_TOK];
+    const { kinds, text } = src.tokens;
+    for (let b = store.setField(set.index, S_FIRST); b >= 0; b = store.bindingField(b, B_NEXT)) {
+      if ((store.bindingField(b, B_FLAGS) & F_INHERITED) !== 0 || store.bindingField(b, B_KEY_COUNT) !== 1) continue;
+      const u = store.bindingField(b, B_KEY_TOK);
       const k = kinds[u];
       let key: string | undefined;
-      if (k === TokenKind.Ident || k === TokenKind.Or) key = literalAttrName(text, starts[u], ends[u]);
+      if (k === TokenKind.Ident || k === TokenKind.Or) key = literalAttrName(text, tokenStart(src.tokens, u), tokenEnd(src.tokens, u));
       else if (k === TokenKind.StrOpen) key = staticString(src.tokens, u);
       if (key !== 'name' && key !== 'pname' && key !== 'version') continue;
-      const head = rows[r + B_HEAD];
+      const head = store.bindingField(b, B_HEAD);
       if (head < 0 || out[key] !== undefined) continue;
       const lit = stringLiteralAt(src, head, groupEnd(src, head));
-      if (lit && lit.range.end === rows[r + B_VALUE_END]) out[key] = lit.value;
+      if (lit && lit.range.end === store.bindingField(b, B_VALUE_END)) out[key] = lit.value;
     }
     return out;
   }
   const out: LiteralAttrs = {};
   for (const b of set.bindings) {
     if (b.inherited || b.keys.length !== 1) continue;
-    const key = b.keys[0].name;
+    const key = b.keys[0]!.name;
     if (key !== 'name' && key !== 'pname' && key !== 'version') continue;
     // A plain string value has its opening quote as the value's head.
     const head = b.valueHead;

@@ -2,7 +2,8 @@
 // dependency follow another input, written in the style the file already uses. No `vscode` import.
 
 import { pathRoot, setAtToken, sourceOf, scanNix, type AttrKey, type AttrSet, type Binding, type NixSource, type SourceInput } from './syntax';
-import { B_FLAGS, B_STRIDE, F_IN_LET, storeOf } from './rows';
+import { B_FLAGS, F_IN_LET, storeOf } from './rows';
+import { tokenEnd } from './tokens';
 import { applyEdit, indentationAt, isFirstOnLine, rangeOf, type Range, type TextEdit } from './offsets';
 import { stringLiteralAt, tokenSpan } from './walk';
 
@@ -55,9 +56,10 @@ export function findInputDeclaration(input: SourceInput, name: string): InputDec
   const root = flakeRootSet(src);
   if (!root) return undefined;
   const bindings = inputBindings(src, root, name);
-  if (bindings.length === 0) return undefined;
   const first = bindings[0];
-  return { name, range: rangeOf(first.pathKeys[1]), binding: first, bindings };
+  const key = first?.pathKeys[1]; // inputBindings keeps only bindings that have it
+  if (first === undefined || key === undefined) return undefined;
+  return { name, range: rangeOf(key), binding: first, bindings };
 }
 
 // --- packages --------------------------------------------------------------------------------------------------
@@ -97,14 +99,14 @@ export function packageBindings(flake: SourceInput): PackageBinding[] {
   // questions asked of them (in `let`? which root? is the path's first key `outputs`?) need no objects.
   const store = storeOf(src);
   const count = store ? store.bindingCount : src.bindings.length;
-  const bindingAt = (i: number): Binding => (store ? store.binding(i) : src.bindings[i]);
+  const bindingAt = (i: number): Binding => (store ? store.binding(i) : src.bindings[i]!); // i < count
   const memo = new Array<OutputPath | null | undefined>(count);
   const outputPath = (i: number): OutputPath | null => {
     const known = memo[i];
     if (known !== undefined) return known;
     memo[i] = null; // guards against cycles in damaged input
     let result: OutputPath | null = null;
-    if (!(store ? (store.b[i * B_STRIDE + B_FLAGS] & F_IN_LET) !== 0 : bindingAt(i).inLet)) {
+    if (!(store ? (store.bindingField(i, B_FLAGS) & F_IN_LET) !== 0 : bindingAt(i).inLet)) {
       const top = store ? store.set(store.rootSet(i)) : pathRoot(bindingAt(i));
       if (top === root) {
         if (store ? store.firstKeyIs(store.pathHead(i), 'outputs') : isOutputs(bindingAt(i).pathKeys[0])) {
@@ -133,13 +135,14 @@ export function packageBindings(flake: SourceInput): PackageBinding[] {
     }
     if (!isStatic(keys[0]) || keys[0].name !== 'packages') continue;
     const rest = keys.slice(1);
+    const [k0, k1] = rest;
     let system: string | undefined;
     let nameKey: AttrKey;
-    if (rest.length === 2 && (!computed || rest[0].kind === 'dynamic' || SYSTEM_NAME.test(rest[0].name))) {
-      system = rest[0].kind === 'dynamic' ? undefined : rest[0].name;
-      nameKey = rest[1];
-    } else if (rest.length === 1 && computed && !SYSTEM_NAME.test(rest[0].name)) {
-      nameKey = rest[0];
+    if (k0 && k1 && rest.length === 2 && (!computed || k0.kind === 'dynamic' || SYSTEM_NAME.test(k0.name))) {
+      system = k0.kind === 'dynamic' ? undefined : k0.name;
+      nameKey = k1;
+    } else if (k0 && rest.length === 1 && computed && !SYSTEM_NAME.test(k0.name)) {
+      nameKey = k0;
     } else {
       continue;
     }
@@ -200,7 +203,7 @@ function eolOf(text: string): string {
 function followsBinding(src: NixSource, root: AttrSet, input: string, dep: string): Binding | undefined {
   return inputBindings(src, root, input).find((b) => {
     const p = b.pathKeys;
-    return p.length === 5 && p[2].name === 'inputs' && p[3].name === dep && p[4].name === 'follows' && p.every(isStatic);
+    return p.length === 5 && p[2]?.name === 'inputs' && p[3]?.name === dep && p[4]?.name === 'follows' && p.every(isStatic);
   });
 }
 
@@ -227,7 +230,7 @@ function insertIntoSet(src: NixSource, set: AttrSet, line: string): TextEdit | F
     return insertAfter(text, last, line);
   }
   // An empty set: `X = { };` or a `{` and `}` on separate lines.
-  const open = src.tokens.ends[set.openToken];
+  const open = tokenEnd(src.tokens, set.openToken);
   const close = set.range.end - 1;
   if (!set.closed || close < open) return refuse('damaged', "the input's set is not closed");
   const between = text.slice(open, close);
@@ -301,7 +304,7 @@ function planEdit(src: NixSource, root: AttrSet, mine: Binding[], input: string,
   }
   const follows = `inputs.${formatAttrName(dep)}.follows = ${quoted};`;
   // X's own `inputs = { … }` set (`X = { inputs = { nixpkgs.follows = …; }; }`): insert there.
-  const depsDecl = mine.find((b) => b.pathKeys.length === 3 && b.pathKeys[2].name === 'inputs' && setAtToken(src, b.valueHead));
+  const depsDecl = mine.find((b) => b.pathKeys.length === 3 && b.pathKeys[2]?.name === 'inputs' && setAtToken(src, b.valueHead));
   const depsSet = depsDecl && setAtToken(src, depsDecl.valueHead);
   if (depsSet) return insertIntoSet(src, depsSet, `${formatAttrName(dep)}.follows = ${quoted};`);
   // `inputs.X = { … }` or `X = { … }` inside `inputs = { … }`: insert into X's set.
@@ -312,8 +315,8 @@ function planEdit(src: NixSource, root: AttrSet, mine: Binding[], input: string,
   const anchor = mine.reduce((a, b) => (b.range.end > a.range.end ? b : a));
   if (!anchor.terminated) return refuse('damaged', `the binding for input '${input}' has no ';'`);
   const xKey = anchor.pathKeys[1];
-  if (!anchor.keys.includes(xKey)) return refuse('unsupported', `input '${input}' is written in an unexpected shape`);
-  const prefix = src.text.slice(anchor.keys[0].start, xKey.end);
+  if (xKey === undefined || !anchor.keys.includes(xKey)) return refuse('unsupported', `input '${input}' is written in an unexpected shape`);
+  const prefix = src.text.slice(anchor.keys[0]!.start, xKey.end); // keys holds xKey
   return insertAfter(src.text, anchor, `${prefix}.${follows}`);
 }
 

@@ -94,9 +94,9 @@ function collectSets(src: NixSource, start: number, end: number, out: AttrSet[],
       collectSets(src, t + 1, innerEnd(src, t), out, depth + 1);
       t = e;
     } else if (k === TokenKind.Ident) {
-      const chain = selectChain(src, t);
-      const skip = chain ? TRANSPARENT_FUNCTIONS.get(chain.names[chain.names.length - 1]) : undefined;
-      const isMerge = chain?.names[chain.names.length - 1] === 'mkMerge';
+      const name = selectChain(src, t)?.names.at(-1);
+      const skip = name === undefined ? undefined : TRANSPARENT_FUNCTIONS.get(name);
+      const isMerge = name === 'mkMerge';
       t = e;
       // The arguments of the application.
       for (let arg = 0; t < end; arg++) {
@@ -172,6 +172,12 @@ function listedModules(src: NixSource, binding: Binding): AttrSet[] {
   return out;
 }
 
+/** True when `b` is `name = …`: one static key, not inherited. */
+function isSingleKey(b: Binding, name: string): boolean {
+  const key = b.keys[0];
+  return !b.inherited && b.keys.length === 1 && key !== undefined && key.kind !== 'dynamic' && key.name === name;
+}
+
 /**
  * The module bodies in a source: the set the file evaluates to (through `{ … }:` headers, `let`, `with` and
  * `lib.mkIf`-like wrappers), the inline modules in its `imports = [ … ]`, and the inline modules in any
@@ -191,12 +197,11 @@ export function moduleRoots(input: SourceInput): AttrSet[] {
   };
   add(moduleValueSets(src, 0, src.tokens.count));
   for (const b of src.bindings) {
-    const last = b.keys[b.keys.length - 1];
-    if (!b.inherited && b.keys.length === 1 && last.kind !== 'dynamic' && last.name === 'modules') add(listedModules(src, b));
+    if (isSingleKey(b, 'modules')) add(listedModules(src, b));
   }
   for (let r = 0; r < roots.length; r++) {
-    for (const b of roots[r].bindings) {
-      if (!b.inherited && b.keys.length === 1 && b.keys[0].kind !== 'dynamic' && b.keys[0].name === 'imports') add(listedModules(src, b));
+    for (const b of roots[r]!.bindings) {
+      if (isSingleKey(b, 'imports')) add(listedModules(src, b));
     }
   }
   return roots;
@@ -215,19 +220,20 @@ export function findOptionDefinitions(input: SourceInput, optionPath: readonly s
     if (depth > 64) return;
     for (const b of set.bindings) {
       const keys = b.keys;
+      const first = keys[0];
       let i = 0;
-      if (atRoot && matched === 0 && keys[0].kind !== 'dynamic') {
-        if (keys[0].name === 'config') i = 1;
-        else if (MODULE_ATTRIBUTES.has(keys[0].name)) continue;
+      if (atRoot && matched === 0 && first !== undefined && first.kind !== 'dynamic') {
+        if (first.name === 'config') i = 1;
+        else if (MODULE_ATTRIBUTES.has(first.name)) continue;
       }
       let m = matched;
-      while (i < keys.length && m < optionPath.length && keys[i].kind !== 'dynamic' && keys[i].name === optionPath[m]) {
+      while (i < keys.length && m < optionPath.length && keys[i]!.kind !== 'dynamic' && keys[i]!.name === optionPath[m]) {
         i++;
         m++;
       }
       if (i < keys.length && m < optionPath.length) continue; // the paths part ways
       if (m === optionPath.length) {
-        const segment = keys[Math.max(i - 1, 0)];
+        const segment = keys[Math.max(i - 1, 0)] ?? b.keyRange;
         found.set(b.index, { range: b.keyRange, segmentRange: rangeOf(segment), match: i === keys.length ? 'exact' : 'nested', binding: b });
         continue;
       }
@@ -236,7 +242,7 @@ export function findOptionDefinitions(input: SourceInput, optionPath: readonly s
       const sets = b.inherited ? [] : moduleValueSets(src, span.start, span.end);
       if (sets.length === 0) {
         if (b.inherited || b.valueHead >= 0) {
-          found.set(b.index, { range: b.keyRange, segmentRange: rangeOf(keys[keys.length - 1]), match: 'enclosing', binding: b });
+          found.set(b.index, { range: b.keyRange, segmentRange: rangeOf(keys.at(-1) ?? b.keyRange), match: 'enclosing', binding: b });
         }
         continue;
       }

@@ -78,7 +78,7 @@ export class LineIndex {
     let hi = this.lineStarts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      if (this.lineStarts[mid] <= o) lo = mid;
+      if (this.lineStarts[mid]! <= o) lo = mid;
       else hi = mid - 1;
     }
     return lo;
@@ -87,15 +87,16 @@ export class LineIndex {
   /** Offset of the first character of `line` (clamped to the existing lines). */
   lineStart(line: number): number {
     const l = Math.max(0, Math.min(Math.floor(line), this.lineStarts.length - 1));
-    return this.lineStarts[l];
+    return this.lineStarts[l]!;
   }
 
   /** Offset just past the last character of `line`, before its line break. */
   lineEnd(line: number): number {
     const l = Math.max(0, Math.min(Math.floor(line), this.lineStarts.length - 1));
-    let end = l + 1 < this.lineStarts.length ? this.lineStarts[l + 1] : this.text.length;
-    if (end > this.lineStarts[l] && this.text.charCodeAt(end - 1) === 10) end--;
-    if (end > this.lineStarts[l] && this.text.charCodeAt(end - 1) === 13) end--;
+    const start = this.lineStarts[l]!;
+    let end = this.lineStarts[l + 1] ?? this.text.length;
+    if (end > start && this.text.charCodeAt(end - 1) === 10) end--;
+    if (end > start && this.text.charCodeAt(end - 1) === 13) end--;
     return end;
   }
 
@@ -103,14 +104,14 @@ export class LineIndex {
   positionAt(offset: number): Position {
     const o = Math.max(0, Math.min(offset, this.text.length));
     const line = this.lineAt(o);
-    return { line, character: o - this.lineStarts[line] };
+    return { line, character: o - this.lineStarts[line]! };
   }
 
   /** The offset of a 0-based position; a character past the end of its line is clamped to the line end. */
   offsetAt(position: Position): number {
     if (position.line < 0) return 0;
     if (position.line >= this.lineStarts.length) return this.text.length;
-    const start = this.lineStarts[position.line];
+    const start = this.lineStarts[position.line]!;
     return Math.min(start + Math.max(0, position.character), this.lineEnd(position.line));
   }
 

@@ -9,7 +9,7 @@
 import type { AttrKey, AttrSet, AttrSetKind, Binding, FunctionHeader, NixSource, SyntaxIndex } from './syntax';
 import { staticString } from './strings';
 import { LineIndex, type Range } from './offsets';
-import { TokenKind, type Problem, type TokenStream } from './tokens';
+import { TokenKind, tokenEnd, tokenStart, type Problem, type TokenStream } from './tokens';
 
 // Binding rows: B_STRIDE integers per binding.
 /** Token index of the first key. */
@@ -93,6 +93,16 @@ export class ScanStore {
     return (objects[i] ??= new SetView(this, i));
   }
 
+  /** Field `f` (a `B_*`) of binding `i`: every binding below `bindingCount` has its whole row. */
+  bindingField(i: number, f: number): number {
+    return this.b[i * B_STRIDE + f]!;
+  }
+
+  /** Field `f` (an `S_*`) of set `i`: every set below `setCount` has its whole row. */
+  setField(i: number, f: number): number {
+    return this.s[i * S_STRIDE + f]!;
+  }
+
   allBindings(): Binding[] {
     const out = new Array<Binding>(this.bindingCount);
     for (let i = 0; i < this.bindingCount; i++) out[i] = this.binding(i);
@@ -108,27 +118,29 @@ export class ScanStore {
   /** The bindings of set `i`, in text order. */
   setBindings(i: number): Binding[] {
     const out: Binding[] = [];
-    for (let b = this.s[i * S_STRIDE + S_FIRST]; b >= 0; b = this.b[b * B_STRIDE + B_NEXT]) out.push(this.binding(b));
+    for (let b = this.setField(i, S_FIRST); b >= 0; b = this.bindingField(b, B_NEXT)) out.push(this.binding(b));
     return out;
   }
 
   /** The keys of binding `i`, made from its tokens. */
   keys(i: number): AttrKey[] {
-    const { kinds, starts, ends, text } = this.tokens;
+    const { tokens } = this;
+    const { kinds, text } = tokens;
     const { groupEnd } = this.syntax;
-    const count = this.b[i * B_STRIDE + B_KEY_COUNT];
+    const count = this.bindingField(i, B_KEY_COUNT);
     const out = new Array<AttrKey>(count);
-    let u = this.b[i * B_STRIDE + B_KEY_TOK];
+    let u = this.bindingField(i, B_KEY_TOK);
     for (let j = 0; j < count; j++) {
       if (j > 0) u++; // the `.`
       const k = kinds[u];
-      const start = starts[u];
+      const start = tokenStart(tokens, u);
       if (k === TokenKind.Ident || k === TokenKind.Or) {
-        out[j] = { name: text.slice(start, ends[u]), kind: 'ident', start, end: ends[u] };
+        const end = tokenEnd(tokens, u);
+        out[j] = { name: text.slice(start, end), kind: 'ident', start, end };
         u++;
       } else {
-        const after = groupEnd[u];
-        const end = ends[after - 1];
+        const after = groupEnd[u] ?? 0;
+        const end = tokenEnd(tokens, after - 1);
         const value = k === TokenKind.StrOpen ? staticString(this.tokens, u) : undefined;
         out[j] = value === undefined ? { name: text.slice(start, end), kind: 'dynamic', start, end } : { name: value, kind: 'string', start, end };
         u = after;
@@ -141,74 +153,76 @@ export class ScanStore {
   private keyToken(i: number, j: number): number {
     const { kinds } = this.tokens;
     const { groupEnd } = this.syntax;
-    let u = this.b[i * B_STRIDE + B_KEY_TOK];
+    let u = this.bindingField(i, B_KEY_TOK);
     for (let k = 0; k < j; k++) {
       const kind = kinds[u];
-      u = (kind === TokenKind.Ident || kind === TokenKind.Or ? u + 1 : groupEnd[u]) + 1;
+      u = (kind === TokenKind.Ident || kind === TokenKind.Or ? u + 1 : (groupEnd[u] ?? 0)) + 1;
     }
     return u;
   }
 
   /** `AttrKey.name` of the key at token `u`. */
   private keyName(u: number): string {
-    const { kinds, starts, ends, text } = this.tokens;
-    const k = kinds[u];
-    if (k === TokenKind.Ident || k === TokenKind.Or) return text.slice(starts[u], ends[u]);
-    const value = k === TokenKind.StrOpen ? staticString(this.tokens, u) : undefined;
-    return value ?? text.slice(starts[u], ends[this.syntax.groupEnd[u] - 1]);
+    const { tokens } = this;
+    const k = tokens.kinds[u];
+    if (k === TokenKind.Ident || k === TokenKind.Or) return tokens.text.slice(tokenStart(tokens, u), tokenEnd(tokens, u));
+    const value = k === TokenKind.StrOpen ? staticString(tokens, u) : undefined;
+    return value ?? tokens.text.slice(tokenStart(tokens, u), tokenEnd(tokens, (this.syntax.groupEnd[u] ?? 0) - 1));
   }
 
   /** The name of the last key of binding `i` (`keys[keys.length - 1].name`), without making the keys. */
   lastKeyName(i: number): string {
-    return this.keyName(this.keyToken(i, this.b[i * B_STRIDE + B_KEY_COUNT] - 1));
+    return this.keyName(this.keyToken(i, this.bindingField(i, B_KEY_COUNT) - 1));
   }
 
   /** `nameHash` of the last key of binding `i`, from the text itself for an identifier (no string is made). */
   lastKeyHash(i: number): number {
-    const u = this.keyToken(i, this.b[i * B_STRIDE + B_KEY_COUNT] - 1);
-    const { kinds, starts, ends, text } = this.tokens;
-    const k = kinds[u];
-    if (k === TokenKind.Ident || k === TokenKind.Or) return nameHash(text, starts[u], ends[u]);
+    const u = this.keyToken(i, this.bindingField(i, B_KEY_COUNT) - 1);
+    const { tokens } = this;
+    const k = tokens.kinds[u];
+    if (k === TokenKind.Ident || k === TokenKind.Or) return nameHash(tokens.text, tokenStart(tokens, u), tokenEnd(tokens, u));
     return nameHash(this.keyName(u));
   }
 
   /** True when the first key of binding `i` is static (not `dynamic`) and named `name`. */
   firstKeyIs(i: number, name: string): boolean {
-    const { kinds, starts, ends, text } = this.tokens;
-    const u = this.b[i * B_STRIDE + B_KEY_TOK];
-    const k = kinds[u];
-    if (k === TokenKind.Ident || k === TokenKind.Or) return ends[u] - starts[u] === name.length && text.startsWith(name, starts[u]);
+    const { tokens } = this;
+    const u = this.bindingField(i, B_KEY_TOK);
+    const k = tokens.kinds[u];
+    if (k === TokenKind.Ident || k === TokenKind.Or) {
+      const start = tokenStart(tokens, u);
+      return tokenEnd(tokens, u) - start === name.length && tokens.text.startsWith(name, start);
+    }
     return k === TokenKind.StrOpen && staticString(this.tokens, u) === name;
   }
 
   /** The binding whose keys start binding `i`'s `pathKeys` (itself unless its set is directly a binding's value). */
   pathHead(i: number): number {
     for (;;) {
-      const r = this.b[i * B_STRIDE + B_SET] * S_STRIDE;
-      const parent = this.s[r + S_PARENT];
-      if ((this.s[r + S_FLAGS] & SF_DIRECT) === 0 || parent < 0) return i;
+      const set = this.bindingField(i, B_SET);
+      const parent = this.setField(set, S_PARENT);
+      if ((this.setField(set, S_FLAGS) & SF_DIRECT) === 0 || parent < 0) return i;
       i = parent;
     }
   }
 
   /** The index of `pathRoot(binding i)`. */
   rootSet(i: number): number {
-    let set = this.b[i * B_STRIDE + B_SET];
+    let set = this.bindingField(i, B_SET);
     for (;;) {
-      const r = set * S_STRIDE;
-      const parent = this.s[r + S_PARENT];
-      if ((this.s[r + S_FLAGS] & SF_DIRECT) === 0 || parent < 0) return set;
-      set = this.b[parent * B_STRIDE + B_SET];
+      const parent = this.setField(set, S_PARENT);
+      if ((this.setField(set, S_FLAGS) & SF_DIRECT) === 0 || parent < 0) return set;
+      set = this.bindingField(parent, B_SET);
     }
   }
 
   inheritFrom(i: number): Range | undefined {
-    const open = this.b[i * B_STRIDE + B_FROM];
+    const open = this.bindingField(i, B_FROM);
     if (open < 0) return undefined;
     const ranges = (this.fromRanges ??= new Map());
     let r = ranges.get(open);
     if (r === undefined) {
-      r = { start: this.tokens.starts[open], end: this.tokens.ends[this.syntax.groupEnd[open] - 1] };
+      r = { start: tokenStart(this.tokens, open), end: tokenEnd(this.tokens, (this.syntax.groupEnd[open] ?? 0) - 1) };
       ranges.set(open, r);
     }
     return r;
@@ -237,7 +251,7 @@ class BindingView implements Binding {
   ) {}
 
   private field(f: number): number {
-    return this.store.b[this.index * B_STRIDE + f];
+    return this.store.bindingField(this.index, f);
   }
 
   get keys(): readonly AttrKey[] {
@@ -258,7 +272,7 @@ class BindingView implements Binding {
   }
 
   get keyRange(): Range {
-    return { start: this.store.tokens.starts[this.field(B_KEY_TOK)], end: this.field(B_KEY_END) };
+    return { start: tokenStart(this.store.tokens, this.field(B_KEY_TOK)), end: this.field(B_KEY_END) };
   }
 
   get valueRange(): Range {
@@ -305,11 +319,11 @@ class SetView implements AttrSet {
   ) {}
 
   private field(f: number): number {
-    return this.store.s[this.index * S_STRIDE + f];
+    return this.store.setField(this.index, f);
   }
 
   get kind(): AttrSetKind {
-    return SET_KINDS[this.field(S_KIND)];
+    return SET_KINDS[this.field(S_KIND)]!; // an SK_*
   }
 
   get range(): Range {
@@ -378,11 +392,11 @@ export function storeOf(src: NixSource): ScanStore | undefined {
 /** Binding `i` of `src` (without making every binding's object). */
 export function bindingOf(src: NixSource, i: number): Binding {
   const store = storeOf(src);
-  return store ? store.binding(i) : src.bindings[i];
+  return store ? store.binding(i) : src.bindings[i]!;
 }
 
 /** Set `i` of `src` (without making every set's object). */
 export function setOf(src: NixSource, i: number): AttrSet {
   const store = storeOf(src);
-  return store ? store.set(i) : src.sets[i];
+  return store ? store.set(i) : src.sets[i]!;
 }

@@ -218,7 +218,7 @@ export function pathRoot(binding: Binding): AttrSet {
 export function setAtToken(source: NixSource, t: number): AttrSet | undefined {
   if (t < 0 || t >= source.tokens.count) return undefined;
   const at = source.tokens.kinds[t] === TokenKind.Rec ? t + 1 : t;
-  const i = at < source.tokens.count ? source.syntax.setAt[at] : 0;
+  const i = source.syntax.setAt[at] ?? 0; // none past the last token
   return i > 0 ? setOf(source, i - 1) : undefined;
 }
 
@@ -341,19 +341,24 @@ class Parser {
     return t < this.n ? (this.kinds[t] as TokenKind) : TokenKind.Unknown;
   }
 
+  /** The start offset of token `t`; the end of the text past the last token. */
+  private startOf(t: number): number {
+    return this.starts[t] ?? this.text.length;
+  }
+
+  /** The end offset of token `t`; the end of the text past the last token. */
+  private endOf(t: number): number {
+    return this.ends[t] ?? this.text.length;
+  }
+
   private problemAt(t: number, message: string): void {
-    if (t >= this.n) {
-      const end = this.text.length;
-      this.problems.push({ start: end, end, message });
-    } else {
-      this.problems.push({ start: this.starts[t], end: this.ends[t], message });
-    }
+    this.problems.push({ start: this.startOf(t), end: this.endOf(t), message });
   }
 
   /** Range of tokens `[from, to)`; empty at the end of token `from - 1` when there are none. */
   private tokenRange(from: number, to: number): Range {
-    if (to > from) return { start: this.starts[from], end: this.ends[to - 1] };
-    const at = from > 0 ? this.ends[from - 1] : 0;
+    if (to > from) return { start: this.startOf(from), end: this.endOf(to - 1) };
+    const at = from > 0 ? this.endOf(from - 1) : 0;
     return { start: at, end: at };
   }
 
@@ -386,7 +391,7 @@ class Parser {
       const k = this.kind(j);
       if (k === TokenKind.Ident || k === TokenKind.Or) j++;
       else if (k === TokenKind.StrOpen || k === TokenKind.InterpOpen) {
-        const close = this.pairs[j];
+        const close = this.pairs[j] ?? -1;
         if (close < 0) return false;
         j = close + 1;
       } else return false;
@@ -417,19 +422,19 @@ class Parser {
   /** Second pass only: the token at `t` starts a line indented no deeper than the line of `open`. */
   private dedented(t: number, open: number): boolean {
     if (!this.indentRecovery || t >= this.n || t === 0) return false;
-    const gapStart = this.ends[t - 1];
-    const start = this.starts[t];
+    const gapStart = this.endOf(t - 1);
+    const start = this.startOf(t);
     const gap = this.text.slice(gapStart, start);
     if (!gap.includes('\n') && !gap.includes('\r')) return false;
     // Column of the first token on the line of `open`.
     let first = open;
     while (first > 0) {
-      const between = this.text.slice(this.ends[first - 1], this.starts[first]);
+      const between = this.text.slice(this.endOf(first - 1), this.startOf(first));
       if (between.includes('\n') || between.includes('\r')) break;
       first--;
     }
-    if (this.starts[first] > this.starts[open] || first >= t) return false;
-    return columnAt(this.text, start) <= columnAt(this.text, this.starts[first]);
+    if (this.startOf(first) > this.startOf(open) || first >= t) return false;
+    return columnAt(this.text, start) <= columnAt(this.text, this.startOf(first));
   }
 
   /** Skips a group opened at `t` by counting brackets, without recursion (for too-deep nesting). */
@@ -473,7 +478,7 @@ class Parser {
         case TokenKind.InterpClose:
         case TokenKind.In:
           if (this.closesOuter(t)) break walk;
-          this.problemAt(t, `unexpected '${this.text.slice(this.starts[t], this.ends[t])}'`);
+          this.problemAt(t, `unexpected '${this.text.slice(this.startOf(t), this.endOf(t))}'`);
           this.i++;
           continue;
         case TokenKind.Assign:
@@ -542,7 +547,7 @@ class Parser {
           if (next === TokenKind.Colon) {
             this.functions.push({
               kind: 'ident',
-              range: { start: this.starts[t], end: this.ends[t + 1] },
+              range: { start: this.startOf(t), end: this.endOf(t + 1) },
               formals: [this.text.slice(this.starts[t], this.ends[t])],
               ellipsis: false,
               alias: undefined,
@@ -576,8 +581,8 @@ class Parser {
   /** Marks the set at `head` (`{`, or `rec` before `{`) as a function's result. */
   private markLambdaBody(head: number): void {
     const at = this.kinds[head] === TokenKind.Rec ? head + 1 : head;
-    const i = at < this.n ? this.setAt[at] : 0;
-    if (i > 0) this.s[(i - 1) * S_STRIDE + S_FLAGS] |= SF_LAMBDA_BODY;
+    const i = this.setAt[at] ?? 0; // none past the last token
+    if (i > 0) this.s[(i - 1) * S_STRIDE + S_FLAGS]! |= SF_LAMBDA_BODY;
   }
 
   /** `{ a, b ? d, ... }` (optionally `x @` before or `@ x` after), then `:`. `first` is its first token. */
@@ -741,7 +746,7 @@ class Parser {
     s[r + S_OPEN] = open;
     s[r + S_START_TOK] = start;
     s[r + S_PARENT] = this.current;
-    s[r + S_START] = s[r + S_END] = this.starts[start];
+    s[r + S_START] = s[r + S_END] = this.startOf(start);
     s[r + S_FLAGS] = 0;
     s[r + S_FIRST] = s[r + S_LAST] = -1;
     this.setAt[open] = index + 1;
@@ -751,8 +756,8 @@ class Parser {
   /** Records how set `set` ended: closed or not, and the end of its range. */
   private endSet(set: number, start: number, closed: boolean): void {
     const r = set * S_STRIDE;
-    if (closed) this.s[r + S_FLAGS] |= SF_CLOSED;
-    this.s[r + S_END] = this.i > start ? this.ends[this.i - 1] : this.ends[start];
+    if (closed) this.s[r + S_FLAGS]! |= SF_CLOSED;
+    this.s[r + S_END] = this.i > start ? this.endOf(this.i - 1) : this.endOf(start);
   }
 
   /** `{ bindings }` opened at `open`; `start` is `rec`/`let` when one comes first. */
@@ -861,11 +866,11 @@ class Parser {
         break;
       }
       count++;
-      this.keyEnd = this.ends[this.i - 1];
+      this.keyEnd = this.endOf(this.i - 1);
       if (this.i >= this.n || this.kinds[this.i] !== TokenKind.Dot) break;
       // A half-typed `a.b.` at the end of a line must not swallow the next line's binding.
       const after = this.i + 1;
-      if (after < this.n && this.lineBreakBefore(after) && columnAt(this.text, this.starts[after]) <= columnAt(this.text, this.starts[first])) {
+      if (after < this.n && this.lineBreakBefore(after) && columnAt(this.text, this.startOf(after)) <= columnAt(this.text, this.startOf(first))) {
         this.i++;
         this.problemAt(after, 'expected an attribute name');
         break;
@@ -878,7 +883,7 @@ class Parser {
   /** True when a line break stands between token `t - 1` and token `t`. */
   private lineBreakBefore(t: number): boolean {
     const { text } = this;
-    for (let p = this.ends[t - 1], end = this.starts[t]; p < end; p++) {
+    for (let p = this.endOf(t - 1), end = this.startOf(t); p < end; p++) {
       const c = text.charCodeAt(p);
       if (c === 10 || c === 13) return true;
     }
@@ -899,12 +904,12 @@ class Parser {
     b[r + B_FROM] = -1;
     b[r + B_HEAD] = -1;
     b[r + B_VALUE_START] = b[r + B_VALUE_END] = keyEnd;
-    b[r + B_START] = this.starts[keyTok];
+    b[r + B_START] = this.startOf(keyTok);
     b[r + B_END] = keyEnd;
     b[r + B_NEXT] = -1;
     const s = this.s;
     const sr = set * S_STRIDE;
-    const last = s[sr + S_LAST];
+    const last = s[sr + S_LAST] ?? -1;
     if (last >= 0) b[last * B_STRIDE + B_NEXT] = index;
     else s[sr + S_FIRST] = index;
     s[sr + S_LAST] = index;
@@ -938,20 +943,20 @@ class Parser {
     const r = index * B_STRIDE;
     b[r + B_HEAD] = head;
     if (this.i > valueStart) {
-      b[r + B_VALUE_START] = this.starts[valueStart];
-      b[r + B_VALUE_END] = this.ends[this.i - 1];
+      b[r + B_VALUE_START] = this.startOf(valueStart);
+      b[r + B_VALUE_END] = this.endOf(this.i - 1);
     } else {
-      b[r + B_VALUE_START] = b[r + B_VALUE_END] = this.ends[valueStart - 1];
+      b[r + B_VALUE_START] = b[r + B_VALUE_END] = this.endOf(valueStart - 1);
       this.problemAt(this.i, 'expected a value');
     }
     if (head >= 0) this.bindingAt[head] = index + 1;
     if (this.kind(this.i) === TokenKind.Semicolon && this.i < this.n) {
       this.i++;
-      b[r + B_FLAGS] |= F_TERMINATED;
+      b[r + B_FLAGS]! |= F_TERMINATED;
     } else {
       this.problemAt(this.i > 0 ? this.i - 1 : 0, "expected ';'");
     }
-    b[r + B_END] = this.ends[this.i - 1];
+    b[r + B_END] = this.endOf(this.i - 1);
   }
 
   /** `inherit a b;` / `inherit (e) a "b";` */
@@ -972,24 +977,24 @@ class Parser {
       else if (k === TokenKind.StrOpen) this.string(u);
       else if (k === TokenKind.InterpOpen) this.interp(u);
       else break;
-      const keyEnd = this.ends[this.i - 1];
+      const keyEnd = this.endOf(this.i - 1);
       const index = this.newBinding(set, u, 1, keyEnd);
       const r = index * B_STRIDE;
       this.b[r + B_FLAGS] = F_INHERITED;
       this.b[r + B_FROM] = from;
-      this.b[r + B_VALUE_START] = this.starts[u];
+      this.b[r + B_VALUE_START] = this.startOf(u);
       this.b[r + B_VALUE_END] = keyEnd;
       names.push(index);
     }
     const terminated = this.kind(this.i) === TokenKind.Semicolon && this.i < this.n;
     if (terminated) this.i++;
     else this.problemAt(this.i > t ? this.i - 1 : t, "expected ';'");
-    const end = this.ends[this.i - 1];
+    const end = this.endOf(this.i - 1);
     const b = this.b;
     for (let j = base; j < names.length; j++) {
-      const r = names[j] * B_STRIDE;
-      if (terminated) b[r + B_FLAGS] |= F_TERMINATED;
-      b[r + B_START] = this.starts[t];
+      const r = names[j]! * B_STRIDE;
+      if (terminated) b[r + B_FLAGS]! |= F_TERMINATED;
+      b[r + B_START] = this.startOf(t);
       b[r + B_END] = end;
     }
     names.length = base;
@@ -999,14 +1004,14 @@ class Parser {
   private finish(): void {
     const { b, s } = this;
     for (let i = 0, r = 0; i < this.setCount; i++, r += S_STRIDE) {
-      const parent = s[r + S_PARENT];
-      if (parent >= 0 && b[parent * B_STRIDE + B_HEAD] === s[r + S_START_TOK]) s[r + S_FLAGS] |= SF_DIRECT;
+      const parent = s[r + S_PARENT]!;
+      if (parent >= 0 && b[parent * B_STRIDE + B_HEAD] === s[r + S_START_TOK]) s[r + S_FLAGS]! |= SF_DIRECT;
     }
     for (let i = 0, r = 0; i < this.bindingCount; i++, r += B_STRIDE) {
-      const sr = b[r + B_SET] * S_STRIDE;
-      const parent = s[sr + S_PARENT];
-      if (s[sr + S_KIND] === SK_LET || ((s[sr + S_FLAGS] & SF_DIRECT) !== 0 && parent >= 0 && (b[parent * B_STRIDE + B_FLAGS] & F_IN_LET) !== 0)) {
-        b[r + B_FLAGS] |= F_IN_LET;
+      const sr = b[r + B_SET]! * S_STRIDE;
+      const parent = s[sr + S_PARENT]!;
+      if (s[sr + S_KIND] === SK_LET || ((s[sr + S_FLAGS]! & SF_DIRECT) !== 0 && parent >= 0 && (b[parent * B_STRIDE + B_FLAGS]! & F_IN_LET) !== 0)) {
+        b[r + B_FLAGS]! |= F_IN_LET;
       }
     }
   }

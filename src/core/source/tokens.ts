@@ -112,7 +112,7 @@ const SPACE = 128; // [ \t\n\r]
 const CLASS = new Uint8Array(128);
 (() => {
   const add = (chars: string, bit: number): void => {
-    for (const c of chars) CLASS[c.charCodeAt(0)] |= bit;
+    for (const c of chars) CLASS[c.charCodeAt(0)]! |= bit;
   };
   const lower = 'abcdefghijklmnopqrstuvwxyz';
   const letters = lower + lower.toUpperCase();
@@ -128,8 +128,8 @@ const CLASS = new Uint8Array(128);
 })();
 
 function is(codes: Uint16Array, pos: number, bit: number): boolean {
-  const c = codes[pos];
-  return c < 128 && (CLASS[c] & bit) !== 0;
+  const c = codes[pos] ?? 0; // past the lookahead zeros: no class either
+  return c < 128 && (CLASS[c]! & bit) !== 0;
 }
 
 /** How far past the end of the text the lexer looks ahead; `charCodes` puts zeros there (no class, no case). */
@@ -178,11 +178,21 @@ export function tokenize(text: string): TokenStream {
 export function tokenList(stream: TokenStream): Token[] {
   const out: Token[] = [];
   for (let i = 0; i < stream.count; i++) {
-    const start = stream.starts[i];
-    const end = stream.ends[i];
+    const start = stream.starts[i]!;
+    const end = stream.ends[i]!;
     out.push({ kind: stream.kinds[i] as TokenKind, start, end, text: stream.text.slice(start, end) });
   }
   return out;
+}
+
+/** The start offset of token `t`; the end of the text past the last token. */
+export function tokenStart(stream: TokenStream, t: number): number {
+  return stream.starts[t] ?? stream.text.length;
+}
+
+/** The end offset of token `t`; the end of the text past the last token. */
+export function tokenEnd(stream: TokenStream, t: number): number {
+  return stream.ends[t] ?? stream.text.length;
 }
 
 /** True when offset lies inside a comment. */
@@ -192,8 +202,9 @@ export function inComment(stream: TokenStream, offset: number): boolean {
   let hi = cs.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    if (cs[mid].end <= offset) lo = mid + 1;
-    else if (cs[mid].start > offset) hi = mid - 1;
+    const c = cs[mid]!;
+    if (c.end <= offset) lo = mid + 1;
+    else if (c.start > offset) hi = mid - 1;
     else return true;
   }
   return false;
@@ -308,9 +319,9 @@ class Lexer {
     const { codes, len } = this;
     let p = 0;
     while (p < len) {
-      const c = codes[p];
+      const c = codes[p]!;
       // Identifiers and white space first, by class: they are the most common, and no case below starts either.
-      const cls = c < 128 ? CLASS[c] : 0;
+      const cls = c < 128 ? CLASS[c]! : 0;
       if ((cls & ID_START) !== 0) {
         p = this.word(p, c);
         continue;
@@ -318,8 +329,8 @@ class Lexer {
       if ((cls & SPACE) !== 0) {
         p++;
         while (p < len) {
-          const d = codes[p];
-          if (d >= 128 || (CLASS[d] & SPACE) === 0) break;
+          const d = codes[p]!;
+          if (d >= 128 || (CLASS[d]! & SPACE) === 0) break;
           p++;
         }
         continue;
@@ -500,7 +511,7 @@ class Lexer {
       }
     }
     if (len > start) this.push(TokenKind.StrPart, start, len);
-    this.problems.push({ start: this.starts[open], end: this.ends[open], message: 'unterminated string' });
+    this.problemAtToken(open, 'unterminated string');
     return len;
   }
 
@@ -535,7 +546,7 @@ class Lexer {
     }
     const end = Math.min(p, len);
     if (end > start) this.push(TokenKind.IndStrPart, start, end);
-    this.problems.push({ start: this.starts[open], end: this.ends[open], message: 'unterminated indented string' });
+    this.problemAtToken(open, 'unterminated indented string');
     return len;
   }
 
@@ -600,8 +611,8 @@ class Lexer {
     let q = p + 1;
     let next = -1; // the character after the word; -1 at the end of the text
     for (; q < len; q++) {
-      const d = codes[q];
-      if (d >= 128 || (CLASS[d] & ID_CHAR) === 0) {
+      const d = codes[q]!;
+      if (d >= 128 || (CLASS[d]! & ID_CHAR) === 0) {
         next = d;
         break;
       }
@@ -624,7 +635,7 @@ class Lexer {
         if (path > q) return this.path(p);
       }
     }
-    this.push(q - p <= 7 && (CLASS[c] & KEYWORD_START) !== 0 ? keywordOrIdent(this.text, p, q, c) : TokenKind.Ident, p, q);
+    this.push(q - p <= 7 && (CLASS[c]! & KEYWORD_START) !== 0 ? keywordOrIdent(this.text, p, q, c) : TokenKind.Ident, p, q);
     return q;
   }
 
@@ -755,10 +766,13 @@ class Lexer {
   private finish(): void {
     // Strings left open inside `${` were reported by their bodies; report the `${` themselves here.
     for (let i = this.frames.length - 1; i >= 0; i--) {
-      if (this.frames[i] !== Frame.Brace) {
-        const t = this.frameTokens[i];
-        this.problems.push({ start: this.starts[t], end: this.ends[t], message: "unterminated '${'" });
-      }
+      const t = this.frameTokens[i];
+      if (this.frames[i] !== Frame.Brace && t !== undefined) this.problemAtToken(t, "unterminated '${'");
     }
+  }
+
+  /** Reports a problem at token `t`, one already pushed. */
+  private problemAtToken(t: number, message: string): void {
+    this.problems.push({ start: this.starts[t] ?? this.len, end: this.ends[t] ?? this.len, message });
   }
 }

@@ -5,12 +5,12 @@
 // of tokens at that level, not in the whole expression.
 
 import { GroupKind, staticString, type NixSource } from './syntax';
-import { TokenKind } from './tokens';
+import { TokenKind, tokenEnd, tokenStart } from './tokens';
 import type { Range } from './offsets';
 
 /** Index just past the group opened at `t`, or `t + 1` when the parser recorded none. */
 export function groupEnd(src: NixSource, t: number): number {
-  const end = src.syntax.groupEnd[t];
+  const end = src.syntax.groupEnd[t] ?? 0;
   return end > t ? end : t + 1;
 }
 
@@ -151,7 +151,7 @@ export function selectChain(src: NixSource, t: number): SelectChain | undefined 
     names.push(text.slice(starts[j + 1], ends[j + 1]));
     j += 2;
   }
-  return { names, end: j, range: { start: starts[t], end: ends[j - 1] } };
+  return { names, end: j, range: { start: tokenStart(src.tokens, t), end: tokenEnd(src.tokens, j - 1) } };
 }
 
 /** A string literal: its value when it has no `${…}`, else its source text between the quotes. */
@@ -163,11 +163,11 @@ export interface StringLiteral {
 
 /** The string literal whose opening quote is token `t`, when the expression from `t` to `end` is only that string. */
 export function stringLiteralAt(src: NixSource, t: number, end: number): StringLiteral | undefined {
-  const { kinds, starts, ends, text } = src.tokens;
+  const { kinds, text } = src.tokens;
   if (t < 0 || (kinds[t] !== TokenKind.StrOpen && kinds[t] !== TokenKind.IndStrOpen)) return undefined;
   const close = groupEnd(src, t);
   if (close !== end) return undefined;
-  const range = { start: starts[t], end: ends[close - 1] };
+  const range = { start: tokenStart(src.tokens, t), end: tokenEnd(src.tokens, close - 1) };
   const value = staticString(src.tokens, t);
   if (value !== undefined) return { value, static: true, range };
   const quote = kinds[t] === TokenKind.StrOpen ? 1 : 2;
@@ -181,7 +181,7 @@ export function tokenAfter(src: NixSource, offset: number): number {
   let hi = count;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (starts[mid] < offset) lo = mid + 1;
+    if (starts[mid]! < offset) lo = mid + 1; // lo <= mid < hi <= count
     else hi = mid;
   }
   return lo;
