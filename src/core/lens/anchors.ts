@@ -15,7 +15,7 @@ import {
   type SourceInput,
 } from '../source';
 // Internal to the scanner (not exported from its index): the rows a scan keeps its bindings in.
-import { nameHash, storeOf } from '../source/rows';
+import { bindingOf, nameHash, storeOf } from '../source/rows';
 
 /** What a lens is anchored to. */
 export type AnchorKind =
@@ -129,7 +129,7 @@ function lastKeyIndex(src: NixSource): Map<number, number[]> {
     const store = storeOf(src);
     const count = store ? store.bindingCount : src.bindings.length;
     for (let i = 0; i < count; i++) {
-      const hash = store ? store.lastKeyHash(i) : nameHash(lastKeyName(src.bindings[i]));
+      const hash = store ? store.lastKeyHash(i) : nameHash(lastKeyName(src.bindings[i]!));
       const list = index.get(hash);
       if (list) list.push(i);
       else index.set(hash, [i]);
@@ -137,11 +137,6 @@ function lastKeyIndex(src: NixSource): Map<number, number[]> {
     byLastKey.set(src, index);
   }
   return index;
-}
-
-/** Binding `i` of `src`, from the rows of the scan when there are. */
-function bindingAt(src: NixSource, i: number): Binding {
-  return storeOf(src)?.binding(i) ?? src.bindings[i];
 }
 
 /**
@@ -153,7 +148,7 @@ export function bindingKey(src: NixSource, b: Binding): string {
   let n = 0;
   for (const i of lastKeyIndex(src).get(nameHash(lastKeyName(b))) ?? []) {
     if (i >= b.index) break;
-    const x = bindingAt(src, i);
+    const x = bindingOf(src, i);
     if (x.path.length === b.path.length && pathText(x.path) === path) n++;
   }
   return formatBindingKey(b.path, n);
@@ -176,18 +171,20 @@ export function bindingByKey(src: NixSource, key: string): Binding | undefined {
   const matches: number[] = [];
   for (let end = path.length; ; ) {
     const cut = end > 0 ? path.lastIndexOf('\0', end - 1) : -1;
-    for (const i of index.get(nameHash(path, cut + 1)) ?? []) if (pathText(bindingAt(src, i).path) === path) matches.push(i);
+    for (const i of index.get(nameHash(path, cut + 1)) ?? []) if (pathText(bindingOf(src, i).path) === path) matches.push(i);
     if (cut < 0) break;
     end = cut;
   }
   // Two of the names tried may share a hash, and so a binding.
   const found = [...new Set(matches)].sort((a, b) => a - b);
-  return n < found.length ? bindingAt(src, found[n]) : undefined;
+  const i = found[n];
+  return i !== undefined ? bindingOf(src, i) : undefined;
 }
 
+/** The anchor of call `i` of `a` (an index into `a.calls`). */
 export function callAnchor(a: SourceAnchors, i: number): LensAnchor {
-  const c = a.calls[i];
-  return { kind: 'call', range: { start: c.range.start, end: c.range.end }, key: a.callKeys[i] };
+  const c = a.calls[i]!;
+  return { kind: 'call', range: { start: c.range.start, end: c.range.end }, key: a.callKeys[i]! };
 }
 
 export function bindingAnchor(src: NixSource, b: Binding): LensAnchor {
@@ -222,14 +219,13 @@ export function syntacticLenses(input: SourceInput, opts: AnchorOptions = {}): S
   const pkgs = opts.isFlakeNix ? packageBindings(a.src) : [];
   const pkgByBinding = new Map<number, PackageBinding>();
   for (const p of pkgs) pkgByBinding.set(p.binding.index, p);
-  for (let i = 0; i < a.calls.length; i++) {
-    const c = a.calls[i];
+  for (const [i, c] of a.calls.entries()) {
     const pkg = c.binding ? pkgByBinding.get(c.binding.binding.index) : undefined;
     const bound = c.binding?.path[c.binding.path.length - 1];
     out.push({
       kind: 'call',
       range: { start: c.range.start, end: c.range.end },
-      key: a.callKeys[i],
+      key: a.callKeys[i]!, // one key per call
       guess: pkg ? packageGuess(pkg) : { name: bound ?? c.pname ?? c.name, isPackage: false },
     });
   }

@@ -297,7 +297,7 @@ export function parseMetaPosition(v: unknown): MetaPosition | undefined {
   const m = /^(.+):(\d+)$/.exec(v);
   if (!m) return undefined;
   const line = Number(m[2]);
-  return isLineNumber(line) ? { file: m[1], line } : undefined;
+  return isLineNumber(line) ? { file: m[1]!, line } : undefined;
 }
 
 const readMetaPosition = parseMetaPosition;
@@ -337,7 +337,7 @@ function leadingAttrPath(element: string): string[] | undefined {
   const m = /^\{\s*"attrPath"\s*:\s*(\[[^\]]*\])/.exec(element);
   if (!m) return undefined;
   try {
-    const path: unknown = JSON.parse(m[1]);
+    const path: unknown = JSON.parse(m[1]!);
     return Array.isArray(path) && path.length > 0 && path.every((s) => typeof s === 'string') ? (path as string[]) : undefined;
   } catch {
     return undefined;

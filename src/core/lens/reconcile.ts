@@ -84,16 +84,18 @@ function twinFinder(syntactic: readonly LensAnchor[]): (key: string) => LensAnch
     if (byKey) return byKey.get(key);
     const end = Math.min(syntactic.length, next + LOOKAHEAD);
     for (let i = next; i < end; i++) {
-      if (syntactic[i].key === key) {
+      const s = syntactic[i]!;
+      if (s.key === key) {
         next = i + 1;
-        return syntactic[i];
+        return s;
       }
     }
     if (++misses <= MISSES_BEFORE_MAP) {
       for (let i = 0; i < syntactic.length; i++) {
-        if (syntactic[i].key === key) {
+        const s = syntactic[i]!;
+        if (s.key === key) {
           next = i + 1;
-          return syntactic[i];
+          return s;
         }
       }
       return undefined;

@@ -93,8 +93,8 @@ function enclosingCall(ctx: FileContext, line: number): number | undefined {
   let bestSize = Infinity;
   const { calls } = ctx.anchors;
   for (let i = 0; i < calls.length; i++) {
-    if (ctx.spans[2 * i] > target || ctx.spans[2 * i + 1] < target) continue;
-    const c = calls[i];
+    if (ctx.spans[2 * i]! > target || ctx.spans[2 * i + 1]! < target) continue; // two per call
+    const c = calls[i]!;
     const size = c.range.end - Math.min(c.range.start, c.binding?.keyRange.start ?? Infinity);
     if (size < bestSize) {
       best = i;
@@ -123,7 +123,7 @@ function firstBindingFrom(src: NixSource, offset: number): number {
   let hi = b.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (b[mid].keyRange.start < offset) lo = mid + 1;
+    if (b[mid]!.keyRange.start < offset) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -141,7 +141,7 @@ function anchorAtAttrPos(ctx: FileContext, line: number, column: number, name: s
   let named: Binding | undefined;
   let first: Binding | undefined;
   for (let i = firstBindingFrom(src, lineStart); i < src.bindings.length; i++) {
-    const b = src.bindings[i];
+    const b = src.bindings[i]!;
     if (b.keyRange.start > lineEnd) break;
     first ??= b;
     const last = b.keys[b.keys.length - 1]?.name;
@@ -162,13 +162,13 @@ function inheritedCall(ctx: FileContext, b: Binding): number | undefined {
   if (!b.inherited || b.inheritFrom || b.keys.length !== 1) return undefined;
   const { src } = ctx.anchors;
   const at = b.keyRange.start;
-  const name = b.keys[0].name;
+  const name = b.keys[0]!.name;
   let best: Binding | undefined;
   for (const set of src.sets) {
     if (set.kind !== 'let' || set.range.end > at) continue;
     const scopeEnd = set.parent ? set.parent.valueRange.end : src.text.length;
     if (at >= scopeEnd || (best && set.range.start < best.set.range.start)) continue;
-    const bound = set.bindings.find((x) => x.keys.length === 1 && x.keys[0].name === name && !x.inherited);
+    const bound = set.bindings.find((x) => x.keys.length === 1 && x.keys[0]?.name === name && !x.inherited);
     if (bound) best = bound;
   }
   return best ? ctx.anchors.callByBinding.get(best.index) : undefined;
@@ -240,7 +240,7 @@ function toInstallable(o: SemanticLensOptions, r: PositionRecord, placement: Pla
   return {
     attrPath: r.attrPath,
     category,
-    name: r.attrPath[r.attrPath.length - 1],
+    name: r.attrPath[r.attrPath.length - 1]!, // it starts with the category
     installable: full.value,
     command,
     display: develop ? shortInstallable(displayRef, r.attrPath, { system: o.system, command: 'develop' }) : buildDisplay,
@@ -312,7 +312,7 @@ export function semanticLenses(o: SemanticLensOptions): Map<string, SemanticLens
     if (!placed && r.attrPos) {
       const path = workspaceFile(r.attrPos.file);
       const ctx = path !== undefined ? context(path) : undefined;
-      const name = r.attrPath[r.attrPath.length - 1];
+      const name = r.attrPath[r.attrPath.length - 1]!; // it starts with a category (above)
       const anchor = ctx && anchorAtAttrPos(ctx, r.attrPos.line, r.attrPos.column, name);
       if (path !== undefined && ctx && anchor) placed = { path, ctx, anchor, placement: 'attrPos' };
     }
