@@ -4,7 +4,8 @@
 // and picks are answered through the API's `deploy.ui`. What happened is read from the host's store, profile and the
 // switch-to-configuration stand-in's log.
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { extension, fixture, flakeOf } from './helpers';
@@ -256,5 +257,76 @@ describe('Deploy a NixOS host to a test host over ssh', function () {
     } finally {
       await conf().update('hosts', { web: { targetHost: host.address } }, vscode.ConfigurationTarget.Workspace);
     }
+  });
+});
+
+describe('Deploy a home-manager configuration on this machine', function () {
+  this.timeout(120_000);
+  let previousUi: DeployUi;
+  const asked: Question[] = [];
+  const state = mkdtempSync(join(tmpdir(), 'nix-flakes-home-state-'));
+  const previousState = process.env.XDG_STATE_HOME;
+
+  before(async () => {
+    const api = await extension();
+    previousUi = api.deploy.ui;
+    api.deploy.ui = {
+      confirm: async (q) => {
+        asked.push(q);
+        return true;
+      },
+      pickGeneration: async () => undefined,
+      pickImage: async () => undefined,
+    };
+    // home-manager's current generation is looked up under XDG_STATE_HOME: a folder of this test.
+    process.env.XDG_STATE_HOME = state;
+  });
+  after(async () => {
+    (await extension()).deploy.ui = previousUi;
+    if (previousState === undefined) delete process.env.XDG_STATE_HOME;
+    else process.env.XDG_STATE_HOME = previousState;
+    for (const t of vscode.window.terminals.filter((t) => t.name.includes('this machine'))) t.dispose();
+    rmSync(state, { recursive: true, force: true });
+  });
+
+  const run = (marker: string) => /run = "([^"]*)"/.exec(readFileSync(join(fixture('deploy-host'), 'host.nix'), 'utf8'))?.[1] ?? marker;
+
+  it('Build, then What would change against the current generation (the changed version in the view), then Activate in a terminal after the confirmation', async () => {
+    const flake = await flakeOf('deploy-host');
+    const dir = fixture('deploy-host');
+    const built = await vscode.commands.executeCommand<DeployOutcome>('nixFlakes.home.build', { flake, home: 'alice' });
+    assert.equal(built.status, 'done', built.message);
+    assert.match(built.state.toplevel ?? '', /-home-manager-generation$/);
+    // That build is the current generation; then a package changes version.
+    mkdirSync(join(state, 'nix', 'profiles'), { recursive: true });
+    symlinkSync(built.state.toplevel!, join(state, 'nix', 'profiles', 'home-manager'));
+    editFixture(
+      dir,
+      'host.nix',
+      readFileSync(join(dir, 'host.nix'), 'utf8').replace(
+        /foo = \{ version = "[^"]*"; size = \d+; \};/,
+        'foo = { version = "3.0"; size = 8192; };',
+      ),
+    );
+    const preview = await vscode.commands.executeCommand<DeployOutcome>('nixFlakes.home.preview', { flake, home: 'alice' });
+    assert.equal(preview.status, 'done', preview.message);
+    assert.equal(preview.state.current, built.state.toplevel);
+    const api = await extension();
+    const view = api.deploy.panel.posted.at(-1)!;
+    assert.equal(view.kind, 'home');
+    const foo = view.diff?.changes.find((c) => c.name === 'foo');
+    assert.deepEqual(foo?.after, ['3.0'], JSON.stringify(view.diff));
+    assert.deepEqual(view.actions, ['activate']);
+    assert.equal(asked.length, 0);
+
+    const log = `/tmp/nix-flakes-home-${run('')}.log`;
+    rmSync(log, { force: true });
+    const activated = await vscode.commands.executeCommand<DeployOutcome>('nixFlakes.home.activate', { flake, home: 'alice' });
+    assert.equal(activated.status, 'done', `${activated.message} ${activated.error?.output ?? ''}`);
+    assert.equal(asked.length, 1);
+    assert.equal(asked[0]!.title, 'Activate alice on this machine?');
+    assert.match(asked[0]!.detail, /Changes: 1 changed/);
+    assert.equal(readFileSync(log, 'utf8').trim(), `${activated.state.toplevel}/activate`);
+    rmSync(log, { force: true });
   });
 });
