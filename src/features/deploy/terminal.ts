@@ -96,7 +96,10 @@ export async function runInTerminal(ctx: Ctx, cmd: Command, name: string, focus:
         setTimeout(() => {
           if (done) return;
           void readFile(status, 'utf8').then(
-            (x) => finish(Number((JSON.parse(x) as { exitCode?: unknown }).exitCode ?? 1)),
+            (x) => {
+              const code = (JSON.parse(x) as { exitCode?: unknown }).exitCode;
+              finish(typeof code === 'number' ? code : 1);
+            },
             () => finish(t.exitStatus?.code ?? 130),
           );
         }, 200);

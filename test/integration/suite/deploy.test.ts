@@ -221,6 +221,30 @@ describe('Deploy a NixOS host to a test host over ssh', function () {
     assert.match(asked[0]!.title, new RegExp(`back to generation ${target.number}\\?`));
   });
 
+  it('A failed activation shows its output and offers a rollback; rolling back makes the previous generation current and activates it', async () => {
+    const dir = fixture('deploy-host');
+    const good = host.currentGeneration()!;
+    editFixture(dir, 'host.nix', readFileSync(join(dir, 'host.nix'), 'utf8').replace(/release = "[^"]*"/, 'release = "fail"'));
+    const o = await run('nixFlakes.deploy.switch');
+    assert.equal(o.status, 'failed', o.message);
+    assert.equal(o.error?.kind, 'activation-failed', o.message);
+    assert.equal(o.error?.step, 'activate');
+    assert.match(o.error?.output ?? '', /the following units failed: broken\.service/);
+    assert.match(o.message, /roll back/);
+    const api = await extension();
+    assert.equal(api.deploy.panel.current?.phase, 'failed');
+    assert.match(api.deploy.panel.current?.message ?? '', /broken\.service/, 'the view shows the output');
+    assert.notEqual(host.currentGeneration(), good, 'the profile was set before the activation failed');
+    const previous = Number(/system-(\d+)-link/.exec(good)![1]);
+    const back = await api.deploy.rollback({ flake: await flakeOf('deploy-host'), kind: 'nixos', name: 'web' }, previous);
+    assert.equal(back.status, 'done', back.message);
+    assert.equal(host.currentGeneration(), good);
+    assert.deepEqual(host.activations().at(-1), {
+      action: 'switch',
+      script: `/nix/var/nix/profiles/system-${previous}-link/bin/switch-to-configuration`,
+    });
+  });
+
   it('An unsigned closure is refused with a message that says how to sign or trust; the host is unchanged', async () => {
     editFixture(
       fixture('deploy-host'),
