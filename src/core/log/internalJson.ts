@@ -168,16 +168,15 @@ function fastRecord(s: string, offset: number): LogEvent | undefined {
       const m = FAST_START.exec(s);
       if (m === null) return undefined;
       // Groups 1 (fields) and 4 (parent) are optional; the others always take part in a match.
-      const [, fieldsText, idDigits, levelText, parentDigits, text = '', typeText] = m;
+      const [, fieldsText, idDigits, level, parentDigits, text, typeText] = m;
       const id = idText(idDigits!);
       const parent = parentDigits === undefined ? undefined : idText(parentDigits);
       const type = digitsValue(typeText!);
-      const level = digitsValue(levelText!);
       const fields = plainFields(fieldsText);
       const activity = activityNames.get(type);
       return parent !== undefined && parent !== '0'
-        ? { kind: 'start', id, parent, type, activity, level, text, fields }
-        : { kind: 'start', id, type, activity, level, text, fields };
+        ? { kind: 'start', id, parent, type, activity, level: digitsValue(level!), text: text!, fields }
+        : { kind: 'start', id, type, activity, level: digitsValue(level!), text: text!, fields };
     }
   }
   return undefined;
