@@ -2,9 +2,20 @@
 import { storePathName } from './store';
 import type { DroppedLines, Truncation } from './process';
 
-/** The arguments after `nix build` for one installable, read by the extension from internal-json progress. */
-export function buildArgs(installable: string, opts: { outLink?: string } = {}): string[] {
-  return ['--log-format', 'internal-json', '-v', '--json', ...(opts.outLink ? ['--out-link', opts.outLink] : ['--no-link']), installable];
+/**
+ * The arguments after `nix build` for one installable or several, read by the extension from internal-json progress.
+ * `keepGoing`: build every derivation that can be built, whatever fails (`--keep-going`).
+ */
+export function buildArgs(installables: string | readonly string[], opts: { outLink?: string; keepGoing?: boolean } = {}): string[] {
+  return [
+    '--log-format',
+    'internal-json',
+    '-v',
+    '--json',
+    ...(opts.keepGoing ? ['--keep-going'] : []),
+    ...(opts.outLink ? ['--out-link', opts.outLink] : ['--no-link']),
+    ...(typeof installables === 'string' ? [installables] : installables),
+  ];
 }
 
 /** The out-link `nix build` would make for an attribute path, named after its last segment: `result-hello`. */
