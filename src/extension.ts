@@ -11,6 +11,8 @@ import { BuildLenses, registerCodeLens } from './features/codeLens';
 import { registerDeploy, type Deployments } from './features/deploy';
 import { registerFormatter } from './features/formatter';
 import { registerTemplates } from './features/templates';
+import { registerChecks, type FlakeChecks } from './features/checks';
+import { registerTasks, type NixTasks } from './features/tasks';
 import type { DryBuilds } from './features/dryBuild';
 import type { DetectResult } from './core/nix/detect';
 import type { Flake } from './workspace/flakes';
@@ -30,6 +32,10 @@ export interface NixFlakesApi {
   lenses: BuildLenses;
   /** Deployments of NixOS hosts and home-manager configurations (`ui` answers the questions a deployment asks). */
   deploy: Deployments;
+  /** Flake checks in the Testing view: the test controller, its run profiles and the last result of each test. */
+  checks: FlakeChecks;
+  /** The `nix` task type: its provider, the runs that finished and where their errors were placed. */
+  tasks: NixTasks;
   /** The last nix runs with their outcome and the end of their stderr (what a failing test prints). */
   recentRuns(): readonly RecentRun[];
   /** How many processes (nix, git…) the extension has started. */
@@ -52,6 +58,8 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
     const deploy = registerDeploy(c, outputs.service);
     registerFormatter(c);
     registerTemplates(c, outputs.service);
+    const checks = registerChecks(c, outputs.service);
+    const tasks = registerTasks(c, outputs.service);
     c.register(
       vscode.commands.registerCommand('nixFlakes.showLog', () => c.log.show()),
       vscode.commands.registerCommand('nixFlakes.openSettings', () =>
@@ -72,7 +80,7 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
       () => undefined,
       (e) => reportActivationError(c, e),
     );
-    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, state: () => c.state, outputs, inputs, dryBuilds, lenses, deploy, recentRuns: () => c.recentRuns, startedProcesses };
+    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, state: () => c.state, outputs, inputs, dryBuilds, lenses, deploy, checks, tasks, recentRuns: () => c.recentRuns, startedProcesses };
   } catch (e) {
     if (ctx) reportActivationError(ctx, e);
     else void vscode.window.showErrorMessage(`Nix Flakes failed to start: ${(e as Error).message}`);
