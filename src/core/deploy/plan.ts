@@ -11,6 +11,7 @@
 import { dirname, join } from 'node:path';
 import { nixArgs, type NixCommandOptions } from '../nix/args';
 import { nixosRebuildDeployArgs, type RebuildFlavor } from '../nix/rebuild';
+import { signArgs } from '../nix/sign';
 import { nixosToplevelInstallable } from '../flake/installable';
 import { diffClosures, parseDiffClosures, parsePathInfo, type ClosureDiff, type PathInfo } from './diff';
 import { checkProfilePath, generationLink, listGenerationsArgs, parseGenerations, SYSTEM_PROFILE, type Generation } from './generations';
@@ -308,7 +309,7 @@ export function applySteps(input: DeployInput): Step[] {
       title: 'Sign the closure',
       terminal: false,
       cancellable: true,
-      command: (s) => (s.toplevel ? localNix(input, ['store', 'sign'], ['-r', '--key-file', key, s.toplevel]) : undefined),
+      command: (s) => (s.toplevel ? localNix(input, ['store', 'sign'], signArgs([s.toplevel], key)) : undefined),
     });
   }
   if (target) {

@@ -4,6 +4,7 @@
 // halfway: cancelling before them leaves the target as it was. No `vscode` import.
 import { CancelledError, ExitError, run, RunError, type RunResult } from '../nix/process';
 import { parseLogLine } from '../log/internalJson';
+import { isUnsignedRefusal } from '../nix/sign';
 import { stripAnsi, truncate } from '../text';
 import type { Command, DeployState, Step, StepId } from './plan';
 
@@ -83,7 +84,7 @@ const SIGN_HELP =
 /** Words for a failed step, from its output (untrusted: only matched, never interpreted). */
 export function classifyFailure(step: StepId, output: string, target?: string): { kind: DeployErrorKind; message: string } {
   const where = target ?? 'the target';
-  if (/lacks a (?:valid )?signature|lacks a signature by a trusted key|is not signed by a trusted key/.test(output)) {
+  if (isUnsignedRefusal(output)) {
     return { kind: 'unsigned', message: `${where} refused paths that are not signed by a key it trusts: ${SIGN_HELP}.` };
   }
   if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/.test(output)) {
