@@ -48,6 +48,9 @@ describe('Restricted Mode', () => {
       ['nixFlakes.newFromTemplate', [{ flake, attrPath: ['templates', 'default'], display: '.#default' }, vscode.Uri.file(join(dir, 'new'))]],
       ['nixFlakes.newFromTemplate', ['templates#rust', join(dir, 'new')]],
       ['nixFlakes.newFromTemplate', []],
+      ['nixFlakes.devShell.select', [{ folder: vscode.workspace.workspaceFolders![0]!.uri, shell: 'default' }]],
+      ['nixFlakes.devShell.select', []],
+      ['nixFlakes.devShell.reload', [{ folder: vscode.workspace.workspaceFolders![0]!.uri }]],
     ];
     const contributed = (vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { commands: { command: string }[] } }).contributes.commands.map((c) => c.command);
     try {
@@ -66,6 +69,17 @@ describe('Restricted Mode', () => {
       assert.equal((await vscode.commands.executeCommand<vscode.TextEdit[] | undefined>('vscode.executeFormatDocumentProvider', doc.uri, { tabSize: 2, insertSpaces: true }))?.length ?? 0, 0);
       assert.deepEqual(lenses.filter((l) => l.command?.command.startsWith('nixFlakes.')), [], 'no lens in Restricted Mode');
       await api.outputs.service.evaluate(await flakeOf('hello'), { force: true });
+      // Tasks and tests: no nix task is offered, one written by hand refuses, a test run of every check skips.
+      // (The provider itself: VS Code's fetchTasks waits for the workspace to be trusted.)
+      assert.deepEqual((await api.tasks.provideTasks()).map((t) => t.name), []);
+      const pty = api.tasks.terminal({ type: 'nix', command: 'build', installable: '.#hello' }, vscode.workspace.workspaceFolders![0]!, 'hand-written');
+      const code = await new Promise<number | void>((resolve) => {
+        pty.onDidClose?.((c) => resolve(c));
+        pty.open(undefined);
+      });
+      assert.equal(code, 1);
+      for (const p of [api.checks.runProfile, api.checks.keepGoingProfile]) await p.runHandler(new vscode.TestRunRequest(undefined, undefined, p), new vscode.CancellationTokenSource().token);
+      assert.equal(api.checks.controller.items.size, 0, 'no test is made from an evaluation');
     } finally {
       clearInterval(watch);
     }
