@@ -150,13 +150,16 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
     return flakesHolding(await this.ctx.flakes(), uri)[0];
   }
 
-  /** Asks Nix where each output is defined: once per flake evaluation, or from the store when nothing changed. */
+  /** Asks Nix where each output is defined: once per flake evaluation, or from the store when nothing changed. Never rejects. */
   evaluate(flake: Flake): Promise<void> {
     if (!this.ctx.trusted) return Promise.resolve();
     const k = flake.uri.toString();
     const running = this.running.get(k);
     if (running) return running;
-    const p = this.doEvaluate(flake).finally(() => this.running.delete(k));
+    // A failure (no nix, a query that fails) keeps the syntactic lenses; it is logged, never left unhandled.
+    const p = this.doEvaluate(flake)
+      .catch((e: unknown) => this.ctx.log.warn(`lenses of ${flake.label}: ${e instanceof Error ? e.message : String(e)}`))
+      .finally(() => this.running.delete(k));
     this.running.set(k, p);
     return p;
   }
