@@ -36,6 +36,12 @@ export interface Settings {
   deploySigningKeyFile: string;
   /** Format Document on .nix files uses the flake's `formatter.<system>`. */
   formatterEnabled: boolean;
+  /** Machine-scoped: the secret key file offered for signing an offline medium (empty: chosen when exporting). */
+  airgapSigningKeyFile: string;
+  /** Machine-scoped: public keys trusted for imports from offline media, besides nix.conf's (needs a trusted user). */
+  airgapTrustedPublicKeys: string[];
+  /** Machine-scoped: how an offline medium's files are compressed. */
+  airgapCompression: 'zstd' | 'xz' | 'none';
 }
 
 export function settings(scope?: vscode.ConfigurationScope): Settings {
@@ -58,6 +64,9 @@ export function settings(scope?: vscode.ConfigurationScope): Settings {
     deploySshOptions: strings(c.get('deploy.sshOptions')),
     deploySigningKeyFile: typeof c.get('deploy.signingKeyFile') === 'string' ? (c.get<string>('deploy.signingKeyFile') ?? '') : '',
     formatterEnabled: c.get<boolean>('formatter.enabled', true) !== false,
+    airgapSigningKeyFile: typeof c.get('airgap.signingKeyFile') === 'string' ? (c.get<string>('airgap.signingKeyFile') ?? '') : '',
+    airgapTrustedPublicKeys: strings(c.get('airgap.trustedPublicKeys')),
+    airgapCompression: ((v) => (v === 'xz' || v === 'none' ? v : 'zstd'))(c.get('airgap.compression')),
   };
 }
 

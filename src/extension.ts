@@ -11,6 +11,7 @@ import { BuildLenses, registerCodeLens } from './features/codeLens';
 import { registerDeploy, type Deployments } from './features/deploy';
 import { registerFormatter } from './features/formatter';
 import { registerTemplates } from './features/templates';
+import { registerAirgap } from './features/airgap';
 import { registerChecks, type FlakeChecks } from './features/checks';
 import { registerTasks, type NixTasks } from './features/tasks';
 import type { DryBuilds } from './features/dryBuild';
@@ -58,6 +59,7 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
     const deploy = registerDeploy(c, outputs.service);
     registerFormatter(c);
     registerTemplates(c, outputs.service);
+    registerAirgap(c, outputs.service);
     const checks = registerChecks(c, outputs.service);
     const tasks = registerTasks(c, outputs.service);
     c.register(
