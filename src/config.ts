@@ -42,6 +42,10 @@ export interface Settings {
   airgapTrustedPublicKeys: string[];
   /** Machine-scoped: how an offline medium's files are compressed. */
   airgapCompression: 'zstd' | 'xz' | 'none';
+  /** Per folder: a dev shell whose flake changed is evaluated again at once (else it is shown as stale). */
+  devShellAutoReload: boolean;
+  /** Machine-scoped: the active dev shell is also applied to the extension host's own environment. */
+  devShellApplyToExtensionHost: boolean;
 }
 
 export function settings(scope?: vscode.ConfigurationScope): Settings {
@@ -67,12 +71,17 @@ export function settings(scope?: vscode.ConfigurationScope): Settings {
     airgapSigningKeyFile: typeof c.get('airgap.signingKeyFile') === 'string' ? (c.get<string>('airgap.signingKeyFile') ?? '') : '',
     airgapTrustedPublicKeys: strings(c.get('airgap.trustedPublicKeys')),
     airgapCompression: ((v) => (v === 'xz' || v === 'none' ? v : 'zstd'))(c.get('airgap.compression')),
+    devShellAutoReload: c.get<boolean>('devShell.autoReload', false) === true,
+    devShellApplyToExtensionHost: c.get<boolean>('devShell.applyToExtensionHost', false) === true,
   };
 }
 
 function plainObject(v: unknown): Record<string, unknown> {
   return v && typeof v === 'object' && !Array.isArray(v) ? { ...(v as Record<string, unknown>) } : {};
 }
+
+/** The dev shell settings as written (for change events). */
+export const DEV_SHELL_SETTINGS = { autoReload: `${SECTION}.devShell.autoReload`, applyToExtensionHost: `${SECTION}.devShell.applyToExtensionHost` } as const;
 
 /** True when a configuration change touches one of the given settings. */
 export function affects(e: vscode.ConfigurationChangeEvent, ...names: (keyof Settings)[]): boolean {

@@ -6,6 +6,7 @@ import { detectNix, DetectResult, NixInstallation } from './core/nix/detect';
 import { describe } from './core/nix/version';
 import { displayCommand, nixArgs, nixEnv } from './core/nix/args';
 import { CancelledError, ExitError, run, RunOptions, RunResult } from './core/nix/process';
+import { applyMutations, EnvOverlay, type EnvMutation } from './core/flake/devShell';
 import { discoverFlakes, Flake } from './workspace/flakes';
 
 export type State = 'noFlake' | 'nixMissing' | 'nixTooOld' | 'ready';
@@ -32,6 +33,12 @@ export class RestrictedError extends Error {
     this.name = 'RestrictedError';
   }
 }
+
+/**
+ * How a process is started through the gateway. `devShell: false` keeps the active dev shell's environment away from
+ * it (the extension's own git runs).
+ */
+export type ExecOptions = RunOptions & { devShell?: boolean };
 
 /** What `nixJson` throws when nix's stdout is not JSON. */
 export class NotJsonError extends Error {
@@ -112,8 +119,12 @@ export class Ctx implements vscode.Disposable {
    * (git runs a repository's `core.fsmonitor`, nix evaluates its code), logs the command line and its outcome, and
    * keeps it in `recentRuns`.
    */
-  async exec(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  async exec(file: string, args: readonly string[], opts: ExecOptions = {}): Promise<RunResult> {
     if (!this.trusted) throw new RestrictedError();
+    const { devShell, ...runOpts } = opts;
+    const shellEnv = devShell === false || opts.env !== undefined ? undefined : this.folderEnvironment(opts.cwd);
+    if (shellEnv) opts = { ...runOpts, env: shellEnv };
+    else opts = runOpts;
     const record = (outcome: string, stderr: readonly string[]) => {
       this.recentRuns.push({ command: displayCommand(file, args), startedAt, outcome, stderrTail: stderr.slice(-12) });
       if (this.recentRuns.length > RECENT_RUNS) this.recentRuns.splice(0, this.recentRuns.length - RECENT_RUNS);
@@ -131,10 +142,54 @@ export class Ctx implements vscode.Disposable {
     }
   }
 
-  /** git, through the gateway. */
+  /** git, through the gateway (never with a dev shell's environment: it reads the repository for the extension). */
   git(args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-    return this.exec('git', args, opts);
+    return this.exec('git', args, { ...opts, devShell: false });
   }
+
+  /**
+   * The dev shell applied to each workspace folder (by its path): the changes it makes to the environment of the
+   * processes the extension starts in that folder (`exec` with a `cwd` inside it and no `env` of its own). nix itself
+   * never gets them: `runNix` gives nix its own environment, so that an evaluation does not depend on which shell is
+   * active (a shell's PATH could hold another git or ssh for nix to fetch with, its variables other nix settings), and
+   * the cache keys stay true.
+   */
+  private readonly folderEnvs = new Map<string, readonly EnvMutation[]>();
+
+  setFolderEnvironment(folder: vscode.WorkspaceFolder, mutations: readonly EnvMutation[] | undefined): void {
+    if (mutations?.length) this.folderEnvs.set(folder.uri.fsPath, mutations);
+    else this.folderEnvs.delete(folder.uri.fsPath);
+  }
+
+  /** The environment of a process started in `cwd` when a dev shell is applied to its folder; else undefined. */
+  folderEnvironment(cwd: string | undefined): Record<string, string> | undefined {
+    if (!cwd || this.folderEnvs.size === 0) return undefined;
+    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(cwd));
+    const mutations = folder && this.folderEnvs.get(folder.uri.fsPath);
+    return mutations ? applyMutations(this.hostOverlay.original(), mutations) : undefined;
+  }
+
+  /**
+   * A dev shell's changes applied to the extension host's own environment (undefined: the original back), so that
+   * what other extensions start afterwards (language servers, debug adapters) inherits them. nix and the folders'
+   * processes still start from the original environment.
+   */
+  setHostEnvironment(mutations: readonly EnvMutation[] | undefined): void {
+    if (mutations?.length) this.hostOverlay.apply(mutations);
+    else this.hostOverlay.restore();
+  }
+
+  /** The variables a dev shell has changed in the extension host's environment. */
+  hostEnvironmentChanges(): string[] {
+    return this.hostOverlay.names();
+  }
+
+  /** The extension host's environment without a dev shell's changes (a copy). */
+  originalEnvironment(): NodeJS.ProcessEnv {
+    return this.hostOverlay.original();
+  }
+
+  private readonly hostOverlay = new EnvOverlay(process.env);
 
   /**
    * Runs nix with the user's settings for `scope`, through the gateway. Refuses in Restricted Mode: nothing is
@@ -149,7 +204,7 @@ export class Ctx implements vscode.Disposable {
     const nix = await this.requireNix();
     const s = settings(opts.scope);
     const args = nixArgs(subcommand, rest, { writeLockFile: opts.writeLockFile, offline: s.offline, extraArgs: s.extraArgs, flakeOptions: opts.flakeOptions });
-    return this.exec(nix.path, args, { ...opts, env: nixEnv(opts.env ?? process.env) });
+    return this.exec(nix.path, args, { ...opts, env: nixEnv(opts.env ?? this.originalEnvironment()), devShell: false });
   }
 
   /** Runs nix (as `runNix`) and reads its stdout as JSON; bad JSON throws an Error that says so. */
@@ -188,7 +243,7 @@ export class Ctx implements vscode.Disposable {
     const nix = await this.requireNix();
     const s = settings(options.scope);
     const args = nixArgs(subcommand, rest, { writeLockFile: true, offline: s.offline, extraArgs: s.extraArgs });
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => NIX_ENV.has(k) && v !== undefined)) as Record<string, string>;
+    const env = Object.fromEntries(Object.entries(this.originalEnvironment()).filter(([k, v]) => NIX_ENV.has(k) && v !== undefined)) as Record<string, string>;
     const { scope: _scope, ...terminal } = options;
     return this.openTerminal({ ...terminal, shellPath: nix.path, shellArgs: args, env });
   }
@@ -230,6 +285,7 @@ export class Ctx implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.hostOverlay.restore();
     for (const d of this.disposables.splice(0).reverse()) {
       try {
         d.dispose();

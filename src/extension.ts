@@ -14,6 +14,7 @@ import { registerTemplates } from './features/templates';
 import { registerAirgap } from './features/airgap';
 import { registerChecks, type FlakeChecks } from './features/checks';
 import { registerTasks, type NixTasks } from './features/tasks';
+import { registerDevShell, type DevShells } from './features/devShell';
 import type { DryBuilds } from './features/dryBuild';
 import type { DetectResult } from './core/nix/detect';
 import type { Flake } from './workspace/flakes';
@@ -37,6 +38,8 @@ export interface NixFlakesApi {
   checks: FlakeChecks;
   /** The `nix` task type: its provider, the runs that finished and where their errors were placed. */
   tasks: NixTasks;
+  /** The dev shell applied to each workspace folder (status bar, terminals, tasks). */
+  devShells: DevShells;
   /** The last nix runs with their outcome and the end of their stderr (what a failing test prints). */
   recentRuns(): readonly RecentRun[];
   /** How many processes (nix, git…) the extension has started. */
@@ -62,6 +65,7 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
     registerAirgap(c, outputs.service);
     const checks = registerChecks(c, outputs.service);
     const tasks = registerTasks(c, outputs.service);
+    const devShells = registerDevShell(c, outputs.service);
     c.register(
       vscode.commands.registerCommand('nixFlakes.showLog', () => c.log.show()),
       vscode.commands.registerCommand('nixFlakes.openSettings', () =>
@@ -82,7 +86,7 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
       () => undefined,
       (e) => reportActivationError(c, e),
     );
-    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, state: () => c.state, outputs, inputs, dryBuilds, lenses, deploy, checks, tasks, recentRuns: () => c.recentRuns, startedProcesses };
+    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, state: () => c.state, outputs, inputs, dryBuilds, lenses, deploy, checks, tasks, devShells, recentRuns: () => c.recentRuns, startedProcesses };
   } catch (e) {
     if (ctx) reportActivationError(ctx, e);
     else void vscode.window.showErrorMessage(`Nix Flakes failed to start: ${(e as Error).message}`);

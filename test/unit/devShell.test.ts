@@ -12,6 +12,7 @@ import {
   envMutations,
   EnvOverlay,
   IGNORED_VARS,
+  oldProfileGenerations,
   printDevEnvArgs,
   readDevEnv,
   readDevShellRecord,
@@ -145,6 +146,7 @@ test('a live environment changed by one shell, then another, then restored exact
     { name: 'NEW', op: 'replace', value: 'n' },
   ]);
   assert.deepEqual(live, { PATH: '/a/bin:/usr/bin', KEEP: 'k', PROBE_VAR: 'shell', NEW: 'n' });
+  assert.deepEqual(o.original(), { PATH: '/usr/bin', KEEP: 'k', PROBE_VAR: 'mine' }, 'what nix is given while a shell is applied');
   o.apply([{ name: 'PATH', op: 'prepend', value: '/b/bin:' }, { name: 'OTHER', op: 'replace', value: 'o' }]);
   assert.deepEqual(live, { PATH: '/b/bin:/usr/bin', KEEP: 'k', PROBE_VAR: 'mine', OTHER: 'o' }, 'the first shell is gone, not stacked');
   assert.deepEqual(o.names().sort(), ['OTHER', 'PATH']);
@@ -206,4 +208,11 @@ test('real nix: the fixture shells read the same way, with the tool on PATH and 
     assert.match(realpathSync(profile), /^\/nix\/store\/[a-z0-9]{32}-devshell-[a-z]+-env$/);
     assert.ok(readFileSync(realpathSync(profile), 'utf8').includes(value));
   }
+});
+
+test("a profile's older generations are found (each is a GC root), not the current one nor other names", () => {
+  assert.deepEqual(
+    oldProfileGenerations('devshell-ab', ['devshell-ab', 'devshell-ab-1-link', 'devshell-ab-2-link', 'devshell-ab-3-link', 'devshell-abc-1-link', 'devshell-ab.json', 'x-1-link'], 'devshell-ab-3-link'),
+    ['devshell-ab-1-link', 'devshell-ab-2-link'],
+  );
 });

@@ -173,6 +173,16 @@ export class EnvOverlay {
     this.saved.clear();
   }
 
+  /** The environment as it would be without the changes (a copy). */
+  original(): Record<string, string | undefined> {
+    const out = { ...this.target };
+    for (const [name, value] of this.saved) {
+      if (value === undefined) delete out[name];
+      else out[name] = value;
+    }
+    return out;
+  }
+
   /** The variables currently changed. */
   names(): string[] {
     return [...this.saved.keys()];
@@ -237,4 +247,14 @@ export function readDevShellRecord(text: string): DevShellRecord | undefined {
 
 export function writeDevShellRecord(r: Omit<DevShellRecord, 'version'>): string {
   return JSON.stringify({ version: 1, key: r.key, installable: r.installable, profile: r.profile, json: r.json } satisfies DevShellRecord);
+}
+
+/**
+ * The older generations of a profile that `nix print-dev-env --profile` leaves behind (`<name>-<N>-link`, each a GC
+ * root), given the folder's entries and the generation the profile now points to: removing them lets the garbage
+ * collector take the environments no shell uses any more.
+ */
+export function oldProfileGenerations(name: string, entries: readonly string[], current: string): string[] {
+  const re = new RegExp(`^${name.replace(/[^A-Za-z0-9_-]/g, (c) => `\\${c}`)}-(\\d+)-link$`);
+  return entries.filter((e) => re.test(e) && e !== current);
 }
