@@ -6,6 +6,8 @@
 // addresses) and is untrusted: the webview renders it with `textContent` only. Both sides drop any message that
 // does not validate.
 
+import { CONTROL_MULTILINE, dispatch, fitList, fitText, integer, list, literal, nullable, oneOf, record, text, type Check } from './checks';
+
 /** Bumped on any incompatible change; `ready` and `show` carry it and must match. */
 export const DEPLOY_PROTOCOL_VERSION = 1;
 
@@ -101,119 +103,88 @@ export type ToWebview = { type: 'show'; version: number; view: DeployView };
 export type ToExtension = { type: 'ready'; version: number } | { type: 'apply'; action: ApplyAction };
 
 // ---------------------------------------------------------------------------------------------------------
-// Validators: plain checks, no prototype lookups (own properties only), every string and list bounded.
+// Validators (./checks): objects with exactly their keys, own plain data properties only, every string and list
+// bounded, no control characters (but newlines and tabs in `message`).
 
-type Obj = Record<string, unknown>;
+const name = text(DEPLOY_LIMITS.name);
+const path = text(DEPLOY_LIMITS.path);
+const size = integer(-DEPLOY_LIMITS.bytes, DEPLOY_LIMITS.bytes);
+const closureSize = integer(0, DEPLOY_LIMITS.bytes);
+const versions = list(text(DEPLOY_LIMITS.version), DEPLOY_LIMITS.versions);
+const generation = integer(1, DEPLOY_LIMITS.generation);
+const version = literal(DEPLOY_PROTOCOL_VERSION);
 
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+const changeView = record(
+  { name, before: versions, after: versions, kind: oneOf('added', 'removed', 'changed', 'size') },
+  { sizeDelta: size },
+);
 
-function own(o: Obj, k: string): unknown {
-  return Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
-}
+const diffView = record(
+  { changes: list(changeView, DEPLOY_LIMITS.changes), sizeDelta: size, omitted: closureSize },
+  { sizeBefore: closureSize, sizeAfter: closureSize },
+);
 
-function isText(v: unknown, max: number): v is string {
-  return typeof v === 'string' && v.length <= max;
-}
+const deployView = record(
+  {
+    kind: oneOf('nixos', 'home'),
+    config: name,
+    flakeLabel: name,
+    target: name,
+    action: oneOf(...DEPLOY_VIEW_ACTIONS),
+    phase: oneOf(...DEPLOY_PHASES),
+    actions: list(oneOf(...APPLY_ACTIONS), APPLY_ACTIONS.length),
+  },
+  {
+    step: name,
+    current: nullable(path),
+    toplevel: path,
+    diff: diffView,
+    summary: name,
+    message: text(DEPLOY_LIMITS.message, { control: CONTROL_MULTILINE }),
+    generation,
+  },
+);
 
-function isInt(v: unknown, min: number, max: number): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
-}
+const toWebview: Record<ToWebview['type'], Check> = {
+  show: record({ type: literal('show'), version, view: deployView }),
+};
 
-function isSize(v: unknown): v is number {
-  return isInt(v, -DEPLOY_LIMITS.bytes, DEPLOY_LIMITS.bytes);
-}
-
-function oneOf<T extends string>(v: unknown, list: readonly T[]): v is T {
-  return typeof v === 'string' && (list as readonly string[]).includes(v);
-}
-
-function isVersions(v: unknown): v is string[] {
-  return Array.isArray(v) && v.length <= DEPLOY_LIMITS.versions && v.every((x) => isText(x, DEPLOY_LIMITS.version));
-}
+const toExtension: Record<ToExtension['type'], Check> = {
+  ready: record({ type: literal('ready'), version }),
+  apply: record({ type: literal('apply'), action: oneOf(...APPLY_ACTIONS) }),
+};
 
 export function isChangeView(v: unknown): v is ChangeView {
-  if (!isObj(v)) return false;
-  const size = own(v, 'sizeDelta');
-  return (
-    isText(own(v, 'name'), DEPLOY_LIMITS.name) &&
-    isVersions(own(v, 'before')) &&
-    isVersions(own(v, 'after')) &&
-    (size === undefined || isSize(size)) &&
-    oneOf(own(v, 'kind'), ['added', 'removed', 'changed', 'size'] as const)
-  );
+  return changeView(v);
 }
 
 export function isDiffView(v: unknown): v is DiffView {
-  if (!isObj(v)) return false;
-  const changes = own(v, 'changes');
-  const before = own(v, 'sizeBefore');
-  const after = own(v, 'sizeAfter');
-  return (
-    Array.isArray(changes) &&
-    changes.length <= DEPLOY_LIMITS.changes &&
-    changes.every(isChangeView) &&
-    isSize(own(v, 'sizeDelta')) &&
-    (before === undefined || isInt(before, 0, DEPLOY_LIMITS.bytes)) &&
-    (after === undefined || isInt(after, 0, DEPLOY_LIMITS.bytes)) &&
-    isInt(own(v, 'omitted'), 0, DEPLOY_LIMITS.bytes)
-  );
+  return diffView(v);
 }
 
 export function isDeployView(v: unknown): v is DeployView {
-  if (!isObj(v)) return false;
-  const opt = (k: string, check: (x: unknown) => boolean) => {
-    const x = own(v, k);
-    return x === undefined || check(x);
-  };
-  const actions = own(v, 'actions');
-  return (
-    oneOf(own(v, 'kind'), ['nixos', 'home'] as const) &&
-    isText(own(v, 'config'), DEPLOY_LIMITS.name) &&
-    isText(own(v, 'flakeLabel'), DEPLOY_LIMITS.name) &&
-    isText(own(v, 'target'), DEPLOY_LIMITS.name) &&
-    oneOf(own(v, 'action'), DEPLOY_VIEW_ACTIONS) &&
-    oneOf(own(v, 'phase'), DEPLOY_PHASES) &&
-    opt('step', (x) => isText(x, DEPLOY_LIMITS.name)) &&
-    opt('current', (x) => x === null || isText(x, DEPLOY_LIMITS.path)) &&
-    opt('toplevel', (x) => isText(x, DEPLOY_LIMITS.path)) &&
-    opt('diff', isDiffView) &&
-    opt('summary', (x) => isText(x, DEPLOY_LIMITS.name)) &&
-    opt('message', (x) => isText(x, DEPLOY_LIMITS.message)) &&
-    opt('generation', (x) => isInt(x, 1, DEPLOY_LIMITS.generation)) &&
-    Array.isArray(actions) &&
-    actions.length <= APPLY_ACTIONS.length &&
-    actions.every((a) => oneOf(a, APPLY_ACTIONS))
-  );
+  return deployView(v);
 }
 
+/** True when `v` is a well-formed extension → webview message within `DEPLOY_LIMITS`. */
 export function isDeployToWebview(v: unknown): v is ToWebview {
-  return isObj(v) && own(v, 'type') === 'show' && own(v, 'version') === DEPLOY_PROTOCOL_VERSION && isDeployView(own(v, 'view'));
+  return dispatch(toWebview, v);
 }
 
+/** True when `v` is a well-formed webview → extension message. */
 export function isDeployToExtension(v: unknown): v is ToExtension {
-  if (!isObj(v)) return false;
-  const type = own(v, 'type');
-  if (type === 'ready') return own(v, 'version') === DEPLOY_PROTOCOL_VERSION;
-  if (type === 'apply') return oneOf(own(v, 'action'), APPLY_ACTIONS);
-  return false;
+  return dispatch(toExtension, v);
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Fitting data to the bounds (the extension's side).
 
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-
-/** Text cut to `max` characters (an ellipsis marks the cut), control characters removed, newlines kept when asked. */
+/**
+ * Text cut to `max` characters (an ellipsis marks the cut), ANSI escapes and control characters removed; `multiline`
+ * keeps newlines and turns tabs into two spaces, otherwise both become spaces (`fitText`).
+ */
 export function fitDeployText(s: string, max: number, multiline = false): string {
-  let t = s.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/\r\n?/g, '\n');
-  t = multiline ? t.replace(/\t/g, '  ').replace(CONTROL, '') : t.replace(/[\t\n]/g, ' ').replace(CONTROL, '');
-  if (t.length <= max) return t;
-  let cut = Math.max(0, max - 1);
-  const code = t.charCodeAt(cut - 1);
-  if (code >= 0xd800 && code <= 0xdbff) cut--;
-  return `${t.slice(0, cut)}…`;
+  return multiline ? fitText(s.replace(/\t/g, '  '), max, 'multiline') : fitText(s, max);
 }
 
 function clampSize(n: number): number {
@@ -223,10 +194,10 @@ function clampSize(n: number): number {
 
 /** A diff (the core's `ClosureDiff`) within the bounds: names and versions cut, changes past the limit counted. */
 export function fitDiff(d: DiffView): DiffView {
-  const changes = d.changes.slice(0, DEPLOY_LIMITS.changes).map((c): ChangeView => ({
+  const changes = fitList(d.changes, DEPLOY_LIMITS.changes).map((c): ChangeView => ({
     name: fitDeployText(c.name, DEPLOY_LIMITS.name),
-    before: c.before.slice(0, DEPLOY_LIMITS.versions).map((x) => fitDeployText(x, DEPLOY_LIMITS.version)),
-    after: c.after.slice(0, DEPLOY_LIMITS.versions).map((x) => fitDeployText(x, DEPLOY_LIMITS.version)),
+    before: fitList(c.before, DEPLOY_LIMITS.versions).map((x) => fitDeployText(x, DEPLOY_LIMITS.version)),
+    after: fitList(c.after, DEPLOY_LIMITS.versions).map((x) => fitDeployText(x, DEPLOY_LIMITS.version)),
     ...(c.sizeDelta !== undefined ? { sizeDelta: clampSize(c.sizeDelta) } : {}),
     kind: c.kind,
   }));
@@ -241,21 +212,21 @@ export function fitDiff(d: DiffView): DiffView {
 
 /** A view within the bounds. */
 export function fitDeployView(v: DeployView): DeployView {
-  const text = (s: string) => fitDeployText(s, DEPLOY_LIMITS.name);
+  const line = (s: string) => fitDeployText(s, DEPLOY_LIMITS.name);
   return {
     kind: v.kind,
-    config: text(v.config),
-    flakeLabel: text(v.flakeLabel),
-    target: text(v.target),
+    config: line(v.config),
+    flakeLabel: line(v.flakeLabel),
+    target: line(v.target),
     action: v.action,
     phase: v.phase,
-    ...(v.step !== undefined ? { step: text(v.step) } : {}),
+    ...(v.step !== undefined ? { step: line(v.step) } : {}),
     ...(v.current !== undefined ? { current: v.current === null ? null : fitDeployText(v.current, DEPLOY_LIMITS.path) } : {}),
     ...(v.toplevel !== undefined ? { toplevel: fitDeployText(v.toplevel, DEPLOY_LIMITS.path) } : {}),
     ...(v.diff ? { diff: fitDiff(v.diff) } : {}),
-    ...(v.summary !== undefined ? { summary: text(v.summary) } : {}),
+    ...(v.summary !== undefined ? { summary: line(v.summary) } : {}),
     ...(v.message !== undefined ? { message: fitDeployText(v.message, DEPLOY_LIMITS.message, true) } : {}),
-    ...(v.generation !== undefined && isInt(v.generation, 1, DEPLOY_LIMITS.generation) ? { generation: v.generation } : {}),
+    ...(v.generation !== undefined && generation(v.generation) ? { generation: v.generation } : {}),
     actions: v.actions.filter((a) => APPLY_ACTIONS.includes(a)),
   };
 }

@@ -4,6 +4,24 @@
 // Everything in these messages may come from Nix (host names, paths, error text, logs) and is untrusted:
 // the webview renders it with `textContent` only. Both sides drop any message that does not validate.
 
+import {
+  boolean,
+  CONTROL_LOG_LINE,
+  CONTROL_MULTILINE,
+  dispatch,
+  integer,
+  list,
+  literal,
+  nonNegative,
+  oneOf,
+  record,
+  text,
+  type Check,
+} from './checks';
+
+/** What the sender uses to make its data fit these validators (`LIMITS`). */
+export { fitList, fitText } from './checks';
+
 /** Bumped on any incompatible change; `ready` and `init` carry it and must match. */
 export const PROTOCOL_VERSION = 1;
 
@@ -235,94 +253,15 @@ export type ToWebview = InitMessage | HostsMessage | RunStartedMessage | Progres
 // ---------------------------------------------------------------------------------------------------------
 // Validators
 
-type Check = (v: unknown) => boolean;
-
-/** C0 controls other than tab and newline, DEL, and C1 controls. */
-const CONTROL_MULTILINE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
-/** The same, and tab and newline too. */
-const CONTROL_LINE = /[\u0000-\u001f\u007f-\u009f]/;
-/** As `CONTROL_LINE`, but tabs allowed (raw log lines). */
-const CONTROL_LOG_LINE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
 const RUN_ID = /^[A-Za-z0-9_.:-]+$/;
 const ABSOLUTE = /^(?:\/|[A-Za-z]:[\\/])/;
-/** Keys that must never be accepted, whatever a schema says. */
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-function text(max: number, opts: { min?: number; control?: RegExp } = {}): Check {
-  const min = opts.min ?? 0;
-  const control = opts.control ?? CONTROL_LINE;
-  return (v) => typeof v === 'string' && v.length >= min && v.length <= max && !control.test(v);
-}
-
-function integer(min: number, max: number): Check {
-  return (v) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-}
-
-function nonNegative(max: number): Check {
-  return (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= max;
-}
-
-function oneOf(...values: string[]): Check {
-  return (v) => typeof v === 'string' && values.includes(v);
-}
-
-function literal(value: unknown): Check {
-  return (v) => v === value;
-}
-
-function list(item: Check, max: number): Check {
-  return (v) => {
-    if (!Array.isArray(v) || v.length > max) return false;
-    // Array.prototype here, or another realm's (which is itself an array).
-    const proto = Object.getPrototypeOf(v) as unknown;
-    if (proto !== Array.prototype && !Array.isArray(proto)) return false;
-    // Only the indices and `length`: no holes, no extra properties.
-    if (Reflect.ownKeys(v).length !== v.length + 1) return false;
-    for (let i = 0; i < v.length; i++) if (!item(v[i])) return false;
-    return true;
-  };
-}
-
-/** A plain object (any realm) whose own keys are all strings and plain data properties. */
-function isPlainRecord(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v) as object | null;
-  if (proto !== null && proto !== Object.prototype && Object.getPrototypeOf(proto) !== null) return false;
-  if (Object.prototype.toString.call(v) !== '[object Object]') return false;
-  for (const key of Reflect.ownKeys(v)) {
-    if (typeof key !== 'string' || FORBIDDEN_KEYS.has(key)) return false;
-    const d = Object.getOwnPropertyDescriptor(v, key);
-    if (!d || !('value' in d) || !d.enumerable) return false;
-  }
-  return true;
-}
-
-/**
- * An object with exactly these keys: every `required` one, any of the `optional` ones (an optional key
- * holding `undefined` counts as absent), and no other.
- */
-function record(required: Record<string, Check>, optional: Record<string, Check> = {}): Check {
-  const known = new Set([...Object.keys(required), ...Object.keys(optional)]);
-  for (const k of known) if (FORBIDDEN_KEYS.has(k)) throw new Error(`schema uses a forbidden key: ${k}`);
-  return (v) => {
-    if (!isPlainRecord(v)) return false;
-    for (const key of Object.keys(v)) if (!known.has(key)) return false;
-    for (const [key, check] of Object.entries(required)) {
-      if (!Object.prototype.hasOwnProperty.call(v, key) || !check(v[key])) return false;
-    }
-    for (const [key, check] of Object.entries(optional)) {
-      if (Object.prototype.hasOwnProperty.call(v, key) && v[key] !== undefined && !check(v[key])) return false;
-    }
-    return true;
-  };
-}
-
-const runId = (v: unknown) => text(LIMITS.runId, { min: 1 })(v) && RUN_ID.test(v as string);
+const runId = text(LIMITS.runId, { min: 1, pattern: RUN_ID });
 const flake = text(LIMITS.path, { min: 1 });
 const host = text(LIMITS.name, { min: 1 });
 const flakeLabel = text(LIMITS.name, { min: 1 });
-const absolutePath = (v: unknown) => text(LIMITS.path, { min: 2 })(v) && ABSOLUTE.test(v as string);
-const storePath = (v: unknown) => text(LIMITS.storePath, { min: 2 })(v) && (v as string).startsWith('/');
+const absolutePath = text(LIMITS.path, { min: 2, pattern: ABSOLUTE });
+const storePath = text(LIMITS.storePath, { min: 2, pattern: /^\// });
 const lineNumber = integer(1, LIMITS.lineNumber);
 const bytes = nonNegative(Number.MAX_SAFE_INTEGER);
 const duration = nonNegative(Number.MAX_SAFE_INTEGER);
@@ -403,11 +342,8 @@ const toExtension: Record<ToExtension['type'], Check> = {
 };
 
 const toWebview: Record<ToWebview['type'], Check> = {
-  init: record(
-    { type: literal('init'), protocolVersion: version, hosts, runs },
-    { selected: hostRef, loading: (v) => typeof v === 'boolean' },
-  ),
-  hosts: record({ type: literal('hosts'), hosts }, { selected: hostRef, loading: (v) => typeof v === 'boolean' }),
+  init: record({ type: literal('init'), protocolVersion: version, hosts, runs }, { selected: hostRef, loading: boolean }),
+  hosts: record({ type: literal('hosts'), hosts }, { selected: hostRef, loading: boolean }),
   runStarted: record({ type: literal('runStarted'), runId, ...hostRefFields, startedAt: time }),
   progress: record({ type: literal('progress'), runId, text: progressText }),
   runFinished: record(
@@ -421,13 +357,6 @@ const toWebview: Record<ToWebview['type'], Check> = {
   }),
 };
 
-function dispatch(table: Record<string, Check>, msg: unknown): boolean {
-  if (!isPlainRecord(msg)) return false;
-  const type = msg.type;
-  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(table, type)) return false;
-  return table[type]!(msg);
-}
-
 /** True when `msg` is a well-formed webview → extension message within `LIMITS`. */
 export function isToExtension(msg: unknown): msg is ToExtension {
   return dispatch(toExtension, msg);
@@ -436,34 +365,4 @@ export function isToExtension(msg: unknown): msg is ToExtension {
 /** True when `msg` is a well-formed extension → webview message within `LIMITS`. */
 export function isToWebview(msg: unknown): msg is ToWebview {
   return dispatch(toWebview, msg);
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Helpers for the sender: make text fit the validators instead of having a whole message rejected.
-
-const STRIP_MULTILINE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-const STRIP_LOG_LINE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
-const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
-
-/**
- * Makes `s` pass a text check of at most `max` characters: drops ANSI escapes and control characters
- * (`multiline` keeps newlines and tabs; `log` keeps tabs; otherwise newlines and tabs become spaces), and
- * cuts it with `…` (never inside a surrogate pair).
- */
-export function fitText(s: string, max: number, mode: 'line' | 'multiline' | 'log' = 'line'): string {
-  let t = s.replace(ANSI, '').replace(/\r\n?/g, '\n');
-  if (mode === 'multiline') t = t.replace(STRIP_MULTILINE, '');
-  else if (mode === 'log') t = t.replace(/\n/g, ' ').replace(STRIP_LOG_LINE, '');
-  else t = t.replace(/[\t\n]/g, ' ').replace(STRIP_MULTILINE, '');
-  if (t.length <= max) return t;
-  let cut = Math.max(0, max - 1);
-  const code = t.charCodeAt(cut - 1);
-  if (code >= 0xd800 && code <= 0xdbff) cut--;
-  return `${t.slice(0, cut)}…`;
-}
-
-/** Keeps the first `max` items (`tail`: the last ones). */
-export function fitList<T>(items: readonly T[], max: number, tail = false): T[] {
-  if (items.length <= max) return [...items];
-  return tail ? items.slice(items.length - max) : items.slice(0, max);
 }

@@ -145,6 +145,36 @@ describe('deploy protocol: malformed messages are dropped', () => {
       withView({ diff: { ...view.diff, changes: Array.from({ length: DEPLOY_LIMITS.changes + 1 }, () => view.diff!.changes[0]) } }),
     ],
     ['a current path that is a number', withView({ current: 7 })],
+    ['an unknown key at the top', { ...toWebview[0], html: '<b>x</b>' }],
+    ['an unknown key in the view', withView({ html: '<b>x</b>' })],
+    ['an unknown key in the diff', withView({ diff: { ...view.diff, html: '<b>x</b>' } })],
+    ['an unknown key in a change', withView({ diff: { ...view.diff, changes: [{ ...view.diff!.changes[0], html: '<b>x</b>' }] } })],
+    ['a newline in the config', withView({ config: 'web\nevil' })],
+    ['a tab in the target', withView({ target: 'web\tevil' })],
+    ['an escape in the flake label', withView({ flakeLabel: '\u001b[2Jinfra' })],
+    ['a C1 control in the step', withView({ step: 'Build\u0085' })],
+    ['a NUL in the summary', withView({ summary: '1 changed\u0000' })],
+    ['a newline in the current path', withView({ current: `${OLD}\n` })],
+    ['a newline in the new toplevel', withView({ toplevel: `${TOP}\n` })],
+    ['a NUL in a message', withView({ message: 'failed\u0000' })],
+    ['an escape in a message', withView({ message: '\u001b[31merror\u001b[0m' })],
+    ['a carriage return in a message', withView({ message: 'a\rb' })],
+    ['a newline in a change name', withView({ diff: { ...view.diff, changes: [{ ...view.diff!.changes[0], name: 'foo\nbar' }] } })],
+    [
+      'a control character in a version',
+      withView({ diff: { ...view.diff, changes: [{ ...view.diff!.changes[0], after: ['1.1\u0007'] }] } }),
+    ],
+    [
+      'a version over the bound',
+      withView({ diff: { ...view.diff, changes: [{ ...view.diff!.changes[0], after: ['1'.repeat(DEPLOY_LIMITS.version + 1)] }] } }),
+    ],
+    ['a sparse list of actions', withView({ actions: new Array(1) })],
+    ['a list of actions with an extra property', withView({ actions: Object.assign(['switch'], { html: '<b>' }) })],
+    [
+      'a view that is a class instance',
+      { type: 'show', version: DEPLOY_PROTOCOL_VERSION, view: Object.assign(new (class View {})(), view) },
+    ],
+    ['a view that inherits its fields', { type: 'show', version: DEPLOY_PROTOCOL_VERSION, view: Object.create(view) }],
   ];
   for (const [what, m] of bad) {
     test(`to the webview: ${what}`, () => assert.equal(isDeployToWebview(m), false));
@@ -156,10 +186,46 @@ describe('deploy protocol: malformed messages are dropped', () => {
     ['apply of build (only activations are asked for)', { type: 'apply', action: 'build' }],
     ['ready of another version', { type: 'ready', version: 0 }],
     ['a type inherited from the prototype', Object.create({ type: 'ready', version: DEPLOY_PROTOCOL_VERSION })],
+    ['ready with an unknown key', { type: 'ready', version: DEPLOY_PROTOCOL_VERSION, action: 'switch' }],
+    ['apply with an unknown key', { type: 'apply', action: 'switch', html: '<b>' }],
+    ['apply with a version', { type: 'apply', action: 'switch', version: DEPLOY_PROTOCOL_VERSION }],
+    ['a type the validator table inherits', { type: 'toString' }],
   ];
   for (const [what, m] of badIn) {
     test(`to the extension: ${what}`, () => assert.equal(isDeployToExtension(m), false));
   }
+  test('prototype keys, at every level', () => {
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      const json = (body: string) => JSON.parse(body) as Record<string, unknown>;
+      const top = json(`{"type":"show","version":${DEPLOY_PROTOCOL_VERSION},"${key}":{"polluted":true}}`);
+      top.view = view;
+      assert.equal(isDeployToWebview(top), false, `${key} at the top`);
+      const v = json(`{"${key}":{"polluted":true}}`);
+      Object.assign(v, view);
+      assert.equal(isDeployToWebview({ type: 'show', version: DEPLOY_PROTOCOL_VERSION, view: v }), false, `${key} in the view`);
+      const d = json(`{"${key}":{"polluted":true}}`);
+      Object.assign(d, view.diff);
+      assert.equal(isDeployToWebview(withView({ diff: d })), false, `${key} in the diff`);
+      assert.equal(
+        isDeployToExtension(json(`{"type":"ready","version":${DEPLOY_PROTOCOL_VERSION},"${key}":{}}`)),
+        false,
+        `${key} in ready`,
+      );
+    }
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+  test('getters and non-enumerable fields', () => {
+    const getter = { ...view } as Record<string, unknown>;
+    delete getter.config;
+    Object.defineProperty(getter, 'config', { get: () => 'web', enumerable: true });
+    assert.equal(isDeployToWebview({ type: 'show', version: DEPLOY_PROTOCOL_VERSION, view: getter }), false);
+    const hidden = { type: 'apply', action: 'switch' };
+    Object.defineProperty(hidden, 'x', { value: 1, enumerable: false });
+    assert.equal(isDeployToExtension(hidden), false);
+  });
+  test('newlines and tabs are text in a message only', () => {
+    assert.equal(isDeployToWebview(withView({ message: 'error: build failed\n\tin foo.drv' })), true);
+  });
   test('a polluted prototype does not make a message valid', () => {
     const proto = Object.prototype as Record<string, unknown>;
     proto.view = view;
@@ -225,5 +291,42 @@ describe('deploy protocol: fitting data to the bounds', () => {
   test('text is cut without splitting a surrogate pair', () => {
     const t = fitDeployText(`${'a'.repeat(9)}😀😀`, 11);
     assert.ok(!/[\ud800-\udbff]…$/.test(t), t);
+  });
+  test('escape sequences go whole (hyperlinks too); tabs become spaces', () => {
+    assert.equal(fitDeployText('see \x1b]8;;https://example.org\x07the docs\x1b]8;;\x07', 100), 'see the docs');
+    assert.equal(fitDeployText('\x1b[1ma\tb\r\nc', 100), 'a b c');
+    assert.equal(fitDeployText('\x1b[1ma\tb\r\nc\x00', 100, true), 'a  b\nc');
+  });
+  test('whatever the extension is given, the fitted view validates', () => {
+    const controls = Array.from({ length: 0x20 }, (_, i) => String.fromCharCode(i)).join('') + '\u007f\u0085\u009f';
+    const hostile = [
+      '',
+      controls,
+      `\x1b[31m${'x'.repeat(20_000)}\x1b]8;;u\x07`,
+      `${'😀'.repeat(9000)}\r\n\t`,
+      '<img src=x onerror=alert(1)>',
+    ];
+    for (const s of hostile) {
+      const v = fitDeployView({
+        ...view,
+        config: s,
+        flakeLabel: s,
+        target: s,
+        step: s,
+        current: s,
+        toplevel: s,
+        summary: s,
+        message: s,
+        generation: 1.5,
+        diff: {
+          changes: [{ name: s, before: [s, s], after: Array.from({ length: 60 }, () => s), sizeDelta: 1e300, kind: 'changed' }],
+          sizeDelta: -Infinity,
+          sizeBefore: -5,
+          sizeAfter: NaN,
+          omitted: 3,
+        },
+      });
+      assert.equal(isDeployToWebview({ type: 'show', version: DEPLOY_PROTOCOL_VERSION, view: v }), true, JSON.stringify(s).slice(0, 40));
+    }
   });
 });
