@@ -6,6 +6,8 @@ import { copyFixture, copyPlain, processesWith, runMarker, scratchDir } from '..
 import { activated, openNixView, openWorkbench, runCommand, treeRow, waitUntil } from './workbench';
 import { prepareWorkspace } from '../harness/workspace';
 import { deployScenarios } from './deploy';
+import { airgapScenarios } from './airgap';
+import { checksScenarios } from './checks';
 
 interface Scenario {
   name: string;
@@ -248,6 +250,8 @@ const scenarios: Scenario[] = [
     },
   },
   ...deployScenarios,
+  ...airgapScenarios,
+  ...checksScenarios,
 ];
 
 async function main() {

@@ -249,7 +249,8 @@ export class FlakeChecks implements vscode.Disposable {
   }
 
   private output(run: vscode.TestRun, item: vscode.TestItem | undefined): (line: string) => void {
-    return (line) => run.appendOutput(`${stripAnsi(line)}\r\n`, undefined, item);
+    // The output is a terminal: every line break a message holds is written as one.
+    return (line) => run.appendOutput(`${stripAnsi(line).split(/\r?\n/).join('\r\n')}\r\n`, undefined, item);
   }
 
   private async runCheck(run: vscode.TestRun, item: vscode.TestItem, signal: AbortSignal): Promise<void> {

@@ -144,7 +144,7 @@ class NixTaskTerminal implements vscode.Pseudoterminal {
   }
 
   private line(text: string): void {
-    this.writer.fire(`${stripAnsi(text)}\r\n`);
+    this.writer.fire(`${stripAnsi(text).split(/\r?\n/).join('\r\n')}\r\n`);
   }
 
   private async start(): Promise<number> {
