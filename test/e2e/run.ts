@@ -7,6 +7,7 @@ import { activated, openNixView, openWorkbench, runCommand, treeRow, waitUntil }
 import { prepareWorkspace } from '../harness/workspace';
 import { deployScenarios } from './deploy';
 import { airgapScenarios } from './airgap';
+import { airgapScenarios } from './airgap';
 import { checksScenarios } from './checks';
 
 interface Scenario {
@@ -250,6 +251,7 @@ const scenarios: Scenario[] = [
     },
   },
   ...deployScenarios,
+  ...airgapScenarios,
   ...airgapScenarios,
   ...checksScenarios,
 ];
