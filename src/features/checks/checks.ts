@@ -129,8 +129,17 @@ export class FlakeChecks implements vscode.Disposable {
     parent.canResolveChildren = false;
     if (checks.length && s.cacheKey !== this.positionsFor.get(parent.id)) {
       this.positionsFor.set(parent.id, s.cacheKey ?? '');
-      void this.readPositions(flake, children).catch((e) => this.ctx.log.warn(`positions of the checks of ${flake.label}: ${(e as Error).message}`));
+      const reading = this.readPositions(flake, children).catch((e) => this.ctx.log.warn(`positions of the checks of ${flake.label}: ${(e as Error).message}`));
+      this.reading.add(reading);
+      void reading.finally(() => this.reading.delete(reading));
     }
+  }
+
+  private readonly reading = new Set<Promise<void>>();
+
+  /** Resolves when no position query of the checks is running (they follow each new listing). */
+  async whenIdle(): Promise<void> {
+    while (this.reading.size) await Promise.all([...this.reading]);
   }
 
   /** Where each check is written (one evaluation per system that forces no check), for Go to Test and failures. */

@@ -101,6 +101,9 @@ describe('Flake checks in the Testing view', () => {
       cts.cancel();
       writeFileSync(file, good);
       await vscode.commands.executeCommand('workbench.action.files.revert');
+      // The refresh the restored file starts, and the positions that follow it, end here (not in the next test).
+      await settled(await flakeOf('checks'));
+      await api.checks.whenIdle();
     }
   });
 });
