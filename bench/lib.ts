@@ -27,6 +27,11 @@ export interface PairOptions {
   tolerance?: number;
   /** Stop adding pairs after this many milliseconds of measuring (after `minPairs`). Default 20,000. */
   budgetMs?: number;
+  /**
+   * Awaited after each run of the subject, untimed: work the subject leaves running in the background (a cache
+   * written after the result is in use), finished before the next run so that it slows neither side.
+   */
+  afterSubject?: () => unknown;
 }
 
 export interface Paired {
@@ -98,10 +103,12 @@ export async function interleave(subject: Fn, baseline: Fn, opts: PairOptions = 
     let tb: number;
     if (i % 2 === 0) {
       ta = await time(subject, clock);
+      await opts.afterSubject?.();
       tb = await time(baseline, clock);
     } else {
       tb = await time(baseline, clock);
       ta = await time(subject, clock);
+      await opts.afterSubject?.();
     }
     if (i < warmup) {
       if (i === warmup - 1) started = performance.now();

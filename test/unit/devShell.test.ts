@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   applyMutations,
@@ -11,6 +11,9 @@ import {
   devShellsOf,
   envMutations,
   EnvOverlay,
+  evaluateDevShell,
+  readCachedDevShell,
+  saveDevShell,
   IGNORED_VARS,
   oldProfileGenerations,
   printDevEnvArgs,
@@ -19,7 +22,8 @@ import {
   writeDevShellRecord,
 } from '../../src/core/flake/devShell';
 import { parseFlakeShow } from '../../src/core/flake/show';
-import { run } from '../../src/core/nix/process';
+import { ExitError, run } from '../../src/core/nix/process';
+import { nixArgs } from '../../src/core/nix/args';
 import { copyFixture, nixTestEnv, scratchDir, testNix } from '../support/nix';
 
 const exported = (value: string) => ({ type: 'exported', value });
@@ -214,5 +218,38 @@ test("a profile's older generations are found (each is a GC root), not the curre
   assert.deepEqual(
     oldProfileGenerations('devshell-ab', ['devshell-ab', 'devshell-ab-1-link', 'devshell-ab-2-link', 'devshell-ab-3-link', 'devshell-abc-1-link', 'devshell-ab.json', 'x-1-link'], 'devshell-ab-3-link'),
     ['devshell-ab-1-link', 'devshell-ab-2-link'],
+  );
+});
+
+test('real nix: evaluated once with a profile and a record, then read back from the cache with no process; one generation kept; a failure throws', async () => {
+  const dir = copyFixture('devshell');
+  const profiles = mkdtempSync(join(scratchDir(), 'profiles-'));
+  const profile = join(profiles, devShellId(dir, 'x86_64-linux', 'default'));
+  const printDevEnv = (args: string[]) => run(testNix(), nixArgs(['print-dev-env'], args), { env: nixTestEnv() });
+  const inst = devShellInstallable(`git+file://${dir}`, 'x86_64-linux', 'default')!;
+  for (let i = 0; i < 2; i++) {
+    const r = await evaluateDevShell({ installable: inst, profile, printDevEnv });
+    assert.ok(r.ok);
+    assert.equal(r.env.variables.PROBE_VAR, 'set by the default shell');
+    await saveDevShell({ installable: inst, profile, json: r.json, key: 'the-key' });
+  }
+  const otherInst = devShellInstallable(`git+file://${dir}`, 'x86_64-linux', 'other')!;
+  const other = await evaluateDevShell({ installable: otherInst, profile, printDevEnv });
+  assert.ok(other.ok);
+  const saved = await saveDevShell({ installable: otherInst, profile, json: other.json, key: 'k2' });
+  assert.equal(saved.key, 'k2');
+  assert.deepEqual(readdirSync(profiles).filter((n) => n.endsWith('-link')).length, 1, `one generation: ${readdirSync(profiles).join(' ')}`);
+  const cached = await readCachedDevShell(`${profile}.json`);
+  assert.ok(cached);
+  assert.equal(cached.record.key, 'k2');
+  assert.equal(cached.env.variables.OTHER_VAR, 'set by the other shell');
+  assert.deepEqual(cached.mutations, other.mutations);
+  // Without its profile (the GC root gone), the record is not used.
+  rmSync(profile);
+  assert.equal(await readCachedDevShell(`${profile}.json`), undefined);
+  assert.equal(await readCachedDevShell(join(profiles, 'missing.json')), undefined);
+  await assert.rejects(
+    evaluateDevShell({ installable: devShellInstallable(`git+file://${dir}`, 'x86_64-linux', 'missing')!, profile, printDevEnv }),
+    (e: unknown) => e instanceof ExitError,
   );
 });

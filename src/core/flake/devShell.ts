@@ -3,6 +3,11 @@
 // variables prepended as `nix develop` does, build-only variables dropped as it does), the environment that results
 // for a process, and the cache record the environment is applied from on reopen. No `vscode` import.
 import { createHash } from 'node:crypto';
+import { existsSync, readlinkSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { writeFileAtomic } from '../fs/atomic';
+import type { RunResult } from '../nix/process';
 import { installable } from './installable';
 import type { FlakeShowModel, OutputLeaf } from './show';
 import { allLeaves } from './show';
@@ -257,4 +262,68 @@ export function writeDevShellRecord(r: Omit<DevShellRecord, 'version'>): string 
 export function oldProfileGenerations(name: string, entries: readonly string[], current: string): string[] {
   const re = new RegExp(`^${name.replace(/[^A-Za-z0-9_-]/g, (c) => `\\${c}`)}-(\\d+)-link$`);
   return entries.filter((e) => re.test(e) && e !== current);
+}
+
+/** A dev shell ready to apply: its record, the environment read from it, and the changes it makes. */
+export interface LoadedDevShell {
+  record: DevShellRecord;
+  env: DevEnv;
+  mutations: EnvMutation[];
+}
+
+/**
+ * The cached dev shell in `file` (its record), when the record reads and its profile (the GC root that keeps what
+ * it names alive) is still there; undefined otherwise. No process: this is what applies a shell on reopen.
+ */
+export async function readCachedDevShell(file: string): Promise<LoadedDevShell | undefined> {
+  const record = readDevShellRecord(await readFile(file, 'utf8').catch(() => ''));
+  if (!record || !existsSync(record.profile)) return undefined;
+  const env = readDevEnv(record.json);
+  return env.ok ? { record, env: env.env, mutations: envMutations(env.env) } : undefined;
+}
+
+export interface EvaluateDevShellOptions {
+  installable: string;
+  /** The profile (GC root) nix links the environment to; its record goes beside it (`<profile>.json`). */
+  profile: string;
+  /** Runs `nix print-dev-env` with these arguments (the extension's gateway, with the user's settings). */
+  printDevEnv: (args: string[]) => Promise<RunResult>;
+}
+
+export type EvaluatedDevShell = ({ ok: true; json: string } & Omit<LoadedDevShell, 'record'>) | { ok: false; message: string };
+
+/**
+ * Evaluates a dev shell (`nix print-dev-env --json --profile`) and reads it: what is applied. Saving it for the next
+ * time (`saveDevShell`) comes after, off the way of the user. A nix that fails throws (its ExitError, for the caller
+ * to place the error).
+ */
+export async function evaluateDevShell(opts: EvaluateDevShellOptions): Promise<EvaluatedDevShell> {
+  const r = await opts.printDevEnv(printDevEnvArgs(opts.installable, opts.profile));
+  const env = readDevEnv(r.stdout);
+  if (!env.ok) return env;
+  return { ok: true, json: r.stdout, env: env.env, mutations: envMutations(env.env) };
+}
+
+/**
+ * Saves an evaluated shell as the cache record beside its profile (written atomically), for the state `key` of the
+ * flake it was evaluated for (undefined: no state known, never current), and removes the profile's older
+ * generations.
+ */
+export async function saveDevShell(opts: { installable: string; profile: string; json: string; key: string | undefined }): Promise<DevShellRecord> {
+  const record: DevShellRecord = { version: 1, key: opts.key ?? '', installable: opts.installable, profile: opts.profile, json: opts.json };
+  await writeFileAtomic(`${opts.profile}.json`, writeDevShellRecord(record));
+  await dropOldGenerations(opts.profile);
+  return record;
+}
+
+/** Removes a profile's older generations (each a GC root); the current one stays. */
+export async function dropOldGenerations(profile: string): Promise<void> {
+  let current: string;
+  try {
+    current = readlinkSync(profile);
+  } catch {
+    return;
+  }
+  const dir = dirname(profile);
+  for (const old of oldProfileGenerations(basename(profile), await readdir(dir), current)) await rm(`${dir}/${old}`, { force: true });
 }

@@ -6,8 +6,7 @@
 // stale; a shell that fails keeps the previous environment and shows its error in Problems. Restricted Mode applies
 // nothing.
 import * as vscode from 'vscode';
-import { existsSync, readlinkSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RestrictedError, type Ctx } from '../../context';
 import { DEV_SHELL_SETTINGS } from '../../config';
@@ -19,19 +18,15 @@ import { CancelledError, ExitError } from '../../core/nix/process';
 import { parseNixErrors } from '../../core/errors/fromLog';
 import { flakeCacheKey } from '../../core/flake/cacheKey';
 import { describe } from '../../core/nix/version';
-import { writeFileAtomic } from '../../core/fs/atomic';
 import { stripAnsi, truncate } from '../../core/text';
 import {
   devShellId,
   devShellInstallable,
   devShellKeyParts,
   devShellsOf,
-  envMutations,
-  oldProfileGenerations,
-  printDevEnvArgs,
-  readDevEnv,
-  readDevShellRecord,
-  writeDevShellRecord,
+  evaluateDevShell,
+  readCachedDevShell,
+  saveDevShell,
   type DevEnv,
   type EnvMutation,
 } from '../../core/flake/devShell';
@@ -77,6 +72,8 @@ interface FolderShell {
   error?: string;
   item: vscode.StatusBarItem;
   staleTimer?: NodeJS.Timeout;
+  /** When a file of the folder last changed (ms). */
+  lastChange: number;
 }
 
 const CHOICE_PREFIX = 'nixFlakes.devShell:';
@@ -217,7 +214,9 @@ export class DevShells implements vscode.Disposable {
   fileChanged(uri: vscode.Uri): void {
     const folder = vscode.workspace.getWorkspaceFolder(uri);
     const fs = folder && this.folders.get(folder.uri.fsPath);
-    if (!fs?.applied) return;
+    if (!fs) return;
+    fs.lastChange = Date.now();
+    if (!fs.applied) return;
     if (fs.staleTimer) clearTimeout(fs.staleTimer);
     fs.staleTimer = setTimeout(() => {
       fs.staleTimer = undefined;
@@ -257,7 +256,7 @@ export class DevShells implements vscode.Disposable {
     if (!fs) {
       const item = vscode.window.createStatusBarItem(`nixFlakes.devShell.${folder.uri.toString()}`, vscode.StatusBarAlignment.Left, 50);
       item.name = `Nix Dev Shell (${folder.name})`;
-      fs = { folder, stale: false, item };
+      fs = { folder, stale: false, item, lastChange: 0 };
       this.folders.set(folder.uri.fsPath, fs);
     }
     return fs;
@@ -327,12 +326,9 @@ export class DevShells implements vscode.Disposable {
   private async applyCached(fs: FolderShell, choice: Choice): Promise<boolean> {
     const nix = await this.ctx.nix();
     if (!nix.ok) return false;
-    const id = devShellId(choice.flakeDir, nix.nix.system, choice.name);
-    const record = readDevShellRecord(await readFile(join(this.storage(), `${id}.json`), 'utf8').catch(() => ''));
-    if (!record || !existsSync(record.profile)) return false;
-    const env = readDevEnv(record.json);
-    if (!env.ok) return false;
-    this.apply(fs, { choice, env: env.env, mutations: envMutations(env.env), key: record.key || undefined, fromCache: true });
+    const cached = await readCachedDevShell(`${join(this.storage(), devShellId(choice.flakeDir, nix.nix.system, choice.name))}.json`);
+    if (!cached) return false;
+    this.apply(fs, { choice, env: cached.env, mutations: cached.mutations, key: cached.record.key || undefined, fromCache: true });
     return true;
   }
 
@@ -365,42 +361,37 @@ export class DevShells implements vscode.Disposable {
     if (!flake) throw new Error(`the flake at ${choice.flakeDir} is no longer in the workspace`);
     const inst = devShellInstallable(await flakeRef(this.ctx, flake), nix.system, choice.name);
     if (!inst) throw new Error(`the dev shell name ${JSON.stringify(choice.name)} cannot be written`);
-    const key = await this.currentKey(flake, choice.name);
-    const id = devShellId(choice.flakeDir, nix.system, choice.name);
     const dir = this.storage();
     await mkdir(dir, { recursive: true });
-    const profile = join(dir, id);
+    const profile = join(dir, devShellId(choice.flakeDir, nix.system, choice.name));
     this.loads++;
-    let stdout: string;
+    const started = Date.now();
+    let r: Awaited<ReturnType<typeof evaluateDevShell>>;
     try {
-      const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Dev shell ${choice.name} of ${flake.label}` }, () =>
-        this.ctx.runNix(['print-dev-env'], printDevEnvArgs(inst, profile), { cwd: flake.uri.fsPath, scope: flake.folder, signal, maxStdout: 32 << 20 }),
+      r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Dev shell ${choice.name} of ${flake.label}` }, () =>
+        evaluateDevShell({
+          installable: inst,
+          profile,
+          printDevEnv: (args) => this.ctx.runNix(['print-dev-env'], args, { cwd: flake.uri.fsPath, scope: flake.folder, signal, maxStdout: 32 << 20 }),
+        }),
       );
-      stdout = r.stdout;
     } catch (e) {
       if (!(e instanceof ExitError)) throw e;
       await this.showFailure(fs, flake, choice, e.stderrLines.join('\n'), nix.storeDir);
       return;
     }
-    const env = readDevEnv(stdout);
-    if (!env.ok) throw new Error(env.message);
-    await writeFileAtomic(join(dir, `${id}.json`), writeDevShellRecord({ key: key ?? '', installable: inst, profile, json: stdout }));
-    await this.dropOldGenerations(dir, id, profile);
+    if (!r.ok) throw new Error(r.message);
     if (signal.aborted) return;
-    this.apply(fs, { choice, env: env.env, mutations: envMutations(env.env), key, fromCache: false });
-    this.ctx.log.info(`dev shell ${choice.name} of ${flake.label}: ${Object.keys(env.env.variables).length} variables applied (left out: ${env.env.dropped.join(' ') || 'none'})`);
-    // Changed while it was evaluated: stale again.
+    const applied: Applied = { choice, env: r.env, mutations: r.mutations, key: undefined, fromCache: false };
+    this.apply(fs, applied);
+    this.ctx.log.info(`dev shell ${choice.name} of ${flake.label}: ${Object.keys(r.env.variables).length} variables applied (left out: ${r.env.dropped.join(' ') || 'none'})`);
+    // Then kept for the next time, by the flake's state: read after the evaluation, so a file that changed since it
+    // started (a watcher event) leaves no key (the shell shows as stale) rather than a key nix did not see.
+    const key = await this.currentKey(flake, choice.name).catch(() => undefined);
+    const known = fs.lastChange < started ? key : undefined;
+    await saveDevShell({ installable: inst, profile, json: r.json, key: known });
+    if (fs.applied === applied) applied.key = known;
     void this.checkStale(fs);
-  }
-
-  /** Keeps the profile's current generation as the one GC root; older generations are removed. */
-  private async dropOldGenerations(dir: string, id: string, profile: string): Promise<void> {
-    try {
-      const current = readlinkSync(profile);
-      for (const old of oldProfileGenerations(id, await readdir(dir), current)) await rm(join(dir, old), { force: true });
-    } catch (e) {
-      this.ctx.log.warn(`dev shell profile ${profile}: ${(e as Error).message}`);
-    }
   }
 
   /** The shell failed: its errors in Problems (where Nix points, else at the shell's definition); the environment stays. */

@@ -206,4 +206,26 @@ describe('Dev shells in the editor', () => {
     assert.equal(fixed.variables?.PROBE_VAR, 'set by the default shell');
     await until('the error to be gone', () => !nixDiagnostics(flakeNix())?.some((x) => /the dev shell is broken/.test(x.message)), 10_000);
   });
+
+  it('applied to the extension host when asked (what other extensions start inherits it), and taken back', async () => {
+    const config = vscode.workspace.getConfiguration('nixFlakes');
+    const before = { PATH: process.env.PATH, PROBE_VAR: process.env.PROBE_VAR };
+    assert.equal(before.PROBE_VAR, undefined);
+    const s = await select('default');
+    assert.equal(process.env.PROBE_VAR, undefined, 'not applied to the extension host by default');
+    try {
+      await config.update('devShell.applyToExtensionHost', true, vscode.ConfigurationTarget.Global);
+      await until('the extension host to get the shell', () => process.env.PROBE_VAR === 'set by the default shell', 10_000);
+      assert.equal(process.env.PATH, `${s.variables?.PATH}:${before.PATH}`, 'PATH prepended');
+      await select(null);
+      assert.equal(process.env.PROBE_VAR, undefined, 'none restores it');
+      assert.equal(process.env.PATH, before.PATH);
+      await select('default');
+      assert.equal(process.env.PROBE_VAR, 'set by the default shell');
+    } finally {
+      await config.update('devShell.applyToExtensionHost', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await until('the setting off to restore the extension host', () => process.env.PROBE_VAR === undefined, 10_000);
+    assert.equal(process.env.PATH, before.PATH);
+  });
 });
