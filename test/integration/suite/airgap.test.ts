@@ -1,4 +1,4 @@
-// Offline media from the editor, with the real nix: Export for Offline Use… from the `good` host's item of the
+// Offline media from the editor, with the real nix: Export for Offline Use… from the `my.host` host's item of the
 // Outputs tree (hosts fixture: its toplevel and the nixpkgs-stub input) into a folder, signed; Import from Folder…
 // into separate chroot stores (`--store local?root=…`, as for a system installed under /mnt): accepted with the key,
 // refused without it and when a file was tampered with; Ready for Offline? on the host item; a whole flake's inputs.
@@ -46,8 +46,8 @@ describe('Offline media', function () {
     const cats = await api.outputs.provider.getChildren(root);
     const hostsCat = cats.find((c) => api.outputs.provider.getTreeItem(c).contextValue === 'nix:category:nixosConfigurations')!;
     const hosts = await api.outputs.provider.getChildren(hostsCat);
-    hostItem = hosts.find((h) => api.outputs.provider.getTreeItem(h).label === 'good');
-    assert.ok(hostItem, 'the good host is in the tree');
+    hostItem = hosts.find((h) => api.outputs.provider.getTreeItem(h).label === 'my.host');
+    assert.ok(hostItem, 'the my.host host is in the tree (not `good`: the dry-build tests need that one unbuilt)');
   });
   after(async () => {
     await conf().update('airgap.trustedPublicKeys', undefined, vscode.ConfigurationTarget.Global);
@@ -76,7 +76,7 @@ describe('Offline media', function () {
     }))!;
     assert.equal(exported.status, 'exported', exported.error);
     const m = exported.manifest!;
-    assert.match(m.items[0]!.paths[0]!, /-nixos-system-good$/);
+    assert.match(m.items[0]!.paths[0]!, /-nixos-system-my-host$/);
     assert.equal(m.items[0]!.kind, 'host');
     assert.equal(m.inputs.length, 2, "the flake's source and nixpkgs-stub's");
     assert.equal(m.publicKey, key.publicKey);
@@ -136,7 +136,7 @@ describe('Offline media', function () {
     }))!;
     assert.ok(!empty.ready);
     assert.ok(
-      empty.toBuild.some((d) => d.endsWith('-nixos-system-good.drv')),
+      empty.toBuild.some((d) => d.endsWith('-nixos-system-my-host.drv')),
       empty.summary,
     );
   });
