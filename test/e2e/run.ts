@@ -9,6 +9,7 @@ import { deployScenarios } from './deploy';
 import { airgapScenarios } from './airgap';
 import { airgapScenarios } from './airgap';
 import { checksScenarios } from './checks';
+import { devShellScenarios } from './devshell';
 
 interface Scenario {
   name: string;
@@ -254,6 +255,7 @@ const scenarios: Scenario[] = [
   ...airgapScenarios,
   ...airgapScenarios,
   ...checksScenarios,
+  ...devShellScenarios,
 ];
 
 async function main() {
