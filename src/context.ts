@@ -104,6 +104,11 @@ export class Ctx implements vscode.Disposable {
     return probe;
   }
 
+  /** Forgets the detected Nix: the next nix() looks for it again (installed or upgraded since). */
+  forgetNix(): void {
+    this.nixPromise = undefined;
+  }
+
   /** The flakes in the workspace (found by their flake.nix), cached until folders change or refresh(). */
   flakes(): Promise<Flake[]> {
     this.flakesPromise ??= discoverFlakes();

@@ -15,9 +15,11 @@ import { registerAirgap } from './features/airgap';
 import { registerChecks, type FlakeChecks } from './features/checks';
 import { registerTasks, type NixTasks } from './features/tasks';
 import { registerDevShell, type DevShells } from './features/devShell';
+import { registerWalkthrough, type Walkthrough } from './features/walkthrough';
 import type { DryBuilds } from './features/dryBuild';
 import type { DetectResult } from './core/nix/detect';
 import type { Flake } from './workspace/flakes';
+import { showNixUnavailable } from './workspace/targets';
 
 /** What the extension exports to other extensions (and to its own in-host tests). */
 export interface NixFlakesApi {
@@ -40,6 +42,8 @@ export interface NixFlakesApi {
   tasks: NixTasks;
   /** The dev shell applied to each workspace folder (status bar, terminals, tasks). */
   devShells: DevShells;
+  /** What the walkthrough's steps complete on (the context keys the extension sets). */
+  walkthrough: Walkthrough;
   /** The last nix runs with their outcome and the end of their stderr (what a failing test prints). */
   recentRuns(): readonly RecentRun[];
   /** How many processes (nix, git…) the extension has started. */
@@ -66,19 +70,27 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
     const checks = registerChecks(c, outputs.service);
     const tasks = registerTasks(c, outputs.service);
     const devShells = registerDevShell(c, outputs.service);
+    const walkthrough = registerWalkthrough(c, { onDidBuild: outputs.builds.onDidFinish, onDidDryBuild: dryBuilds.onDidFinish });
     c.register(
       vscode.commands.registerCommand('nixFlakes.showLog', () => c.log.show()),
       vscode.commands.registerCommand('nixFlakes.openSettings', () =>
         vscode.commands.executeCommand('workbench.action.openSettings', '@ext:nix-flakes.nix-flakes'),
       ),
       vscode.commands.registerCommand('nixFlakes.showNixVersion', async () => {
-        const r = await c.nix();
+        let r = await c.nix();
+        // Not found or too old: look again (it may have been installed since; the welcome's Detect Nix Again).
+        if (!r.ok && r.reason !== 'restricted') {
+          c.forgetNix();
+          r = await c.nix();
+          if (r.ok) await c.updateState();
+        }
         if (r.ok) {
           const text = `${describe(r.nix.version)} at ${r.nix.path} (${r.nix.system})`;
           void vscode.window.showInformationMessage(text);
           return text;
         }
-        void vscode.window.showErrorMessage(r.message, 'Open Settings').then((a) => a && vscode.commands.executeCommand('nixFlakes.openSettings'));
+        if (r.reason === 'restricted') void vscode.window.showWarningMessage(r.message);
+        else showNixUnavailable(r.message);
         return r.message;
       }),
     );
@@ -86,7 +98,7 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
       () => undefined,
       (e) => reportActivationError(c, e),
     );
-    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, state: () => c.state, outputs, inputs, dryBuilds, lenses, deploy, checks, tasks, devShells, recentRuns: () => c.recentRuns, startedProcesses };
+    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, state: () => c.state, outputs, inputs, dryBuilds, lenses, deploy, checks, tasks, devShells, walkthrough, recentRuns: () => c.recentRuns, startedProcesses };
   } catch (e) {
     if (ctx) reportActivationError(ctx, e);
     else void vscode.window.showErrorMessage(`Nix Flakes failed to start: ${(e as Error).message}`);

@@ -73,6 +73,12 @@ export async function pickOutput(ctx: Ctx, service: OutputsService, what: Output
     void vscode.window.showWarningMessage('Restricted Mode: trust this folder to evaluate its flakes.');
     return undefined;
   }
+  // No usable Nix: say so once, with what to do, instead of an empty list of outputs.
+  const nix = await ctx.nix();
+  if (!nix.ok) {
+    showNixUnavailable(nix.message);
+    return undefined;
+  }
   type Item = vscode.QuickPickItem & { target: OutputTarget; rank: number };
   const recent = recentTargets(ctx);
   const items = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Listing flake outputs' }, async () => {
@@ -98,4 +104,15 @@ export async function pickOutput(ctx: Ctx, service: OutputsService, what: Output
   }
   const picked = await vscode.window.showQuickPick(items, { title: `Nix: ${what}`, placeHolder: `Choose an output to ${what}`, matchOnDescription: true, matchOnDetail: true });
   return picked?.target;
+}
+
+/** The walkthrough's step that says how to install Nix on each platform. */
+const INSTALL_STEP = 'nix-flakes.nix-flakes#nixFlakes.getStarted';
+
+/** Nix missing or too old, said once: its message, how to install it, where to set its path. */
+export function showNixUnavailable(message: string): void {
+  void vscode.window.showErrorMessage(message, 'How to Install Nix', 'Open Settings').then((a) => {
+    if (a === 'How to Install Nix') void vscode.commands.executeCommand('workbench.action.openWalkthrough', INSTALL_STEP);
+    if (a === 'Open Settings') void vscode.commands.executeCommand('nixFlakes.openSettings');
+  });
 }

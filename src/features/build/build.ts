@@ -43,6 +43,9 @@ export class Builds implements vscode.Disposable {
   readonly output: vscode.OutputChannel;
   readonly diagnostics = new OwnedDiagnostics('nix-build');
   private readonly status: vscode.StatusBarItem;
+  private readonly finished = new vscode.EventEmitter<BuildOutcome>();
+  /** Fires with the outcome of each build started here (built, failed or cancelled). */
+  readonly onDidFinish = this.finished.event;
 
   constructor(private readonly ctx: Ctx) {
     this.output = vscode.window.createOutputChannel('Nix Build');
@@ -91,6 +94,7 @@ export class Builds implements vscode.Disposable {
       this.running.delete(k);
       this.updateStatus();
     });
+    promise.then((o) => this.finished.fire(o), () => undefined);
     rememberTarget(this.ctx, req);
     return promise;
   }
@@ -207,6 +211,7 @@ export class Builds implements vscode.Disposable {
     this.output.dispose();
     this.diagnostics.dispose();
     this.status.dispose();
+    this.finished.dispose();
   }
 }
 
