@@ -145,10 +145,17 @@ export async function exportMedium(
     if (req.keyFile && !publicKey)
       throw new AirgapError('failed', `${req.keyFile} is not a Nix secret key (nix key generate-secret).`, '', '');
 
+    // Steps that do not wait on each other run side by side (the flake's metadata with the builds, its inputs with
+    // the closure's copy): each is a nix process that evaluates or copies on its own. A step that fails ends the
+    // others (`own`), as a cancel does.
+    const own = new AbortController();
+    const stop = () => own.abort();
+    signal?.addEventListener('abort', stop, { once: true });
+    const both = own.signal;
     check(signal, 'metadata');
-    const meta = parseMetadata(
-      (await runNix(r, ['flake', 'metadata'], ['--json', req.flakeRef], { signal, flakeOptions: true, what: 'Reading the flake' })).stdout,
-    );
+    const metaRun = runNix(r, ['flake', 'metadata'], ['--json', req.flakeRef], { signal: both, flakeOptions: true, what: 'Reading the flake' });
+    metaRun.catch(() => undefined);
+    try {
 
     const items: ManifestItem[] = [];
     for (const [i, item] of req.items.entries()) {
@@ -158,7 +165,7 @@ export async function exportMedium(
       if (item.kind === 'devShell') {
         const profile = join(work, `shell-${i}`);
         await runNix(r, ['print-dev-env'], ['--profile', profile, item.installable], {
-          signal,
+          signal: both,
           flakeOptions: true,
           what: `Making the environment of ${item.display}`,
           onStdoutLine: () => undefined,
@@ -168,7 +175,7 @@ export async function exportMedium(
         paths = parseBuildOutputs(
           (
             await runNix(r, ['build'], ['--json', '--no-link', item.installable], {
-              signal,
+              signal: both,
               flakeOptions: true,
               what: `Building ${item.display}`,
             })
@@ -178,6 +185,7 @@ export async function exportMedium(
       items.push({ display: item.display, kind: item.kind, installable: item.installable, paths });
     }
     const roots = [...new Set(items.flatMap((i) => i.paths))];
+    const meta = parseMetadata((await metaRun).stdout);
 
     check(signal, 'closure');
     report({ phase: 'closure', message: 'Reading the closure' });
@@ -190,30 +198,34 @@ export async function exportMedium(
     }
 
     let copied = 0;
+    check(signal, 'copy');
+    // The inputs are archived while the closure is copied; their progress is shown once the closure's is done.
+    const inputsReader = new CopyProgressReader();
+    let copying = roots.length > 0;
+    const archiveRun = runNix(r, ['flake', 'archive'], archiveArgs(writeUri, req.flakeRef), {
+      signal: both,
+      flakeOptions: true,
+      what: "Copying the flake's inputs",
+      onStderrLine: (l) =>
+        inputsReader.feed(l) && !copying && report({ phase: 'inputs', message: "Copying the flake's inputs", copy: inputsReader.progress }),
+      keepStdout: true,
+    });
+    archiveRun.catch(() => undefined);
     if (roots.length) {
-      check(signal, 'copy');
       const reader = new CopyProgressReader(sizes);
       report({ phase: 'copy', message: `Copying ${sizes.size} store paths`, copy: reader.progress });
       await runNix(r, ['copy'], exportCopyArgs(writeUri, roots), {
-        signal,
+        signal: both,
         what: 'Copying the closure',
         onStderrLine: (l) => reader.feed(l) && report({ phase: 'copy', message: 'Copying the closure', copy: reader.progress }),
       });
       copied += reader.copied.length;
+      copying = false;
     }
 
     check(signal, 'inputs');
-    const inputsReader = new CopyProgressReader();
     report({ phase: 'inputs', message: "Copying the flake's inputs", copy: inputsReader.progress });
-    const archived = await runNix(r, ['flake', 'archive'], archiveArgs(writeUri, req.flakeRef), {
-      signal,
-      flakeOptions: true,
-      what: "Copying the flake's inputs",
-      onStderrLine: (l) =>
-        inputsReader.feed(l) && report({ phase: 'inputs', message: "Copying the flake's inputs", copy: inputsReader.progress }),
-      keepStdout: true,
-    });
-    const inputs = parseArchive(archived.stdout);
+    const inputs = parseArchive((await archiveRun).stdout);
     copied += inputsReader.copied.length;
     const all = [...new Set([...roots, ...inputs])];
 
@@ -267,6 +279,11 @@ export async function exportMedium(
     check(signal, 'manifest');
     await writeFileAtomic(join(req.medium, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     return { manifest, copied, bytesWritten: await cacheBytes(req.medium), durationMs: Date.now() - started };
+    } finally {
+      // A failed or cancelled step ends the ones running beside it.
+      stop();
+      signal?.removeEventListener('abort', stop);
+    }
   } finally {
     await rm(work, { recursive: true, force: true });
   }
