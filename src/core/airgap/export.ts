@@ -189,13 +189,14 @@ export async function exportMedium(
 
     check(signal, 'closure');
     report({ phase: 'closure', message: 'Reading the closure' });
+    // The closure's sizes are read while the copy starts; its progress counts bytes once they are known.
     const sizes = new Map<string, number>();
-    if (roots.length) {
-      for (const p of parsePathInfo(
-        (await runNix(r, ['path-info'], ['-r', '--json', ...roots], { signal, what: 'Reading the closure' })).stdout,
-      ))
-        sizes.set(p.path, p.narSize);
-    }
+    const closureRun = roots.length
+      ? runNix(r, ['path-info'], ['-r', '--json', ...roots], { signal: both, what: 'Reading the closure' }).then((res) => {
+          for (const p of parsePathInfo(res.stdout)) sizes.set(p.path, p.narSize);
+        })
+      : Promise.resolve();
+    closureRun.catch(() => undefined);
 
     let copied = 0;
     check(signal, 'copy');
@@ -213,7 +214,7 @@ export async function exportMedium(
     archiveRun.catch(() => undefined);
     if (roots.length) {
       const reader = new CopyProgressReader(sizes);
-      report({ phase: 'copy', message: `Copying ${sizes.size} store paths`, copy: reader.progress });
+      report({ phase: 'copy', message: `Copying the closure of ${roots.length} output${roots.length === 1 ? '' : 's'}`, copy: reader.progress });
       await runNix(r, ['copy'], exportCopyArgs(writeUri, roots), {
         signal: both,
         what: 'Copying the closure',
@@ -223,6 +224,7 @@ export async function exportMedium(
       copying = false;
     }
 
+    await closureRun;
     check(signal, 'inputs');
     report({ phase: 'inputs', message: "Copying the flake's inputs", copy: inputsReader.progress });
     const inputs = parseArchive((await archiveRun).stdout);
