@@ -10,6 +10,7 @@ import { clip } from './json';
 import { allInputs, parseFlakeLock, type FlakeLock, type LockInput } from './lock';
 import { parseErrorText } from '../errors/parseText';
 import { nixMessageLines } from './stderr';
+import { classifyPrivateInputFailure } from './privateInputs';
 import { formatDate } from './time';
 
 export interface UpdateOptions {
@@ -225,6 +226,8 @@ export type UpdateFailureKind =
   | 'commit-refused'
   /** An indirect input (`nixpkgs`, `flake:x`) that no flake registry knows. */
   | 'registry'
+  /** A private input nix could not fetch for want of credentials (see privateInputs.ts). */
+  | 'credentials'
   | 'other';
 
 export interface UpdateFailure {
@@ -235,6 +238,8 @@ export interface UpdateFailure {
   input?: string;
   /** Nix had written flake.lock before the failure (the `updating`/`creating lock file` warning came first). */
   lockWritten: boolean;
+  /** Running the same update in a terminal can help: someone can answer ssh there (`credentials` only). */
+  terminal?: boolean;
 }
 
 export interface ExplainOptions {
@@ -281,6 +286,8 @@ export function explainUpdateFailure(stderr: string, opts: ExplainOptions = {}):
   if (registry) {
     return result('registry', `No flake registry knows '${clip(registry[1]!, 200)}'${of}: write the input's full URL in flake.nix (for example github:owner/repo), or add it to a registry.`);
   }
+  const credentials = classifyPrivateInputFailure(text);
+  if (credentials) return { ...result('credentials', input !== undefined ? `Input '${clip(input, 200)}': ${credentials.message}` : credentials.message), terminal: credentials.terminal };
   if (NETWORK.test(text)) {
     const downloads = [...text.matchAll(DOWNLOAD)];
     const last = downloads[downloads.length - 1];

@@ -82,7 +82,25 @@ export function displayCommand(file: string, args: readonly string[]): string {
   return [program, ...args.map(quoteForDisplay)].join(' ');
 }
 
-/** The environment every nix child gets on top of the inherited one: no colours, no TTY tricks. */
+/**
+ * The environment every nix child gets on top of the inherited one: no colours, no TTY tricks, and nothing that waits
+ * for an answer nobody can give (the gateway starts nix with stdin closed and without a terminal). ssh runs in batch
+ * mode: `-o BatchMode=yes` is added to the user's own NIX_SSHOPTS (nix's ssh to stores and builders) and to a
+ * GIT_SSH_COMMAND the user set (git's ssh for `git+ssh://` inputs). Without one, git's ssh is left as the user
+ * configured it (a `core.sshCommand` must keep working, and GIT_SSH_COMMAND would override it); ssh cannot prompt
+ * there either, and SSH_ASKPASS_REQUIRE=never (unless the user set it) keeps it from opening a graphical prompt.
+ */
 export function nixEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  return { ...base, NO_COLOR: '1', TERM: 'dumb', NIX_PAGER: 'cat', PAGER: 'cat', GIT_TERMINAL_PROMPT: '0' };
+  const env: NodeJS.ProcessEnv = { ...base, NO_COLOR: '1', TERM: 'dumb', NIX_PAGER: 'cat', PAGER: 'cat', GIT_TERMINAL_PROMPT: '0' };
+  env.NIX_SSHOPTS = withBatchMode(base.NIX_SSHOPTS);
+  if (base.GIT_SSH_COMMAND?.trim()) env.GIT_SSH_COMMAND = withBatchMode(base.GIT_SSH_COMMAND);
+  if (base.SSH_ASKPASS_REQUIRE === undefined) env.SSH_ASKPASS_REQUIRE = 'never';
+  return env;
+}
+
+/** ssh options with `-o BatchMode=yes` added, unless they say BatchMode already. */
+function withBatchMode(options: string | undefined): string {
+  const o = (options ?? '').trim();
+  if (/BatchMode/i.test(o)) return o;
+  return o ? `${o} -o BatchMode=yes` : '-o BatchMode=yes';
 }
