@@ -15,6 +15,7 @@ import { registerAirgap } from './features/airgap';
 import { registerChecks, type FlakeChecks } from './features/checks';
 import { registerTasks, type NixTasks } from './features/tasks';
 import { registerDevShell, type DevShells } from './features/devShell';
+import { registerResults } from './features/results';
 import { registerWalkthrough, type Walkthrough } from './features/walkthrough';
 import type { DryBuilds } from './features/dryBuild';
 import type { DetectResult } from './core/nix/detect';
@@ -70,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
     const checks = registerChecks(c, outputs.service);
     const tasks = registerTasks(c, outputs.service);
     const devShells = registerDevShell(c, outputs.service);
+    registerResults(c, outputs.service);
     const walkthrough = registerWalkthrough(c, { onDidBuild: outputs.builds.onDidFinish, onDidDryBuild: dryBuilds.onDidFinish });
     c.register(
       vscode.commands.registerCommand('nixFlakes.showLog', () => c.log.show()),

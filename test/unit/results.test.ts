@@ -217,3 +217,31 @@ test("the fixture flake's images are what test/support/ociArchive.ts writes", ()
     assert.ok(readFileSync(join('test/fixtures/flakes/results/images', `${v}.tar`)).equals(ociArchive(FIXTURE_IMAGES[v])), v);
   }
 });
+
+test('result trees: added, removed, changed files; a reordered YAML render is no change; a changed resource is named', async () => {
+  const { diffResults, revisionFlakeRef } = await import('../../src/core/results/tree');
+  const a = tmp();
+  const b = tmp();
+  const files = (root: string, yaml: string, extra: Record<string, string>) => {
+    mkdirSync(join(root, 'manifests'), { recursive: true });
+    writeFileSync(join(root, 'manifests', 'all.yaml'), yaml);
+    for (const [k, v] of Object.entries(extra)) writeFileSync(join(root, k), v);
+  };
+  files(a, RENDER, { 'NOTES.txt': 'v1', 'gone.txt': 'x' });
+  files(b, reorder(RENDER), { 'NOTES.txt': 'v1', 'new.txt': 'y' });
+  let d = await diffResults(a, b);
+  assert.deepEqual(d.changes.map((c) => [c.rel, c.status]), [['gone.txt', 'removed'], ['new.txt', 'added']]);
+  assert.deepEqual(d.reordered, ['manifests/all.yaml']);
+  writeFileSync(join(b, 'manifests', 'all.yaml'), reorder(RENDER).replace('replicas: 2', 'replicas: 3'));
+  d = await diffResults(a, b);
+  const yaml = d.changes.find((c) => c.rel === 'manifests/all.yaml');
+  assert.deepEqual(yaml?.resources?.map((r) => [r.key, r.status]), [['Deployment shop/app', 'changed']]);
+  const f1 = join(tmp(), 'settings.yaml');
+  const f2 = join(tmp(), 'settings.yaml');
+  writeFileSync(f1, 'greeting: hello\n');
+  writeFileSync(f2, 'greeting: hi\n');
+  assert.deepEqual((await diffResults(f1, f2)).changes.map((c) => [c.rel, c.status]), [['', 'changed']]);
+  assert.equal(revisionFlakeRef('/src/repo/sub', '/src/repo', 'a'.repeat(40)), `git+file:///src/repo?dir=sub&rev=${'a'.repeat(40)}`);
+  assert.equal(revisionFlakeRef('/src/repo', '/src/repo', 'a'.repeat(40)), `git+file:///src/repo?rev=${'a'.repeat(40)}`);
+  assert.equal(revisionFlakeRef('/src/repo', '/src/repo', 'HEAD; rm'), undefined);
+});

@@ -30,6 +30,8 @@ export interface UpdateOutcome {
    * already committed it (`committed`).
    */
   lock?: 'unchanged' | 'restored' | 'removed' | 'kept' | 'committed';
+  /** A failure a terminal can help with (a private input's ssh): the update is offered there. */
+  terminal?: boolean;
 }
 
 export interface Updates {
@@ -183,7 +185,7 @@ async function updateInputs(deps: Deps, flake: Flake, inputs: string[], signal?:
       const failure = explainUpdateFailure(e.stderrLines.join('\n'), { commitLockFile: commit, offline: ctx.settings(flake.folder).offline });
       const now = failure.lockWritten ? await readLock(flake) : undefined;
       const summary = before.lock && now?.lock ? diffSummary(diffLocks(before.lock, now.lock)) : [];
-      return { status: 'failed', summary, message: failure.message };
+      return { status: 'failed', summary, message: failure.message, ...(failure.terminal ? { terminal: true } : {}) };
     }
   });
   if (result.status === 'updated' && old) {
@@ -198,6 +200,12 @@ async function updateInputs(deps: Deps, flake: Flake, inputs: string[], signal?:
     });
   } else if (result.status === 'unchanged') {
     void vscode.window.showInformationMessage(`${what} of ${flake.label}: already up to date, nothing changed.`);
+  } else if (result.terminal) {
+    // ssh could not ask for a passphrase or a host key here; in a terminal it can.
+    void vscode.window.showErrorMessage(result.message ?? 'Update failed.', 'Update in Terminal', 'Show Log').then((a) => {
+      if (a === 'Show Log') ctx.log.show();
+      if (a === 'Update in Terminal') void ctx.openNixTerminal(args.slice(0, 2), args.slice(2), { name: `nix ${args.slice(0, 2).join(' ')}`, cwd: flake.uri.fsPath, scope: flake.folder }).then((t) => t.show());
+    });
   } else {
     showOutcome(deps, result);
   }

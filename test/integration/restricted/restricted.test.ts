@@ -58,6 +58,12 @@ describe('Restricted Mode', () => {
       ['nixFlakes.devShell.select', [{ folder: vscode.workspace.workspaceFolders![0]!.uri, shell: 'default' }]],
       ['nixFlakes.devShell.select', []],
       ['nixFlakes.devShell.reload', [{ folder: vscode.workspace.workspaceFolders![0]!.uri }]],
+      ['nixFlakes.results.open', [target]],
+      ['nixFlakes.results.open', []],
+      ['nixFlakes.results.diffWithHead', [target]],
+      ['nixFlakes.results.diffWithPrevious', [target]],
+      ['nixFlakes.results.compareImages', [target, target]],
+      ['nixFlakes.results.clear', []],
     ];
     const contributed = (vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { commands: { command: string }[] } }).contributes.commands.map((c) => c.command);
     try {
