@@ -72,7 +72,7 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
     const tasks = registerTasks(c, outputs.service);
     const devShells = registerDevShell(c, outputs.service);
     registerResults(c, outputs.service);
-    const walkthrough = registerWalkthrough(c, { onDidBuild: outputs.builds.onDidFinish, onDidDryBuild: dryBuilds.onDidFinish });
+    const walkthrough = registerWalkthrough(c, { onDidBuild: outputs.builds.onDidFinish, onDidDryBuild: dryBuilds.onDidFinish, outputsView: outputs.view });
     c.register(
       vscode.commands.registerCommand('nixFlakes.showLog', () => c.log.show()),
       vscode.commands.registerCommand('nixFlakes.openSettings', () =>

@@ -10,6 +10,7 @@ import { airgapScenarios } from './airgap';
 import { airgapScenarios } from './airgap';
 import { checksScenarios } from './checks';
 import { devShellScenarios } from './devshell';
+import { marketplaceScenarios } from './marketplace';
 
 interface Scenario {
   name: string;
@@ -256,6 +257,7 @@ const scenarios: Scenario[] = [
   ...airgapScenarios,
   ...checksScenarios,
   ...devShellScenarios,
+  ...marketplaceScenarios,
 ];
 
 async function main() {
