@@ -4,9 +4,10 @@
 // metadata, the build (already done), path-info, nix copy --to file://…?compression=zstd with progress records, nix
 // flake archive --to, the manifest); baseline: `nix copy --to file://…?compression=zstd <toplevel>` alone. Each side
 // writes into a fresh empty folder every time (the cache would otherwise hold everything already). Interleaved,
-// elapsed time. Two baselines: the same work typed by hand (nix build, nix copy --to, nix flake archive --to, one
-// after another) — goal: ratio ≤ 1.2 —, and the bare nix copy of the closure alone, whose ratio is printed (the
-// export does more than that copy: it also carries the flake's inputs and reads the flake and the closure).
+// elapsed time. Two baselines: the same nix commands typed by hand one after another (flake metadata for the
+// revision, build, path-info for the sizes, copy --to, flake archive --to: what the medium's manifest and contents
+// need) — goal: ratio ≤ 1.1, the export's own cost (process layer, progress, manifest, instructions) —, and the bare
+// nix copy of the closure alone, whose ratio is printed (the export carries more than that copy).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,7 +47,9 @@ main(async () => {
   const nix = (args: string[]) => run(testNix(), [...EXPERIMENTAL, ...args], { env });
   const byHand = async () => {
     const dir = fresh();
+    await nix(['flake', 'metadata', '--json', flake]);
     await nix(['build', '--no-link', installable]);
+    await nix(['path-info', '-r', '--json', toplevel]);
     await nix(['copy', '--to', `file://${dir}?compression=zstd`, toplevel]);
     await nix(['flake', 'archive', '--to', `file://${dir}?compression=zstd`, flake]);
     rmSync(dir, { recursive: true, force: true });
@@ -63,7 +66,7 @@ main(async () => {
   judge(
     'airgap-export',
     hand.ratio,
-    { bound: 1.2, note: 'Export for Offline Use against the same steps typed by hand (build, copy, flake archive)' },
+    { bound: 1.1, note: 'Export for Offline Use against the same nix commands typed by hand, one after another' },
     [
       pairedDetail(hand, 'export', 'by hand'),
       `against a bare nix copy of the closure alone: ${pairedDetail(copy, 'export', 'nix copy')}`,
