@@ -10,6 +10,7 @@ import { airgapScenarios } from './airgap';
 import { airgapScenarios } from './airgap';
 import { checksScenarios } from './checks';
 import { devShellScenarios } from './devshell';
+import { resultsScenarios } from './results';
 import { marketplaceScenarios } from './marketplace';
 
 interface Scenario {
@@ -257,6 +258,7 @@ const scenarios: Scenario[] = [
   ...airgapScenarios,
   ...checksScenarios,
   ...devShellScenarios,
+  ...resultsScenarios,
   ...marketplaceScenarios,
 ];
 
