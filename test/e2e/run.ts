@@ -7,7 +7,6 @@ import { activated, openNixView, openWorkbench, runCommand, treeRow, waitUntil }
 import { prepareWorkspace } from '../harness/workspace';
 import { deployScenarios } from './deploy';
 import { airgapScenarios } from './airgap';
-import { airgapScenarios } from './airgap';
 import { checksScenarios } from './checks';
 import { devShellScenarios } from './devshell';
 import { resultsScenarios } from './results';
@@ -254,7 +253,6 @@ const scenarios: Scenario[] = [
     },
   },
   ...deployScenarios,
-  ...airgapScenarios,
   ...airgapScenarios,
   ...checksScenarios,
   ...devShellScenarios,
