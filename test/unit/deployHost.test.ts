@@ -3,10 +3,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkHostSettings, type CheckedHost } from '../../src/core/deploy/host';
-import { deploySteps, type DeployAction, type DeployInput } from '../../src/core/deploy/plan';
+import { deploySteps, generationsStep, rollbackSteps, shellQuote, type Command, type DeployAction, type DeployInput } from '../../src/core/deploy/plan';
 import { deploy, DeployError, runSteps, type DeployProgress } from '../../src/core/deploy/runner';
 import { CancelledError } from '../../src/core/nix/process';
-import { generationsStep, rollbackSteps, shellQuote, type Command } from '../../src/core/deploy/plan';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
