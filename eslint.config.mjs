@@ -37,7 +37,8 @@ export default tseslint.config(
             {
               regex: '/core/nix/process$',
               importNames: ['run', 'ByteLineSplitter', 'startedProcesses'],
-              message: 'Features start processes through the context (ctx.exec, ctx.git, ctx.runNix, ctx.openTerminal): one trust check, one log.',
+              message:
+                'Features start processes through the context (ctx.exec, ctx.git, ctx.runNix, ctx.openTerminal): one trust check, one log.',
             },
           ],
         },
@@ -46,6 +47,8 @@ export default tseslint.config(
   },
   {
     files: ['scripts/**/*.mjs', 'eslint.config.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' },
+    },
   },
 );

@@ -14,7 +14,14 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { interleave, judge, main, median, pairedDetail } from './lib';
 import { performance } from 'node:perf_hooks';
-import { applyMutations, devShellInstallable, devShellKeyParts, evaluateDevShell, readCachedDevShell, saveDevShell } from '../src/core/flake/devShell';
+import {
+  applyMutations,
+  devShellInstallable,
+  devShellKeyParts,
+  evaluateDevShell,
+  readCachedDevShell,
+  saveDevShell,
+} from '../src/core/flake/devShell';
 
 import { flakeCacheKey } from '../src/core/flake/cacheKey';
 import { nixArgs } from '../src/core/nix/args';
@@ -41,11 +48,15 @@ main(async () => {
   const profile = join(scratchDir(), 'devshell-bench');
   const record = `${profile}.json`;
   const printDevEnv = (args: string[]) => run(nix, nixArgs(['print-dev-env'], args), { env, log: () => undefined });
-  const key = () => flakeCacheKey(dir, { extra: devShellKeyParts({ nix, system: 'x86_64-linux', name: 'default', extraArgs: [], offline: false }), env });
+  const key = () =>
+    flakeCacheKey(dir, { extra: devShellKeyParts({ nix, system: 'x86_64-linux', name: 'default', extraArgs: [], offline: false }), env });
   const first = await evaluateDevShell({ installable: inst, profile, printDevEnv });
   if (first.ok) await saveDevShell({ installable: inst, profile, json: first.json, key: await key() });
-  if (!first.ok || first.env.variables.PROBE_VAR !== 'set by the default shell') throw new Error(`unexpected: ${JSON.stringify(first).slice(0, 300)}`);
-  console.log(`devshell bench: ${inst}, ${Object.keys(first.env.variables).length} variables applied, cache record ${readFileSync(record).length} bytes`);
+  if (!first.ok || first.env.variables.PROBE_VAR !== 'set by the default shell')
+    throw new Error(`unexpected: ${JSON.stringify(first).slice(0, 300)}`);
+  console.log(
+    `devshell bench: ${inst}, ${Object.keys(first.env.variables).length} variables applied, cache record ${readFileSync(record).length} bytes`,
+  );
 
   const cached = await interleave(
     async () => {
@@ -56,10 +67,13 @@ main(async () => {
     () => readFile(record, 'utf8'),
     { clock: 'wall', warmup: 20, minPairs: 61, maxPairs: 401, tolerance: 0.02, budgetMs: 15_000 },
   );
-  judge('devshell-cached', cached.ratio, { bound: 3, note: 'applying the cached environment against reading the cache file' }, [pairedDetail(cached, 'cached apply', 'read the file')], [
-    cached.ratioLow,
-    cached.ratioHigh,
-  ]);
+  judge(
+    'devshell-cached',
+    cached.ratio,
+    { bound: 3, note: 'applying the cached environment against reading the cache file' },
+    [pairedDetail(cached, 'cached apply', 'read the file')],
+    [cached.ratioLow, cached.ratioHigh],
+  );
 
   const bareArgs = nixArgs(['print-dev-env'], ['--json', inst]);
   let save: (() => Promise<unknown>) | undefined;
@@ -90,8 +104,14 @@ main(async () => {
       },
     },
   );
-  judge('devshell-cold', cold.ratio, { bound: 1.1, note: 'a cold apply against a bare nix print-dev-env --json' }, [
-    pairedDetail(cold, 'cold apply', 'bare nix'),
-    `saving it afterwards (key from git, record, old generations): ${median(saveMs).toFixed(2)} ms (median)`,
-  ], [cold.ratioLow, cold.ratioHigh]);
+  judge(
+    'devshell-cold',
+    cold.ratio,
+    { bound: 1.1, note: 'a cold apply against a bare nix print-dev-env --json' },
+    [
+      pairedDetail(cold, 'cold apply', 'bare nix'),
+      `saving it afterwards (key from git, record, old generations): ${median(saveMs).toFixed(2)} ms (median)`,
+    ],
+    [cold.ratioLow, cold.ratioHigh],
+  );
 });

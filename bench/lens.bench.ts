@@ -44,21 +44,51 @@ function records(text: string): PositionRecord[] {
     const call = /^(\s*)(pkg\d+) = /.exec(l);
     if (call) {
       const name = call[2];
-      out.push({ attrPath: ['packages', SYSTEM, name], attrPos: { file: `${STORE_SOURCE}/flake.nix`, line: i + 1, column: call[1].length + 1 }, metaPosition: meta(name), mainProgram: name.replace('pkg', 'pkg-'), metaRead: true });
+      out.push({
+        attrPath: ['packages', SYSTEM, name],
+        attrPos: { file: `${STORE_SOURCE}/flake.nix`, line: i + 1, column: call[1].length + 1 },
+        metaPosition: meta(name),
+        mainProgram: name.replace('pkg', 'pkg-'),
+        metaRead: true,
+      });
     }
     const alias = /^(\s*)(pkg\d+)-alias = self\.packages\.x86_64-linux\.(pkg\d+);/.exec(l);
     if (alias) {
-      out.push({ attrPath: ['packages', SYSTEM, `${alias[2]}-alias`], attrPos: { file: `${STORE_SOURCE}/flake.nix`, line: i + 1, column: alias[1].length + 1 }, metaPosition: meta(alias[3]), mainProgram: alias[3].replace('pkg', 'pkg-'), metaRead: true });
+      out.push({
+        attrPath: ['packages', SYSTEM, `${alias[2]}-alias`],
+        attrPos: { file: `${STORE_SOURCE}/flake.nix`, line: i + 1, column: alias[1].length + 1 },
+        metaPosition: meta(alias[3]),
+        mainProgram: alias[3].replace('pkg', 'pkg-'),
+        metaRead: true,
+      });
     }
   });
-  out.push({ attrPath: ['devShells', SYSTEM, 'default'], attrPos: at(/^(\s*)devShells\.x86_64-linux\.default = /), metaPosition: { file: `${NIXPKGS}/pkgs/build-support/mkshell/default.nix`, line: 14 }, metaRead: true });
-  out.push({ attrPath: ['checks', SYSTEM, 'pkg0'], attrPos: at(/^(\s*)checks\.x86_64-linux\.pkg0 = /), metaPosition: meta('pkg0'), mainProgram: 'pkg-0', metaRead: true });
-  out.push({ attrPath: ['formatter', SYSTEM], attrPos: at(/^(\s*)formatter\.x86_64-linux = /), metaPosition: { file: `${NIXPKGS}/pkgs/by-name/ni/nixfmt-rfc-style/package.nix`, line: 30 }, mainProgram: 'nixfmt', metaRead: true });
+  out.push({
+    attrPath: ['devShells', SYSTEM, 'default'],
+    attrPos: at(/^(\s*)devShells\.x86_64-linux\.default = /),
+    metaPosition: { file: `${NIXPKGS}/pkgs/build-support/mkshell/default.nix`, line: 14 },
+    metaRead: true,
+  });
+  out.push({
+    attrPath: ['checks', SYSTEM, 'pkg0'],
+    attrPos: at(/^(\s*)checks\.x86_64-linux\.pkg0 = /),
+    metaPosition: meta('pkg0'),
+    mainProgram: 'pkg-0',
+    metaRead: true,
+  });
+  out.push({
+    attrPath: ['formatter', SYSTEM],
+    attrPos: at(/^(\s*)formatter\.x86_64-linux = /),
+    metaPosition: { file: `${NIXPKGS}/pkgs/by-name/ni/nixfmt-rfc-style/package.nix`, line: 30 },
+    mainProgram: 'nixfmt',
+    metaRead: true,
+  });
   return out;
 }
 
 function map(file: string): MappedFile {
-  if (file.startsWith(`${STORE_SOURCE}/`)) return { kind: 'workspace', path: `${WORKSPACE}/${file.slice(STORE_SOURCE.length + 1)}`, match: 'hash' };
+  if (file.startsWith(`${STORE_SOURCE}/`))
+    return { kind: 'workspace', path: `${WORKSPACE}/${file.slice(STORE_SOURCE.length + 1)}`, match: 'hash' };
   return { kind: 'input', label: 'nixpkgs', storePath: NIXPKGS, rel: file.slice(NIXPKGS.length + 1) };
 }
 
@@ -83,7 +113,13 @@ function provide(text: string, semantic: readonly SemanticLens[] | undefined): n
 main(async () => {
   const text = packageFlake(TARGET_LINES);
   const lineCount = text.split('\n').length;
-  const placed = semanticLenses({ records: records(text), map, sources: (p) => (p === FILE ? text : undefined), flakeRef: WORKSPACE, system: SYSTEM });
+  const placed = semanticLenses({
+    records: records(text),
+    map,
+    sources: (p) => (p === FILE ? text : undefined),
+    flakeRef: WORKSPACE,
+    system: SYSTEM,
+  });
   const semantic = placed.get(FILE) ?? [];
   const pending = reconcile(syntacticLenses(text, { isFlakeNix: true }), undefined);
   const resolved = reconcile(syntacticLenses(text, { isFlakeNix: true }), semantic, text);
@@ -98,18 +134,29 @@ main(async () => {
   const opts = { clock: 'cpu' as const, warmup: 10, minPairs: 61, maxPairs: 301, tolerance: 0.01, budgetMs: 10_000 };
 
   const evaluated = await interleave(() => provide(text, semantic), split, opts);
-  judge('lens-flake-nix', evaluated.subjectMs, { bound: 20, strict: true, unit: 'ms' }, [
-    'per version of an evaluated flake.nix: syntacticLenses (as flake.nix) + reconcile with the placed lenses + positions',
-    pairedDetail(evaluated, 'lenses', 'text.split'),
-  ], [evaluated.subjectLow, evaluated.subjectHigh]);
+  judge(
+    'lens-flake-nix',
+    evaluated.subjectMs,
+    { bound: 20, strict: true, unit: 'ms' },
+    [
+      'per version of an evaluated flake.nix: syntacticLenses (as flake.nix) + reconcile with the placed lenses + positions',
+      pairedDetail(evaluated, 'lenses', 'text.split'),
+    ],
+    [evaluated.subjectLow, evaluated.subjectHigh],
+  );
   const before = await interleave(() => provide(text, undefined), split, opts);
-  judge('lens-flake-nix-pending', before.subjectMs, { bound: 20, strict: true, unit: 'ms' }, [
-    'per version before evaluation: syntacticLenses (as flake.nix) + positions',
-    pairedDetail(before, 'lenses', 'text.split'),
-  ], [before.subjectLow, before.subjectHigh]);
+  judge(
+    'lens-flake-nix-pending',
+    before.subjectMs,
+    { bound: 20, strict: true, unit: 'ms' },
+    ['per version before evaluation: syntacticLenses (as flake.nix) + positions', pairedDetail(before, 'lenses', 'text.split')],
+    [before.subjectLow, before.subjectHigh],
+  );
 
   // Where the time goes (not judged): the scan every step starts from.
   const scan = await interleave(() => scanNix(text), split, { ...opts, minPairs: 31, budgetMs: 4_000 });
   const syntactic = await interleave(() => syntacticLenses(text, { isFlakeNix: true }), split, { ...opts, minPairs: 31, budgetMs: 4_000 });
-  console.log(`    of which: scanNix ${scan.subjectMs.toFixed(1)} ms; syntacticLenses (one scan) ${syntactic.subjectMs.toFixed(1)} ms; the rest is reconcile and positions (a LineIndex)`);
+  console.log(
+    `    of which: scanNix ${scan.subjectMs.toFixed(1)} ms; syntacticLenses (one scan) ${syntactic.subjectMs.toFixed(1)} ms; the rest is reconcile and positions (a LineIndex)`,
+  );
 });

@@ -125,7 +125,17 @@ export async function interleave(subject: Fn, baseline: Fn, opts: PairOptions = 
   }
   const [ratioLow, ratioHigh] = medianInterval(ratios);
   const [subjectLow, subjectHigh] = medianInterval(a);
-  return { clock, pairs: ratios.length, ratio: median(ratios), ratioLow, ratioHigh, subjectMs: median(a), baselineMs: median(b), subjectLow, subjectHigh };
+  return {
+    clock,
+    pairs: ratios.length,
+    ratio: median(ratios),
+    ratioLow,
+    ratioHigh,
+    subjectMs: median(a),
+    baselineMs: median(b),
+    subjectLow,
+    subjectHigh,
+  };
 }
 
 /** A goal: the figure must be at most (`≤`) or below (`<`) `bound`. */
@@ -164,13 +174,29 @@ export interface Verdict {
  * differ from one run to the next). The verdict is also appended (one JSON object a line) to the file named by
  * `BENCH_RESULTS`, for the summary of `npm run bench`.
  */
-export function judge(name: string, figure: number, goal: Goal, details: readonly string[] = [], interval?: readonly [number, number]): boolean {
+export function judge(
+  name: string,
+  figure: number,
+  goal: Goal,
+  details: readonly string[] = [],
+  interval?: readonly [number, number],
+): boolean {
   const met = goal.strict ? figure < goal.bound : figure <= goal.bound;
   const close = interval !== undefined && interval[0] <= goal.bound && goal.bound <= interval[1];
-  const verdict: Verdict = { name, figure, ...(goal.unit ? { unit: goal.unit } : {}), goal: formatGoal(goal), met, ...(close ? { close } : {}) };
+  const verdict: Verdict = {
+    name,
+    figure,
+    ...(goal.unit ? { unit: goal.unit } : {}),
+    goal: formatGoal(goal),
+    met,
+    ...(close ? { close } : {}),
+  };
   console.log(`${name}: ${formatFigure(figure, goal.unit)} (goal ${verdict.goal}) ${met ? 'met' : 'MISSED'}`);
   for (const d of details) console.log(`    ${d}`);
-  if (close) console.log(`    the goal lies within the 95% confidence interval (${formatFigure(interval[0], goal.unit)}–${formatFigure(interval[1], goal.unit)}): another run may judge otherwise`);
+  if (close)
+    console.log(
+      `    the goal lies within the 95% confidence interval (${formatFigure(interval[0], goal.unit)}–${formatFigure(interval[1], goal.unit)}): another run may judge otherwise`,
+    );
   if (process.env.BENCH_RESULTS) appendFileSync(process.env.BENCH_RESULTS, `${JSON.stringify(verdict)}\n`);
   if (!met && !process.exitCode) process.exitCode = 1;
   return met;

@@ -24,7 +24,10 @@ function realistic(n: number): string {
   const root: Record<string, unknown> = { nixpkgs: 'nixpkgs', systems: 'systems' };
   for (let i = 0; i < n; i++) {
     root[`input-${i}`] = `input-${i}`;
-    nodes[`input-${i}`] = { ...github('owner', `repo-${i}`, rev(i + 2)), inputs: { nixpkgs: ['nixpkgs'], systems: ['systems'], utils: `utils_${i}` } };
+    nodes[`input-${i}`] = {
+      ...github('owner', `repo-${i}`, rev(i + 2)),
+      inputs: { nixpkgs: ['nixpkgs'], systems: ['systems'], utils: `utils_${i}` },
+    };
     nodes[`utils_${i}`] = { ...github('numtide', 'flake-utils', rev(i + 100_000)), inputs: { systems: ['input-' + i, 'systems'] } };
   }
   nodes.root = { inputs: root };
@@ -108,10 +111,16 @@ main(async () => {
       },
       { clock: 'cpu', warmup: 3, minPairs: 15, maxPairs: 61, tolerance: 0.03, budgetMs: 6_000 },
     );
-    judge(`lock-${name}`, p.ratio, { bound: 25, note: `time ratio to JSON.parse of the same ${(text.length / 1e6).toFixed(2)} MB` }, [
-      `${(text.length / 1e6).toFixed(2)} MB, ${listed.toLocaleString('en-US')} inputs listed${r.lock.truncated ? ' (listing truncated at its bounds)' : ''}`,
-      pairedDetail(p, 'parseFlakeLock', 'JSON.parse'),
-    ], [p.ratioLow, p.ratioHigh]);
+    judge(
+      `lock-${name}`,
+      p.ratio,
+      { bound: 25, note: `time ratio to JSON.parse of the same ${(text.length / 1e6).toFixed(2)} MB` },
+      [
+        `${(text.length / 1e6).toFixed(2)} MB, ${listed.toLocaleString('en-US')} inputs listed${r.lock.truncated ? ' (listing truncated at its bounds)' : ''}`,
+        pairedDetail(p, 'parseFlakeLock', 'JSON.parse'),
+      ],
+      [p.ratioLow, p.ratioHigh],
+    );
   }
   if (sink === -1) console.log(sink); // keep the work observable
 });

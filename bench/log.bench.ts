@@ -28,11 +28,14 @@ function buildCycle(n: number, out: string[]): void {
   progress(n, 1);
   for (const phase of ['unpackPhase', 'buildPhase', 'installPhase']) {
     out.push(`@nix {"action":"result","fields":["${phase}"],"id":${id},"type":104}`);
-    for (let i = 0; i < 3; i++) out.push(`@nix {"action":"result","fields":["${phase} output line ${i} of build ${n}"],"id":${id},"type":101}`);
+    for (let i = 0; i < 3; i++)
+      out.push(`@nix {"action":"result","fields":["${phase} output line ${i} of build ${n}"],"id":${id},"type":101}`);
   }
   progress(n + 1, 0);
   out.push(`@nix {"action":"stop","id":${id}}`);
-  out.push(`@nix {"action":"start","fields":["/nix/store/mhrbzrvp290g7vlwxzlawfdh0nlxyzqd-hlog-big","file:///tmp/h-log/cache","local"],"id":${copy},"level":3,"text":"copying path '/nix/store/mhrbzrvp290g7vlwxzlawfdh0nlxyzqd-hlog-big' from 'file:///tmp/h-log/cache'","type":100}`);
+  out.push(
+    `@nix {"action":"start","fields":["/nix/store/mhrbzrvp290g7vlwxzlawfdh0nlxyzqd-hlog-big","file:///tmp/h-log/cache","local"],"id":${copy},"level":3,"text":"copying path '/nix/store/mhrbzrvp290g7vlwxzlawfdh0nlxyzqd-hlog-big' from 'file:///tmp/h-log/cache'","type":100}`,
+  );
   for (let b = 1; b <= 4; b++) out.push(`@nix {"action":"result","fields":[${b * 8192},3500112,0,0],"id":${copy},"type":105}`);
   out.push(`@nix {"action":"stop","id":${copy}}`);
   out.push(`@nix {"action":"msg","level":4,"msg":"using revision de53b1d23a1884f7abf5dd6de861b27a0b0ae5a7 of repo '/tmp/h-log/f'"}`);
@@ -61,13 +64,28 @@ main(async () => {
     for (const line of lines) progress.feed(parseLogLine(line));
     sink += progress.snapshot().built;
   };
-  console.log(`log bench: ${lines.length.toLocaleString('en-US')} internal-json lines (start/stop/result/msg, shapes from a Nix 2.8 capture)`);
-  const p = await interleave(reader, baseline, { clock: 'cpu', warmup: 10, minPairs: 61, maxPairs: 401, tolerance: 0.01, budgetMs: 15_000 });
+  console.log(
+    `log bench: ${lines.length.toLocaleString('en-US')} internal-json lines (start/stop/result/msg, shapes from a Nix 2.8 capture)`,
+  );
+  const p = await interleave(reader, baseline, {
+    clock: 'cpu',
+    warmup: 10,
+    minPairs: 61,
+    maxPairs: 401,
+    tolerance: 0.01,
+    budgetMs: 15_000,
+  });
   const perSecond = (ms: number) => `${Math.round(lines.length / (ms / 1000)).toLocaleString('en-US')} lines/s`;
-  judge('log-reader', p.ratio, { bound: 1.25, note: 'i.e. ≥ 0.8× the throughput of JSON.parse' }, [
-    'parseLogLine + BuildProgress.feed per line, against bare JSON.parse of the same lines (time ratio)',
-    pairedDetail(p, 'reader+progress', 'JSON.parse'),
-    `throughput ${(1 / p.ratio).toFixed(2)}× JSON.parse: ${perSecond(p.subjectMs)} against ${perSecond(p.baselineMs)}`,
-  ], [p.ratioLow, p.ratioHigh]);
+  judge(
+    'log-reader',
+    p.ratio,
+    { bound: 1.25, note: 'i.e. ≥ 0.8× the throughput of JSON.parse' },
+    [
+      'parseLogLine + BuildProgress.feed per line, against bare JSON.parse of the same lines (time ratio)',
+      pairedDetail(p, 'reader+progress', 'JSON.parse'),
+      `throughput ${(1 / p.ratio).toFixed(2)}× JSON.parse: ${perSecond(p.subjectMs)} against ${perSecond(p.baselineMs)}`,
+    ],
+    [p.ratioLow, p.ratioHigh],
+  );
   if (sink === -1) console.log(sink); // keep the work observable
 });

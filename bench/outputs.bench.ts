@@ -77,16 +77,27 @@ main(async () => {
   };
   // The warm-up fills nix's eval cache and the store: both sides then do the same work.
   const cold = await interleave(ours, bare, { warmup: 4, minPairs: 31, maxPairs: 301, tolerance: 0.015, budgetMs: 45_000 });
-  judge('outputs-cold', cold.ratio, { bound: 1.05 }, [
-    '200 packages: process layer + warnings + parse + model, against bare `nix flake show --json`',
-    pairedDetail(cold, 'ours', 'bare nix'),
-    'not included: the cache key computed just before (two git processes; it is what outputs-warm-reopen measures)',
-  ], [cold.ratioLow, cold.ratioHigh]);
+  judge(
+    'outputs-cold',
+    cold.ratio,
+    { bound: 1.05 },
+    [
+      '200 packages: process layer + warnings + parse + model, against bare `nix flake show --json`',
+      pairedDetail(cold, 'ours', 'bare nix'),
+      'not included: the cache key computed just before (two git processes; it is what outputs-warm-reopen measures)',
+    ],
+    [cold.ratioLow, cold.ratioHigh],
+  );
 
   // --- warm reopen ----------------------------------------------------------------------------------------------
   const cached: Record<number, string> = {};
   for (const n of [200, 2000] as const) {
-    cached[n] = execFileSync(nix, nixArgs(['flake', 'show'], ['--json', dirs[n]]), { env: childEnv, encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] });
+    cached[n] = execFileSync(nix, nixArgs(['flake', 'show'], ['--json', dirs[n]]), {
+      env: childEnv,
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   }
   const extra = [version.replace(/^nix \(Nix\) /, 'Nix '), SYSTEM, '', 'false'];
   const reopen = (n: 200 | 2000) => async () => {
@@ -98,11 +109,23 @@ main(async () => {
     return parsed.model;
   };
   const warm = await interleave(reopen(2000), reopen(200), { warmup: 4, minPairs: 31, maxPairs: 401, tolerance: 0.015, budgetMs: 25_000 });
-  judge('outputs-warm-reopen', warm.subjectMs, { bound: 50, unit: 'ms' }, [
-    `2,000 packages: cache key (git rev-parse + git status) + cached output (${(cached[2000].length / 1024).toFixed(0)} KiB) parsed into the model`,
-    `200 packages: ${warm.baselineMs.toFixed(1)} ms (median of ${warm.pairs})`,
-  ], [warm.subjectLow, warm.subjectHigh]);
-  judge('outputs-warm-flat', warm.ratio, { bound: 1.25, note: '2,000 against 200 packages' }, [pairedDetail(warm, '2,000 packages', '200 packages')], [warm.ratioLow, warm.ratioHigh]);
+  judge(
+    'outputs-warm-reopen',
+    warm.subjectMs,
+    { bound: 50, unit: 'ms' },
+    [
+      `2,000 packages: cache key (git rev-parse + git status) + cached output (${(cached[2000].length / 1024).toFixed(0)} KiB) parsed into the model`,
+      `200 packages: ${warm.baselineMs.toFixed(1)} ms (median of ${warm.pairs})`,
+    ],
+    [warm.subjectLow, warm.subjectHigh],
+  );
+  judge(
+    'outputs-warm-flat',
+    warm.ratio,
+    { bound: 1.25, note: '2,000 against 200 packages' },
+    [pairedDetail(warm, '2,000 packages', '200 packages')],
+    [warm.ratioLow, warm.ratioHigh],
+  );
 
   rmSync(scratchDir(), { recursive: true, force: true });
 });

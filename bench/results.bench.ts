@@ -31,16 +31,24 @@ main(async () => {
     const ref = revisionFlakeRef(flake, flake, rev)!;
     const build = async (inst: string) => {
       const progress = new BuildProgress();
-      const r = await run(testNix(), [...EXPERIMENTAL, 'build', '--no-write-lock-file', ...buildArgs(inst)], { env, cwd: flake, onStderrLine: (l) => progress.feed(parseLogLine(l)) });
+      const r = await run(testNix(), [...EXPERIMENTAL, 'build', '--no-write-lock-file', ...buildArgs(inst)], {
+        env,
+        cwd: flake,
+        onStderrLine: (l) => progress.feed(parseLogLine(l)),
+      });
       return readBuildOutputs(r.stdout).out!;
     };
     const [before, after] = await Promise.all([build(`${ref}${attr}`), build(`${flake}${attr}`)]);
     const d = await diffResults(before, after);
     changed = d.changes.reduce((n, c) => n + (c.resources?.length ?? 1), 0);
   };
-  const bare = () => Promise.all(installables.map((i) => run(testNix(), [...EXPERIMENTAL, 'build', '--no-link', '--no-write-lock-file', i], { env, cwd: flake })));
+  const bare = () =>
+    Promise.all(
+      installables.map((i) => run(testNix(), [...EXPERIMENTAL, 'build', '--no-link', '--no-write-lock-file', i], { env, cwd: flake })),
+    );
   const sequential = async () => {
-    for (const i of installables) await run(testNix(), [...EXPERIMENTAL, 'build', '--no-link', '--no-write-lock-file', i], { env, cwd: flake });
+    for (const i of installables)
+      await run(testNix(), [...EXPERIMENTAL, 'build', '--no-link', '--no-write-lock-file', i], { env, cwd: flake });
   };
   const opts = { clock: 'wall' as const, warmup: 3, minPairs: 15, maxPairs: 61, tolerance: 0.02, budgetMs: 60_000 };
   const p = await interleave(subject, bare, opts);
@@ -50,7 +58,10 @@ main(async () => {
     'results-diff-head',
     p.ratio,
     { bound: 1.2, note: 'Diff with HEAD against the two bare nix build runs it needs (both concurrently)' },
-    [pairedDetail(p, 'diff with HEAD', 'two bare builds'), `against the two bare builds one after another: ${pairedDetail(s, 'diff with HEAD', 'sequential builds')}`],
+    [
+      pairedDetail(p, 'diff with HEAD', 'two bare builds'),
+      `against the two bare builds one after another: ${pairedDetail(s, 'diff with HEAD', 'sequential builds')}`,
+    ],
     [p.ratioLow, p.ratioHigh],
   );
 });

@@ -51,7 +51,10 @@ function bare(onLine: (line: string) => void, keepTail: boolean): Promise<{ coun
       let kept: string[] = [];
       if (keepTail) {
         const all = Buffer.concat(chunks);
-        const lines = all.subarray(Math.max(0, all.length - TAIL)).toString('utf8').split('\n');
+        const lines = all
+          .subarray(Math.max(0, all.length - TAIL))
+          .toString('utf8')
+          .split('\n');
         lines.pop(); // after the last newline
         kept = all.length > TAIL ? lines.slice(1) : lines; // the first one is cut
       }
@@ -69,7 +72,9 @@ main(async () => {
   const viaBare = await bare(onLine, true);
   const kept = viaRun.stderrLines.length;
   if (viaBare.count !== LINES || viaRun.truncated?.stderrLines !== LINES - kept || Math.abs(viaBare.kept.length - kept) > 1) {
-    throw new Error(`unexpected: bare read ${viaBare.count} lines and kept ${viaBare.kept.length}; run() kept ${kept} and dropped ${viaRun.truncated?.stderrLines}`);
+    throw new Error(
+      `unexpected: bare read ${viaBare.count} lines and kept ${viaBare.kept.length}; run() kept ${kept} and dropped ${viaRun.truncated?.stderrLines}`,
+    );
   }
   const mb = (LINES * (LINE.length + 1)) / 1e6;
   console.log(
@@ -77,19 +82,39 @@ main(async () => {
       `run() keeps the last ${kept.toLocaleString('en-US')} (4 MiB) and reports ${viaRun.truncated?.stderrLines.toLocaleString('en-US')} dropped`,
   );
   const subject = () => run('/bin/sh', ['-c', SCRIPT], { onStderrLine: onLine });
-  const p = await interleave(subject, () => bare(onLine, true), { clock: 'wall', warmup: 2, minPairs: 11, maxPairs: 31, tolerance: 0.02, budgetMs: 60_000 });
+  const p = await interleave(subject, () => bare(onLine, true), {
+    clock: 'wall',
+    warmup: 2,
+    minPairs: 11,
+    maxPairs: 31,
+    tolerance: 0.02,
+    budgetMs: 60_000,
+  });
   const mbps = (ms: number) => `${(mb / (ms / 1000)).toFixed(0)} MB/s`;
   // Context, not judged: a read that keeps nothing, and JSON.parse of the same bytes as one JSON array of strings.
-  const nothing = await interleave(subject, () => bare(onLine, false), { clock: 'wall', warmup: 1, minPairs: 7, maxPairs: 11, tolerance: 0.05, budgetMs: 15_000 });
+  const nothing = await interleave(subject, () => bare(onLine, false), {
+    clock: 'wall',
+    warmup: 1,
+    minPairs: 7,
+    maxPairs: 11,
+    tolerance: 0.05,
+    budgetMs: 15_000,
+  });
   const json = `[${Array.from({ length: LINES }, () => JSON.stringify(LINE)).join(',')}]`;
   const j0 = performance.now();
   const parsed = JSON.parse(json) as string[];
   const jsonMs = performance.now() - j0;
-  judge('stderr-100mb', p.ratio, { bound: 1.25, note: 'i.e. ≥ 0.8× the throughput of a bare spawn reading the same lines' }, [
-    'run() with onStderrLine (the last 4 MiB kept as lines), against child_process.spawn + indexOf line splitting + the last 4 MiB collected (time ratio)',
-    pairedDetail(p, 'run()', 'bare spawn'),
-    `throughput ${mbps(p.subjectMs)} against ${mbps(p.baselineMs)}`,
-    `against a bare read that keeps nothing: ratio ${nothing.ratio.toFixed(3)} (${mbps(nothing.baselineMs)}); JSON.parse of the same ${mb.toFixed(0)} MB as a JSON array of ${parsed.length.toLocaleString('en-US')} strings: ${mbps(jsonMs)}`,
-  ], [p.ratioLow, p.ratioHigh]);
+  judge(
+    'stderr-100mb',
+    p.ratio,
+    { bound: 1.25, note: 'i.e. ≥ 0.8× the throughput of a bare spawn reading the same lines' },
+    [
+      'run() with onStderrLine (the last 4 MiB kept as lines), against child_process.spawn + indexOf line splitting + the last 4 MiB collected (time ratio)',
+      pairedDetail(p, 'run()', 'bare spawn'),
+      `throughput ${mbps(p.subjectMs)} against ${mbps(p.baselineMs)}`,
+      `against a bare read that keeps nothing: ratio ${nothing.ratio.toFixed(3)} (${mbps(nothing.baselineMs)}); JSON.parse of the same ${mb.toFixed(0)} MB as a JSON array of ${parsed.length.toLocaleString('en-US')} strings: ${mbps(jsonMs)}`,
+    ],
+    [p.ratioLow, p.ratioHigh],
+  );
   if (seen === -1) console.log(seen); // keep the work observable
 });

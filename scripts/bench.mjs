@@ -33,16 +33,26 @@ await esbuild.build({
   mainFields: ['module', 'main'],
 });
 const started = Date.now();
-const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 console.log(`load average before: ${load()}`);
 const rows = [];
 const failures = [];
 for (const f of files) {
   const results = join(tmp, `${f}.jsonl`);
-  const r = spawnSync(process.execPath, [join(tmp, f.replace(/\.ts$/, '.js'))], { stdio: 'inherit', env: { ...process.env, BENCH_RESULTS: results } });
+  const r = spawnSync(process.execPath, [join(tmp, f.replace(/\.ts$/, '.js'))], {
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_RESULTS: results },
+  });
   let verdicts = [];
   try {
-    verdicts = readFileSync(results, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    verdicts = readFileSync(results, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   } catch {
     // none recorded
   }
@@ -55,11 +65,19 @@ for (const f of files) {
 rmSync(tmp, { recursive: true, force: true });
 
 const fmt = (v) => (v.unit === 'ms' ? `${v.figure.toFixed(1)} ms` : v.figure.toFixed(3));
-const table = [['benchmark', 'figure', 'goal', 'verdict'], ...rows.map((v) => [v.name, fmt(v), v.goal, `${v.met ? 'met' : 'MISSED'}${v.close ? ' (close: goal within the 95% CI)' : ''}`])];
+const table = [
+  ['benchmark', 'figure', 'goal', 'verdict'],
+  ...rows.map((v) => [v.name, fmt(v), v.goal, `${v.met ? 'met' : 'MISSED'}${v.close ? ' (close: goal within the 95% CI)' : ''}`]),
+];
 const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
 console.log(`\nsummary (${((Date.now() - started) / 1000).toFixed(0)} s; load average after: ${load()}):`);
 for (const [i, r] of table.entries()) {
-  console.log(`  ${r.map((c, j) => c.padEnd(widths[j])).join('  ').trimEnd()}`);
+  console.log(
+    `  ${r
+      .map((c, j) => c.padEnd(widths[j]))
+      .join('  ')
+      .trimEnd()}`,
+  );
   if (i === 0) console.log(`  ${widths.map((w) => '-'.repeat(w)).join('  ')}`);
 }
 for (const f of failures) console.log(`  FAILED ${f}`);

@@ -81,7 +81,10 @@ function plainObject(v: unknown): Record<string, unknown> {
 }
 
 /** The dev shell settings as written (for change events). */
-export const DEV_SHELL_SETTINGS = { autoReload: `${SECTION}.devShell.autoReload`, applyToExtensionHost: `${SECTION}.devShell.applyToExtensionHost` } as const;
+export const DEV_SHELL_SETTINGS = {
+  autoReload: `${SECTION}.devShell.autoReload`,
+  applyToExtensionHost: `${SECTION}.devShell.applyToExtensionHost`,
+} as const;
 
 /** True when a configuration change touches one of the given settings. */
 export function affects(e: vscode.ConfigurationChangeEvent, ...names: (keyof Settings)[]): boolean {

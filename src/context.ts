@@ -23,11 +23,20 @@ export interface RecentRun {
 const RECENT_RUNS = 40;
 
 /** The nix configuration a terminal of ours inherits from the extension host's environment. */
-const NIX_ENV = new Set(['NIX_CONFIG', 'NIX_PATH', 'NIX_REMOTE', 'NIX_USER_CONF_FILES', 'NIX_CONF_DIR', 'NIX_SSL_CERT_FILE', 'NIX_STORE_DIR']);
+const NIX_ENV = new Set([
+  'NIX_CONFIG',
+  'NIX_PATH',
+  'NIX_REMOTE',
+  'NIX_USER_CONF_FILES',
+  'NIX_CONF_DIR',
+  'NIX_SSL_CERT_FILE',
+  'NIX_STORE_DIR',
+]);
 
 /** What the gateway throws in a folder the user has not trusted. */
 export class RestrictedError extends Error {
-  static readonly MESSAGE = 'Restricted Mode: no process is started in a folder that is not trusted. Trust the folder to evaluate its flakes.';
+  static readonly MESSAGE =
+    'Restricted Mode: no process is started in a folder that is not trusted. Trust the folder to evaluate its flakes.';
   constructor() {
     super(RestrictedError.MESSAGE);
     this.name = 'RestrictedError';
@@ -93,13 +102,15 @@ export class Ctx implements vscode.Disposable {
     // Restricted Mode starts no process at all, not even `nix --version`.
     if (!this.trusted) return Promise.resolve({ ok: false, reason: 'restricted', message: RestrictedError.MESSAGE });
     if (this.nixPromise) return this.nixPromise;
-    const probe: Promise<DetectResult> = detectNix(settings().nixPath, { run: (file, args, opts) => this.exec(file, args, opts) }).then((r) => {
-      if (r.ok) this.log.info(`Using ${describe(r.nix.version)} at ${r.nix.path} (system ${r.nix.system})`);
-      else this.log.warn(r.message);
-      // A probe that failed or timed out is asked again next time; what nix answered is kept.
-      if (!r.ok && r.reason === 'failed' && this.nixPromise === probe) this.nixPromise = undefined;
-      return r;
-    });
+    const probe: Promise<DetectResult> = detectNix(settings().nixPath, { run: (file, args, opts) => this.exec(file, args, opts) }).then(
+      (r) => {
+        if (r.ok) this.log.info(`Using ${describe(r.nix.version)} at ${r.nix.path} (system ${r.nix.system})`);
+        else this.log.warn(r.message);
+        // A probe that failed or timed out is asked again next time; what nix answered is kept.
+        if (!r.ok && r.reason === 'failed' && this.nixPromise === probe) this.nixPromise = undefined;
+        return r;
+      },
+    );
     this.nixPromise = probe;
     return probe;
   }
@@ -208,7 +219,12 @@ export class Ctx implements vscode.Disposable {
     if (!this.trusted) throw new RestrictedError();
     const nix = await this.requireNix();
     const s = settings(opts.scope);
-    const args = nixArgs(subcommand, rest, { writeLockFile: opts.writeLockFile, offline: s.offline, extraArgs: s.extraArgs, flakeOptions: opts.flakeOptions });
+    const args = nixArgs(subcommand, rest, {
+      writeLockFile: opts.writeLockFile,
+      offline: s.offline,
+      extraArgs: s.extraArgs,
+      flakeOptions: opts.flakeOptions,
+    });
     return this.exec(nix.path, args, { ...opts, env: nixEnv(opts.env ?? this.originalEnvironment()), devShell: false });
   }
 
@@ -230,7 +246,12 @@ export class Ctx implements vscode.Disposable {
   openTerminal(options: vscode.TerminalOptions & { shellPath: string; shellArgs: string[] }): vscode.Terminal {
     if (!this.trusted) throw new RestrictedError();
     this.log.info(`terminal: ${displayCommand(options.shellPath, options.shellArgs)}`);
-    this.recentRuns.push({ command: `terminal: ${displayCommand(options.shellPath, options.shellArgs)}`, startedAt: Date.now(), outcome: 'terminal', stderrTail: [] });
+    this.recentRuns.push({
+      command: `terminal: ${displayCommand(options.shellPath, options.shellArgs)}`,
+      startedAt: Date.now(),
+      outcome: 'terminal',
+      stderrTail: [],
+    });
     return vscode.window.createTerminal(options);
   }
 
@@ -248,7 +269,9 @@ export class Ctx implements vscode.Disposable {
     const nix = await this.requireNix();
     const s = settings(options.scope);
     const args = nixArgs(subcommand, rest, { writeLockFile: true, offline: s.offline, extraArgs: s.extraArgs });
-    const env = Object.fromEntries(Object.entries(this.originalEnvironment()).filter(([k, v]) => NIX_ENV.has(k) && v !== undefined)) as Record<string, string>;
+    const env = Object.fromEntries(
+      Object.entries(this.originalEnvironment()).filter(([k, v]) => NIX_ENV.has(k) && v !== undefined),
+    ) as Record<string, string>;
     const { scope: _scope, ...terminal } = options;
     return this.openTerminal({ ...terminal, shellPath: nix.path, shellArgs: args, env });
   }

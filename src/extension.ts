@@ -72,7 +72,11 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
     const tasks = registerTasks(c, outputs.service);
     const devShells = registerDevShell(c, outputs.service);
     registerResults(c, outputs.service);
-    const walkthrough = registerWalkthrough(c, { onDidBuild: outputs.builds.onDidFinish, onDidDryBuild: dryBuilds.onDidFinish, outputsView: outputs.view });
+    const walkthrough = registerWalkthrough(c, {
+      onDidBuild: outputs.builds.onDidFinish,
+      onDidDryBuild: dryBuilds.onDidFinish,
+      outputsView: outputs.view,
+    });
     c.register(
       vscode.commands.registerCommand('nixFlakes.showLog', () => c.log.show()),
       vscode.commands.registerCommand('nixFlakes.openSettings', () =>
@@ -100,7 +104,23 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
       () => undefined,
       (e) => reportActivationError(c, e),
     );
-    return { nix: () => c.nix(), flakes: () => c.flakes(), ready, state: () => c.state, outputs, inputs, dryBuilds, lenses, deploy, checks, tasks, devShells, walkthrough, recentRuns: () => c.recentRuns, startedProcesses };
+    return {
+      nix: () => c.nix(),
+      flakes: () => c.flakes(),
+      ready,
+      state: () => c.state,
+      outputs,
+      inputs,
+      dryBuilds,
+      lenses,
+      deploy,
+      checks,
+      tasks,
+      devShells,
+      walkthrough,
+      recentRuns: () => c.recentRuns,
+      startedProcesses,
+    };
   } catch (e) {
     if (ctx) reportActivationError(ctx, e);
     else void vscode.window.showErrorMessage(`Nix Flakes failed to start: ${(e as Error).message}`);

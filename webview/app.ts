@@ -37,7 +37,11 @@ export class App implements CardHost {
 
     this.picker = el('vscode-single-select', { class: 'picker', attrs: { 'aria-label': 'NixOS host' } });
     this.picker.addEventListener('change', () => this.onPick());
-    this.runButton = el('vscode-button', { class: 'run', text: 'Dry Build', title: 'Evaluate the host and list what would be built and fetched' });
+    this.runButton = el('vscode-button', {
+      class: 'run',
+      text: 'Dry Build',
+      title: 'Evaluate the host and list what would be built and fetched',
+    });
     this.runButton.addEventListener('click', () => this.onRun());
     this.cancelButton = el('vscode-button', { class: 'cancel', text: 'Cancel', title: 'Stop the running dry build' });
     this.cancelButton.secondary = true;

@@ -95,7 +95,18 @@ export class Card {
     append(this.filterRow, this.filter);
     append(this.progressLine, this.progressText);
 
-    const body = el('div', { class: 'card-body' }, this.meta, this.progressLine, this.summary, this.omitted, this.errors, this.filterRow, this.lists, this.log);
+    const body = el(
+      'div',
+      { class: 'card-body' },
+      this.meta,
+      this.progressLine,
+      this.summary,
+      this.omitted,
+      this.errors,
+      this.filterRow,
+      this.lists,
+      this.log,
+    );
     append(root, decorations, this.actions, this.progressBar, body);
     this.update(run);
   }
@@ -181,7 +192,9 @@ export class Card {
       parts.push(el('strong', { text: 'Evaluates.' }), ' ');
       if (nothing) parts.push('Nothing to build or fetch: everything is already in the store.');
       else {
-        parts.push(`${plural(run.builds.length, 'derivation', 'derivations')} will be built, ${plural(run.fetches.length, 'path', 'paths')} will be fetched`);
+        parts.push(
+          `${plural(run.builds.length, 'derivation', 'derivations')} will be built, ${plural(run.fetches.length, 'path', 'paths')} will be fetched`,
+        );
         const size = sizeText(run);
         parts.push(size ? ` (${size}).` : '.');
       }
@@ -202,7 +215,8 @@ export class Card {
     clear(this.omitted);
     const lines = this.run.state === 'evaluating' ? [] : omittedLines(this.run.omitted);
     this.omitted.hidden = lines.length === 0;
-    for (const line of lines) this.omitted.appendChild(el('div', { class: 'omitted-line' }, icon('info', 'omitted-icon'), el('span', { text: line })));
+    for (const line of lines)
+      this.omitted.appendChild(el('div', { class: 'omitted-line' }, icon('info', 'omitted-icon'), el('span', { text: line })));
   }
 
   private renderErrors(): void {
@@ -213,12 +227,22 @@ export class Card {
   }
 
   private errorBlock(e: ErrorView, index: number): HTMLElement {
-    const head = el('div', { class: 'error-head' }, icon('error', 'error-icon'), el('span', { class: 'error-kind', text: kindLabel(e.kind), title: e.kind }));
+    const head = el(
+      'div',
+      { class: 'error-head' },
+      icon('error', 'error-icon'),
+      el('span', { class: 'error-kind', text: kindLabel(e.kind), title: e.kind }),
+    );
     if (e.location) head.appendChild(this.locationLink(e.location));
     else if (e.where) head.appendChild(el('span', { class: 'where', text: e.where, title: e.where }));
     head.appendChild(el('span', { class: 'spacer' }));
     head.appendChild(iconButton('copy', 'Copy Error Message', () => this.host.copy(e.message), 'hover-action'));
-    const block = el('div', { class: 'error', attrs: { role: 'group', 'aria-label': `Error: ${kindLabel(e.kind)}` } }, head, el('pre', { class: 'error-message', text: e.message }));
+    const block = el(
+      'div',
+      { class: 'error', attrs: { role: 'group', 'aria-label': `Error: ${kindLabel(e.kind)}` } },
+      head,
+      el('pre', { class: 'error-message', text: e.message }),
+    );
     if (e.trace.length) block.appendChild(this.traceSection(e.trace, index));
     return block;
   }
@@ -272,7 +296,14 @@ export class Card {
     );
   }
 
-  private pathSection(which: 'builds' | 'fetches', title: string, paths: string[], match: (s: string) => boolean, query: string, extra: string | undefined): HTMLElement {
+  private pathSection(
+    which: 'builds' | 'fetches',
+    title: string,
+    paths: string[],
+    match: (s: string) => boolean,
+    query: string,
+    extra: string | undefined,
+  ): HTMLElement {
     const view = this.viewState();
     const openKey = which === 'builds' ? 'buildsOpen' : 'fetchesOpen';
     const shownKey = which === 'builds' ? 'buildsShown' : 'fetchesShown';
@@ -342,7 +373,11 @@ export class Card {
     });
     const copy = iconButton('copy', 'Copy Log', () => this.host.copy(lines.join('\n')), 'hover-action');
     const earlier = this.run.omitted?.logLines ?? 0;
-    const count = earlier ? `last ${lines.length.toLocaleString('en-US')} of ${(lines.length + earlier).toLocaleString('en-US')} lines` : lines.length === 1 ? '1 line' : `last ${lines.length} lines`;
+    const count = earlier
+      ? `last ${lines.length.toLocaleString('en-US')} of ${(lines.length + earlier).toLocaleString('en-US')} lines`
+      : lines.length === 1
+        ? '1 line'
+        : `last ${lines.length} lines`;
     const summary = summaryRow('Raw log', undefined, count, copy);
     append(details, summary, pre);
     this.log.appendChild(details);
@@ -352,7 +387,8 @@ export class Card {
 /** The header's secondary text: the flake, and what a finished run found (to compare collapsed cards). */
 function describe(run: RunState, flakeLabel: string): string {
   const parts = flakeLabel ? [flakeLabel] : [];
-  if (run.state === 'done') parts.push(`${run.builds.length.toLocaleString('en-US')} to build`, `${run.fetches.length.toLocaleString('en-US')} to fetch`);
+  if (run.state === 'done')
+    parts.push(`${run.builds.length.toLocaleString('en-US')} to build`, `${run.fetches.length.toLocaleString('en-US')} to fetch`);
   if (run.state === 'done' && run.downloadBytes !== undefined) parts.push(formatBytes(run.downloadBytes));
   return parts.join(' · ');
 }

@@ -59,7 +59,15 @@ const ICONS = {
   ],
   copy: [
     ['rect', { x: '5.5', y: '5.5', width: '8', height: '8', rx: '1', fill: 'none', stroke: 'currentColor', 'stroke-width': '1.1' }],
-    ['path', { d: 'M3.5 10.5h-.5a1 1 0 0 1-1-1V3a1 1 0 0 1 1-1h6.5a1 1 0 0 1 1 1v.5', fill: 'none', stroke: 'currentColor', 'stroke-width': '1.1' }],
+    [
+      'path',
+      {
+        d: 'M3.5 10.5h-.5a1 1 0 0 1-1-1V3a1 1 0 0 1 1-1h6.5a1 1 0 0 1 1 1v.5',
+        fill: 'none',
+        stroke: 'currentColor',
+        'stroke-width': '1.1',
+      },
+    ],
   ],
   play: [['path', { d: 'M4.5 2.8v10.4L13 8z', fill: 'none', stroke: 'currentColor', 'stroke-width': '1.2', 'stroke-linejoin': 'round' }]],
   close: [['path', { d: 'M4 4l8 8M12 4l-8 8', fill: 'none', stroke: 'currentColor', 'stroke-width': '1.2' }]],
@@ -91,7 +99,11 @@ export function icon(name: IconName, cls = ''): SVGSVGElement {
 
 /** A toolbar-style icon button (like VS Code's action bar items). */
 export function iconButton(name: IconName, label: string, onClick: (ev: MouseEvent) => void, cls = ''): HTMLButtonElement {
-  const b = el('button', { class: `icon-button${cls ? ` ${cls}` : ''}`, title: label, attrs: { type: 'button', 'aria-label': label } }, icon(name));
+  const b = el(
+    'button',
+    { class: `icon-button${cls ? ` ${cls}` : ''}`, title: label, attrs: { type: 'button', 'aria-label': label } },
+    icon(name),
+  );
   b.addEventListener('click', (ev) => {
     ev.stopPropagation();
     onClick(ev);

@@ -78,7 +78,13 @@ function dedupe(runs: RunState[]): RunState[] {
 }
 
 /** What a message changed, so that only that part is re-rendered. */
-export type Change = { kind: 'hosts' } | { kind: 'all' } | { kind: 'run'; runId: string } | { kind: 'progress'; runId: string } | { kind: 'notice' } | { kind: 'none' };
+export type Change =
+  | { kind: 'hosts' }
+  | { kind: 'all' }
+  | { kind: 'run'; runId: string }
+  | { kind: 'progress'; runId: string }
+  | { kind: 'notice' }
+  | { kind: 'none' };
 
 /**
  * Applies a validated message to the state (in place). `now` is the local clock.

@@ -276,10 +276,7 @@ const hosts = list(hostEntry, LIMITS.hosts);
 
 const location = record({ file: absolutePath, label: text(LIMITS.path, { min: 1 }), line: lineNumber, column: lineNumber });
 const traceView = record({ message }, { location, where });
-const errorView = record(
-  { message, kind: text(LIMITS.name, { min: 1 }), trace: list(traceView, LIMITS.trace) },
-  { location, where },
-);
+const errorView = record({ message, kind: text(LIMITS.name, { min: 1 }), trace: list(traceView, LIMITS.trace) }, { location, where });
 
 const count = integer(0, LIMITS.count);
 const omitted = record(

@@ -48,7 +48,12 @@ export interface NixBuildOptions {
 }
 
 /** Builds installables of a flake with progress; throws only what is not nix failing (nix missing, Restricted Mode). */
-export async function runNixBuild(ctx: Ctx, flake: Flake, installables: readonly string[], opts: NixBuildOptions = {}): Promise<NixBuildRun> {
+export async function runNixBuild(
+  ctx: Ctx,
+  flake: Flake,
+  installables: readonly string[],
+  opts: NixBuildOptions = {},
+): Promise<NixBuildRun> {
   const progress = new BuildProgress();
   const messages = new MessageLog();
   const names = new Map<string, string>();
@@ -79,9 +84,18 @@ export async function runNixBuild(ctx: Ctx, flake: Flake, installables: readonly
         opts.onProgress?.(progress.snapshot());
       },
     });
-    return { status: 'built', outputs: readBuildOutputs(r.stdout), errors: [], failed: [], lastLines: [], leftOut: describeLeftOut(r), summary: '' };
+    return {
+      status: 'built',
+      outputs: readBuildOutputs(r.stdout),
+      errors: [],
+      failed: [],
+      lastLines: [],
+      leftOut: describeLeftOut(r),
+      summary: '',
+    };
   } catch (e) {
-    if (e instanceof CancelledError) return { status: 'cancelled', outputs: {}, errors: [], failed: progress.snapshot().failed, lastLines: [], summary: 'cancelled' };
+    if (e instanceof CancelledError)
+      return { status: 'cancelled', outputs: {}, errors: [], failed: progress.snapshot().failed, lastLines: [], summary: 'cancelled' };
     if (!(e instanceof ExitError)) throw e;
     let errors = errorsFromEvents(messages.events());
     if (errors.length === 0) errors = parseNixErrors(e.stderrLines.join('\n'));
@@ -102,13 +116,23 @@ export async function runNixBuild(ctx: Ctx, flake: Flake, installables: readonly
  * Where a derivation is defined: its meta.position (set by mkDerivation), mapped to a workspace file; undefined when
  * it has none, it is outside the workspace, or the evaluation fails.
  */
-export async function derivationPosition(ctx: Ctx, flake: Flake, installable: string, mapper: Mapper, signal?: AbortSignal): Promise<vscode.Location | undefined> {
+export async function derivationPosition(
+  ctx: Ctx,
+  flake: Flake,
+  installable: string,
+  mapper: Mapper,
+  signal?: AbortSignal,
+): Promise<vscode.Location | undefined> {
   try {
-    const r = await ctx.runNix(['eval'], ['--raw', installable, '--apply', 'd: let p = builtins.tryEval (d.meta.position or ""); in if p.success then p.value else ""'], {
-      cwd: flake.uri.fsPath,
-      scope: flake.folder,
-      signal,
-    });
+    const r = await ctx.runNix(
+      ['eval'],
+      ['--raw', installable, '--apply', 'd: let p = builtins.tryEval (d.meta.position or ""); in if p.success then p.value else ""'],
+      {
+        cwd: flake.uri.fsPath,
+        scope: flake.folder,
+        signal,
+      },
+    );
     const m = /^(.*):(\d+)$/.exec(r.stdout.trim());
     if (!m) return undefined;
     return await lineLocation(mapper, m[1]!, Number(m[2]));

@@ -58,7 +58,8 @@ async function optionRange(path: string, optionPath: string, cache: Map<string, 
   if (found.length) {
     const idx = new LineIndex(text);
     const printed = value.trim();
-    const best = (printed && found.find((f) => text.slice(f.binding.valueRange.start, f.binding.valueRange.end).trim() === printed)) || found[0]!;
+    const best =
+      (printed && found.find((f) => text.slice(f.binding.valueRange.start, f.binding.valueRange.end).trim() === printed)) || found[0]!;
     const start = idx.positionAt(best.range.start);
     const end = idx.positionAt(best.range.end);
     return new vscode.Range(start.line, start.character, end.line, end.character);
@@ -68,7 +69,10 @@ async function optionRange(path: string, optionPath: string, cache: Map<string, 
 }
 
 /** Turns parsed Nix errors into diagnostics at workspace files. Errors with no place in the workspace are returned apart. */
-export async function placeDiagnostics(errors: readonly NixError[], map: Mapper): Promise<{ placed: PlacedDiagnostic[]; unplaced: NixError[] }> {
+export async function placeDiagnostics(
+  errors: readonly NixError[],
+  map: Mapper,
+): Promise<{ placed: PlacedDiagnostic[]; unplaced: NixError[] }> {
   const placed: PlacedDiagnostic[] = [];
   const unplaced: NixError[] = [];
   const cache = new Map<string, string>();
@@ -78,7 +82,13 @@ export async function placeDiagnostics(errors: readonly NixError[], map: Mapper)
       .filter((r) => !(placement.target && r.path === placement.target.path && r.line === placement.target.line))
       .slice(0, 20);
     const relatedInfo = await Promise.all(
-      related.map(async (r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(r.path), await rangeAt(r.path, r.line, r.column, cache)), r.message)),
+      related.map(
+        async (r) =>
+          new vscode.DiagnosticRelatedInformation(
+            new vscode.Location(vscode.Uri.file(r.path), await rangeAt(r.path, r.line, r.column, cache)),
+            r.message,
+          ),
+      ),
     );
     const make = (uri: vscode.Uri, range: vscode.Range, message: string) => {
       const d = new vscode.Diagnostic(range, localizeMessage(message, map), vscode.DiagnosticSeverity.Error);
@@ -88,17 +98,25 @@ export async function placeDiagnostics(errors: readonly NixError[], map: Mapper)
       placed.push({ uri, diagnostic: d, error, placement });
     };
     if (placement.sites.length) {
-      for (const site of placement.sites) make(vscode.Uri.file(site.path), await optionRange(site.path, site.optionPath, cache, site.value), error.message);
+      for (const site of placement.sites)
+        make(vscode.Uri.file(site.path), await optionRange(site.path, site.optionPath, cache, site.value), error.message);
       continue;
     }
     if (placement.target) {
       const t = placement.target;
-      const prefix = t.from === 'trace' && placement.inputLabel ? `${error.message}\n(reported in ${placement.inputLabel}; this is the nearest place in your files)` : error.message;
+      const prefix =
+        t.from === 'trace' && placement.inputLabel
+          ? `${error.message}\n(reported in ${placement.inputLabel}; this is the nearest place in your files)`
+          : error.message;
       make(vscode.Uri.file(t.path), await rangeAt(t.path, t.line, t.column, cache), prefix);
       continue;
     }
     if (placement.untrackedPath) {
-      make(vscode.Uri.file(placement.untrackedPath), new vscode.Range(0, 0, 0, 0), `${error.message}\nNix only sees files tracked by git: git add it.`);
+      make(
+        vscode.Uri.file(placement.untrackedPath),
+        new vscode.Range(0, 0, 0, 0),
+        `${error.message}\nNix only sees files tracked by git: git add it.`,
+      );
       continue;
     }
     unplaced.push(error);

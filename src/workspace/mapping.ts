@@ -122,7 +122,11 @@ export async function attrPosition(
     if (!inst.ok) return undefined;
     const bound = AbortSignal.timeout(opts.timeoutMs ?? 60_000);
     const signal = opts.signal ? AbortSignal.any([opts.signal, bound]) : bound;
-    const json = await ctx.nixJson(['eval'], ['--json', inst.value, '--apply', `s: builtins.unsafeGetAttrPos ${formatString(name)} s`], { cwd: flake.uri.fsPath, scope: flake.folder, signal });
+    const json = await ctx.nixJson(['eval'], ['--json', inst.value, '--apply', `s: builtins.unsafeGetAttrPos ${formatString(name)} s`], {
+      cwd: flake.uri.fsPath,
+      scope: flake.folder,
+      signal,
+    });
     const pos = readPosition(json);
     if (!pos) return undefined;
     const mapper = opts.mapper ?? (await flakeMapper(ctx, flake, (await ctx.requireNix()).storeDir));

@@ -175,7 +175,15 @@ export class OutputsService implements vscode.Disposable {
     }
   }
 
-  private async evaluateKey(flake: Flake, s: FlakeOutputs, signal: AbortSignal, force: boolean, key: string | undefined, systems: string[], foreign: boolean): Promise<void> {
+  private async evaluateKey(
+    flake: Flake,
+    s: FlakeOutputs,
+    signal: AbortSignal,
+    force: boolean,
+    key: string | undefined,
+    systems: string[],
+    foreign: boolean,
+  ): Promise<void> {
     const nix = await this.ctx.requireNix();
     const cacheId = CACHE_PREFIX + flake.uri.toString();
     const cached = this.ctx.extension.workspaceState.get<CacheEntry>(cacheId);
@@ -183,7 +191,16 @@ export class OutputsService implements vscode.Disposable {
       const parsed = parseFlakeShow(cached.stdout, { system: nix.system });
       if (parsed.ok) {
         this.ctx.log.info(`outputs of ${flake.label}: unchanged, shown from the cache`);
-        Object.assign(s, { model: parsed.model, partial: false, broken: new Map(), errors: [], warnings: parseFlakeShowWarnings(cached.warnings), fromCache: true, systems, cacheKey: key });
+        Object.assign(s, {
+          model: parsed.model,
+          partial: false,
+          broken: new Map(),
+          errors: [],
+          warnings: parseFlakeShowWarnings(cached.warnings),
+          fromCache: true,
+          systems,
+          cacheKey: key,
+        });
         return;
       }
     }
@@ -198,7 +215,16 @@ export class OutputsService implements vscode.Disposable {
       if (!parsed.ok) throw new Error(parsed.error.message);
       await this.expandUnknown(flake, parsed.model, signal);
       for (const w of warnings) if (w.kind !== 'omitted') this.ctx.log.warn(`${flake.label}: ${w.text} — ${w.explanation}`);
-      Object.assign(s, { model: parsed.model, partial: false, broken: new Map(), errors: [], warnings, fromCache: false, systems, cacheKey: key });
+      Object.assign(s, {
+        model: parsed.model,
+        partial: false,
+        broken: new Map(),
+        errors: [],
+        warnings,
+        fromCache: false,
+        systems,
+        cacheKey: key,
+      });
       if (key) await this.ctx.extension.workspaceState.update(cacheId, { key, stdout: r.stdout, warnings: stderr } satisfies CacheEntry);
     } catch (e) {
       if (!(e instanceof ExitError)) throw e;
@@ -221,9 +247,20 @@ export class OutputsService implements vscode.Disposable {
       const only = c.leaves.length === 1 ? c.leaves[0] : undefined;
       if (!only || only.kind !== 'unknown' || only.attrPath.length !== 1 || c.name === 'lib') continue;
       try {
-        const names = await this.ctx.nixJson(['eval'], ['--json', `${await flakeRef(this.ctx, flake)}#${c.name}`, '--apply', 'x: if builtins.isAttrs x then builtins.attrNames x else null'], { cwd: flake.uri.fsPath, signal, scope: flake.folder });
+        const names = await this.ctx.nixJson(
+          ['eval'],
+          [
+            '--json',
+            `${await flakeRef(this.ctx, flake)}#${c.name}`,
+            '--apply',
+            'x: if builtins.isAttrs x then builtins.attrNames x else null',
+          ],
+          { cwd: flake.uri.fsPath, signal, scope: flake.folder },
+        );
         if (!Array.isArray(names) || names.length === 0) continue;
-        const json = { [c.name]: Object.fromEntries(names.filter((n): n is string => typeof n === 'string').map((n) => [n, { type: 'unknown' }])) };
+        const json = {
+          [c.name]: Object.fromEntries(names.filter((n): n is string => typeof n === 'string').map((n) => [n, { type: 'unknown' }])),
+        };
         const expanded = parseFlakeShow(JSON.stringify(json));
         if (expanded.ok && expanded.model.categories[0]) model.categories[i] = expanded.model.categories[0];
       } catch (e) {
@@ -242,11 +279,22 @@ export class OutputsService implements vscode.Disposable {
       flakeError: s.errors[0]?.message,
       evaluate: async (category, apply) => {
         try {
-          return { ok: true, json: await this.ctx.nixJson(['eval'], ['--json', `${ref}#${category}`, '--apply', apply], { cwd: flake.uri.fsPath, signal, scope: flake.folder }) };
+          return {
+            ok: true,
+            json: await this.ctx.nixJson(['eval'], ['--json', `${ref}#${category}`, '--apply', apply], {
+              cwd: flake.uri.fsPath,
+              signal,
+              scope: flake.folder,
+            }),
+          };
         } catch (e) {
           if (e instanceof ExitError) {
             const text = e.stderrLines.join('\n');
-            return { ok: false, error: parseNixErrors(text)[0]?.message ?? e.stderrTail(3), missing: /does not provide attribute/.test(text) };
+            return {
+              ok: false,
+              error: parseNixErrors(text)[0]?.message ?? e.stderrTail(3),
+              missing: /does not provide attribute/.test(text),
+            };
           }
           if (e instanceof NotJsonError) return { ok: false, error: e.message, missing: false };
           throw e;

@@ -24,7 +24,12 @@ export interface HasOutputTarget {
 
 /** The target of one listed output. */
 export function targetOfLeaf(flake: Flake, leaf: OutputLeaf, command?: 'build' | 'run' | 'develop'): OutputTarget {
-  return { flake, attrPath: leaf.buildAttrPath ?? leaf.attrPath, display: shortInstallable('.', leaf.attrPath, { system: leaf.system, command }), kind: leaf.kind };
+  return {
+    flake,
+    attrPath: leaf.buildAttrPath ?? leaf.attrPath,
+    display: shortInstallable('.', leaf.attrPath, { system: leaf.system, command }),
+    kind: leaf.kind,
+  };
 }
 
 /**
@@ -91,7 +96,9 @@ export async function pickOutput(ctx: Ctx, service: OutputsService, what: Output
         if (!fits(leaf, what) || (leaf.system && !s.systems.includes(leaf.system))) continue;
         const target = targetOfLeaf(flake, leaf, what);
         const r = recent.indexOf(targetKey(target));
-        const description = [leaf.derivationName, flakes.length > 1 ? flake.label : undefined, r >= 0 ? 'recently built' : undefined].filter(Boolean).join(' · ');
+        const description = [leaf.derivationName, flakes.length > 1 ? flake.label : undefined, r >= 0 ? 'recently built' : undefined]
+          .filter(Boolean)
+          .join(' · ');
         out.push({ label: target.display, description, detail: leaf.description, target, rank: r < 0 ? Number.MAX_SAFE_INTEGER : r });
       }
     }
@@ -102,7 +109,12 @@ export async function pickOutput(ctx: Ctx, service: OutputsService, what: Output
     void vscode.window.showInformationMessage(`No output to ${what} was found in the workspace's flakes.`);
     return undefined;
   }
-  const picked = await vscode.window.showQuickPick(items, { title: `Nix: ${what}`, placeHolder: `Choose an output to ${what}`, matchOnDescription: true, matchOnDetail: true });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: `Nix: ${what}`,
+    placeHolder: `Choose an output to ${what}`,
+    matchOnDescription: true,
+    matchOnDetail: true,
+  });
   return picked?.target;
 }
 

@@ -11,14 +11,20 @@ export const checksScenarios = [
       const wb = await openWorkbench({ target: folder });
       const page = wb.page;
       try {
-        const testing = page.locator('.part.activitybar .action-item a[aria-label^="Testing"], .part.activitybar .action-item .action-label[aria-label^="Testing"]').first();
+        const testing = page
+          .locator(
+            '.part.activitybar .action-item a[aria-label^="Testing"], .part.activitybar .action-item .action-label[aria-label^="Testing"]',
+          )
+          .first();
         await testing.waitFor({ timeout: 60_000 });
         await testing.click();
         const row = (label: string) => page.locator('.sidebar .monaco-list-row', { hasText: label }).first();
-        await row('checks').waitFor({ timeout: 60_000 }).catch(async (e: unknown) => {
-          await wb.shot('checks-testing-view-missing');
-          throw e;
-        });
+        await row('checks')
+          .waitFor({ timeout: 60_000 })
+          .catch(async (e: unknown) => {
+            await wb.shot('checks-testing-view-missing');
+            throw e;
+          });
         // Expand the flake's test until its checks show.
         for (let i = 0; i < 20 && !(await row('fails').isVisible()); i++) {
           if (i % 5 === 0) await row('checks').click();
@@ -30,9 +36,17 @@ export const checksScenarios = [
         await page.locator('.sidebar .monaco-list-row .codicon-testing-passed-icon').first().waitFor({ timeout: 60_000 });
         // The failure in the editor: the message at the check's line.
         await row('fails').dblclick();
-        await page.locator('.monaco-editor .test-message-inline-content, .monaco-editor .test-output-peek, .monaco-editor .zone-widget').first().waitFor({ timeout: 30_000 }).catch(() => undefined);
+        await page
+          .locator('.monaco-editor .test-message-inline-content, .monaco-editor .test-output-peek, .monaco-editor .zone-widget')
+          .first()
+          .waitFor({ timeout: 30_000 })
+          .catch(() => undefined);
         await runCommand(page, 'Test: Peek Output');
-        await page.locator('.monaco-editor .zone-widget').first().waitFor({ timeout: 15_000 }).catch(() => undefined);
+        await page
+          .locator('.monaco-editor .zone-widget')
+          .first()
+          .waitFor({ timeout: 15_000 })
+          .catch(() => undefined);
         await wb.shot('checks-testing-view');
       } finally {
         await wb.close();

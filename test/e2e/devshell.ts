@@ -26,13 +26,26 @@ export const devShellScenarios = [
         await terminal.waitFor({ timeout: 30_000 });
         await page.waitForTimeout(1500);
         await page.keyboard.type('command -v shell-tool; echo "PROBE_VAR=$PROBE_VAR"; shell-tool\n');
-        await waitUntil(page, 'the terminal to show the shell tool and the variable', async () => {
-          const text = await terminal.innerText().catch(() => '');
-          return /\/nix\/store\/[a-z0-9]{32}-shell-tool\/bin\/shell-tool/.test(text) && /PROBE_VAR=set by the default shell/.test(text) && /shell-tool ran/.test(text);
-        }, 60_000);
+        await waitUntil(
+          page,
+          'the terminal to show the shell tool and the variable',
+          async () => {
+            const text = await terminal.innerText().catch(() => '');
+            return (
+              /\/nix\/store\/[a-z0-9]{32}-shell-tool\/bin\/shell-tool/.test(text) &&
+              /PROBE_VAR=set by the default shell/.test(text) &&
+              /shell-tool ran/.test(text)
+            );
+          },
+          60_000,
+        );
         await item.hover().catch(() => undefined);
         await active.hover();
-        await page.locator('.monaco-hover, .workbench-hover').first().waitFor({ timeout: 10_000 }).catch(() => undefined);
+        await page
+          .locator('.monaco-hover, .workbench-hover')
+          .first()
+          .waitFor({ timeout: 10_000 })
+          .catch(() => undefined);
         await wb.shot('devshell-terminal');
       } finally {
         await wb.close();

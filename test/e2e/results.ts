@@ -33,15 +33,27 @@ export const resultsScenarios = [
         await tab.waitFor({ timeout: 90_000 });
         await wb.shot('results-diff-opened');
         const modified = page.locator('.monaco-diff-editor .editor.modified .view-lines').first();
-        await waitUntil(page, 'the new value on the right', async () => /replicas:\s3/.test((await modified.innerText().catch(() => '')) ?? ''), 30_000).catch(async (e: unknown) => {
-          const html = await page.locator('.monaco-diff-editor').first().evaluate((el) => el.className).catch(() => 'no diff editor');
+        await waitUntil(
+          page,
+          'the new value on the right',
+          async () => /replicas:\s3/.test((await modified.innerText().catch(() => '')) ?? ''),
+          30_000,
+        ).catch(async (e: unknown) => {
+          const html = await page
+            .locator('.monaco-diff-editor')
+            .first()
+            .evaluate((el) => el.className)
+            .catch(() => 'no diff editor');
           throw new Error(`${(e as Error).message}; diff editor: ${html}; modified text: ${await modified.innerText().catch(() => '?')}`);
         });
         const original = page.locator('.monaco-diff-editor .editor.original .view-lines').first();
         assert(/replicas:\s2/.test(await original.innerText()), 'the committed value on the left');
         await page.locator('.monaco-diff-editor .line-insert, .monaco-diff-editor .char-insert').first().waitFor({ timeout: 10_000 });
         const calls = wb.nixCalls().filter((c) => /\bbuild\b/.test(c));
-        assert(calls.some((c) => /\?rev=[0-9a-f]{40}#/.test(c)) && calls.every((c) => c.includes('--no-write-lock-file')), `the two builds: ${calls.join(' | ')}`);
+        assert(
+          calls.some((c) => /\?rev=[0-9a-f]{40}#/.test(c)) && calls.every((c) => c.includes('--no-write-lock-file')),
+          `the two builds: ${calls.join(' | ')}`,
+        );
         await wb.shot('results-diff-with-head');
       } finally {
         await wb.close();

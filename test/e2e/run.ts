@@ -33,14 +33,21 @@ const scenarios: Scenario[] = [
         await welcome.waitFor({ timeout: 30_000 });
         const text = await welcome.innerText();
         assert(/nothing in this folder is evaluated/.test(text), `welcome text: ${text}`);
-        assert(await wb.page.locator('.sidebar .welcome-view-content a:has-text("Manage Workspace Trust")').isVisible(), 'a way out is offered');
+        assert(
+          await wb.page.locator('.sidebar .welcome-view-content a:has-text("Manage Workspace Trust")').isVisible(),
+          'a way out is offered',
+        );
         // The view is contributed statically, so the text alone proves nothing: the extension must have activated.
         await waitUntil(wb.page, 'the extension to activate', () => activated(wb.server));
         // Then watch for three seconds: no nix process for this folder, no call through the recorder.
         const seen: string[] = [];
         const end = Date.now() + 3000;
         while (Date.now() < end) {
-          seen.push(...processesWith(folder).filter((p) => /\bnix\b/.test(p.cmd)).map((p) => p.cmd));
+          seen.push(
+            ...processesWith(folder)
+              .filter((p) => /\bnix\b/.test(p.cmd))
+              .map((p) => p.cmd),
+          );
           await wb.page.waitForTimeout(100);
         }
         await wb.shot('restricted-mode');
@@ -79,7 +86,10 @@ const scenarios: Scenario[] = [
         await treeRow(wb.page, 'Packages').waitFor({ timeout: 30_000 });
         await treeRow(wb.page, 'hello', { exact: true }).waitFor();
         await wb.shot('outputs-view');
-        assert(wb.nixCalls().some((c) => c.includes('--version')), 'nix was detected');
+        assert(
+          wb.nixCalls().some((c) => c.includes('--version')),
+          'nix was detected',
+        );
       } finally {
         await wb.close();
       }
@@ -92,7 +102,15 @@ const scenarios: Scenario[] = [
       const hello = copyFixture('hello', copies);
       const builds = copyFixture('builds', copies);
       const ws = join(scratchDir(), 'e2e-outputs.code-workspace');
-      writeFileSync(ws, JSON.stringify({ folders: [{ path: hello, name: 'hello' }, { path: builds, name: 'builds' }] }));
+      writeFileSync(
+        ws,
+        JSON.stringify({
+          folders: [
+            { path: hello, name: 'hello' },
+            { path: builds, name: 'builds' },
+          ],
+        }),
+      );
       const wb = await openWorkbench({ target: ws });
       const page = wb.page;
       try {
@@ -118,7 +136,11 @@ const scenarios: Scenario[] = [
         await page.locator('.statusbar-item', { hasText: 'slow' }).first().waitFor({ timeout: 30_000 });
         await waitUntil(page, 'the slow builders to run', () => processesWith(runMarker()).length >= 2, 60_000);
         // The notification shows the running build's phase once progress has been read.
-        await toast.locator('.notification-list-item-message', { hasText: /buildPhase|running|building/ }).first().waitFor({ timeout: 30_000 }).catch(() => undefined);
+        await toast
+          .locator('.notification-list-item-message', { hasText: /buildPhase|running|building/ })
+          .first()
+          .waitFor({ timeout: 30_000 })
+          .catch(() => undefined);
         await wb.shot('build-in-progress');
         await toast.hover();
         await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
@@ -159,14 +181,24 @@ const scenarios: Scenario[] = [
         const view = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
         const pick = async (host: string) => {
           await view.locator('vscode-single-select.picker').click();
-          await view.locator('vscode-single-select.picker li.option').filter({ hasText: new RegExp(`^\\s*${host.replace(/[.*+?^${}()|[\]\\<>=]/g, '\\$&')}\\s*$`) }).first().click();
+          await view
+            .locator('vscode-single-select.picker li.option')
+            .filter({ hasText: new RegExp(`^\\s*${host.replace(/[.*+?^${}()|[\]\\<>=]/g, '\\$&')}\\s*$`) })
+            .first()
+            .click();
         };
-        const card = (host: string) => view.locator('vscode-collapsible.card').filter({ has: view.locator('.installable', { hasText: host }) }).first();
+        const card = (host: string) =>
+          view
+            .locator('vscode-collapsible.card')
+            .filter({ has: view.locator('.installable', { hasText: host }) })
+            .first();
 
         await view.locator('vscode-single-select.picker').waitFor({ timeout: 60_000 });
         await pick('good');
         await view.locator('vscode-button.run').click();
-        await card('good').locator('.status', { hasText: /Done|done/ }).waitFor({ timeout: 60_000 });
+        await card('good')
+          .locator('.status', { hasText: /Done|done/ })
+          .waitFor({ timeout: 60_000 });
         await wb.shot('dry-build-panel');
 
         await pick('unknownOption');
@@ -178,13 +210,19 @@ const scenarios: Scenario[] = [
         await page.locator('.tab.active', { hasText: 'unknown-option.nix' }).waitFor();
         // The cursor is on the error (the link opened it there): show its hover as a user would.
         await runCommand(page, 'Show or Focus Hover');
-        await page.locator('.monaco-hover', { hasText: 'does not exist' }).first().waitFor({ timeout: 15_000 }).catch(() => undefined);
+        await page
+          .locator('.monaco-hover', { hasText: 'does not exist' })
+          .first()
+          .waitFor({ timeout: 15_000 })
+          .catch(() => undefined);
         await wb.shot('dry-build-inline-error');
 
         await runCommand(page, 'Nix Flakes: NixOS Dry Build');
         await pick('<img src=x onerror=alert(1)>');
         await view.locator('vscode-button.run').click();
-        await card('<img src=x onerror=alert(1)>').locator('.status', { hasText: /Done|done/ }).waitFor({ timeout: 60_000 });
+        await card('<img src=x onerror=alert(1)>')
+          .locator('.status', { hasText: /Done|done/ })
+          .waitFor({ timeout: 60_000 });
         const images = await view.locator('img').count();
         assert(images === 0 && !alerted, `the hostile host name stayed text (img elements: ${images}, alert: ${alerted})`);
         await wb.shot('dry-build-hostile-name');
@@ -236,7 +274,10 @@ const scenarios: Scenario[] = [
         const description = await nixpkgsRow.locator('.label-description').innerText();
         assert(/^[0-9a-f]{7} · (just now|\d+ (seconds?|minutes?) ago)/.test(description), `nixpkgs row: ${description}`);
         // Expand tools to show its own nixpkgs, then open flake.nix where the warning sits.
-        await page.locator('.sidebar .monaco-list-row', { hasText: /^tools/ }).last().click();
+        await page
+          .locator('.sidebar .monaco-list-row', { hasText: /^tools/ })
+          .last()
+          .click();
         await page.locator('.pane-header', { hasText: 'Flake Outputs' }).click(); // collapse Outputs to give Inputs room
         await runCommand(page, 'Go to File');
         await page.keyboard.type('flake.nix');
@@ -246,7 +287,10 @@ const scenarios: Scenario[] = [
         await wb.shot('inputs-duplicate');
         // The warning is the duplicate nixpkgs, with the follows that fixes it.
         await runCommand(page, 'View: Focus Problems');
-        await page.locator('.markers-panel .monaco-list-row', { hasText: 'inputs.tools.inputs.nixpkgs.follows = "nixpkgs"' }).first().waitFor({ timeout: 30_000 });
+        await page
+          .locator('.markers-panel .monaco-list-row', { hasText: 'inputs.tools.inputs.nixpkgs.follows = "nixpkgs"' })
+          .first()
+          .waitFor({ timeout: 30_000 });
       } finally {
         await wb.close();
       }

@@ -21,7 +21,9 @@ export interface Workbench {
 function nixRecorder(): { dir: string; log: string } {
   const dir = mkdtempSync(join(scratchDir(), 'nix-recorder-'));
   const log = join(dir, 'calls.log');
-  const real = process.env.NIX_FLAKES_TEST_NIX || (['/usr/bin/nix', '/usr/local/bin/nix', '/nix/var/nix/profiles/default/bin/nix'].find((p) => existsSync(p)) ?? 'nix');
+  const real =
+    process.env.NIX_FLAKES_TEST_NIX ||
+    (['/usr/bin/nix', '/usr/local/bin/nix', '/nix/var/nix/profiles/default/bin/nix'].find((p) => existsSync(p)) ?? 'nix');
   writeFileSync(join(dir, 'nix'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${real}' "$@"\n`);
   chmodSync(join(dir, 'nix'), 0o755);
   return { dir, log };
@@ -42,7 +44,9 @@ export interface OpenOptions {
 export function activated(server: CodeServer): boolean {
   const logs = join(server.userDataDir, 'logs');
   const walk = (d: string): string[] =>
-    existsSync(d) ? readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)])) : [];
+    existsSync(d)
+      ? readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]))
+      : [];
   return walk(logs)
     .filter((f) => /exthost/i.test(f) && f.endsWith('.log'))
     .some((f) => /_doActivateExtension nix-flakes\.nix-flakes\b/.test(readFileSync(f, 'utf8')));
@@ -60,7 +64,9 @@ export async function waitUntil(page: Page, what: string, check: () => boolean |
 /** Waits until no CSS animation or transition runs (a notification has slid in, a view has expanded). */
 export async function settledAnimations(page: Page): Promise<void> {
   // A string: it runs in the page, where `document` exists.
-  await page.waitForFunction("document.getAnimations().every((a) => a.playState !== 'running')", undefined, { timeout: 10_000 }).catch(() => undefined);
+  await page
+    .waitForFunction("document.getAnimations().every((a) => a.playState !== 'running')", undefined, { timeout: 10_000 })
+    .catch(() => undefined);
 }
 
 export async function openWorkbench(o: OpenOptions): Promise<Workbench> {
@@ -109,7 +115,9 @@ export async function openWorkbench(o: OpenOptions): Promise<Workbench> {
 
 /** Opens the Nix container in the activity bar. */
 export async function openNixView(page: Page): Promise<void> {
-  const item = page.locator('.part.activitybar .action-item a[aria-label^="Nix"], .part.activitybar .action-item .action-label[aria-label^="Nix"]').first();
+  const item = page
+    .locator('.part.activitybar .action-item a[aria-label^="Nix"], .part.activitybar .action-item .action-label[aria-label^="Nix"]')
+    .first();
   await item.waitFor({ timeout: 60_000 });
   const pane = page.locator('.pane-header[aria-label*="Flake Outputs"], .split-view-view .pane-header:has-text("Flake Outputs")').first();
   if (!(await pane.isVisible().catch(() => false))) await item.click();
@@ -134,6 +142,8 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 export function treeRow(page: Page, label: string, opts: { exact?: boolean } = {}): Locator {
   const rows = page.locator('.sidebar .monaco-list-row');
   return opts.exact
-    ? rows.filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first()
+    ? rows
+        .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) })
+        .first()
     : rows.filter({ hasText: label }).first();
 }

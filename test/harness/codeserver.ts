@@ -98,7 +98,9 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
   const dir = codeServerDir();
   const entry = join(dir, 'out', 'node', 'entry.js');
   if (!existsSync(entry)) {
-    throw new Error(`code-server ${CODE_SERVER_VERSION} is not installed at ${dir}: run scripts/install-code-server.sh (or set CODE_SERVER_DIR)`);
+    throw new Error(
+      `code-server ${CODE_SERVER_VERSION} is not installed at ${dir}: run scripts/install-code-server.sh (or set CODE_SERVER_DIR)`,
+    );
   }
   const runDir = opts.runDir ?? mkdtempSync(join(tmpdir(), 'nix-flakes-vscode-'));
   const userDataDir = join(runDir, 'user-data');
@@ -118,9 +120,12 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
   const env = isolatedEnv(runDir, opts.env);
   const base = ['--config', config, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
   const args = [
-    entry, ...base,
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--auth', 'none',
+    entry,
+    ...base,
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-getting-started-override',
@@ -173,7 +178,10 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
     remoteUri,
     async installVsix(vsix: string) {
       await new Promise<void>((resolve, reject) => {
-        const p = spawn(process.execPath, [entry, ...base, '--install-extension', vsix, '--force'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        const p = spawn(process.execPath, [entry, ...base, '--install-extension', vsix, '--force'], {
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let out = '';
         p.stdout!.on('data', (d) => (out += d));
         p.stderr!.on('data', (d) => (out += d));
@@ -209,9 +217,19 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
 }
 
 const BROWSER_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-default-apps',
-  '--disable-extensions', '--metrics-recording-only', '--no-pings', '--disable-domain-reliability',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-default-apps',
+  '--disable-extensions',
+  '--metrics-recording-only',
+  '--no-pings',
+  '--disable-domain-reliability',
   '--disable-client-side-phishing-detection',
   '--disable-features=AutofillServerCommunication,OptimizationHints,MediaRouter,Translate',
   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
@@ -236,7 +254,10 @@ export async function launchBrowser(runDir: string, viewport = { width: 1400, he
     headless: true,
     args: BROWSER_ARGS,
     viewport,
-    env: { ...process.env, XDG_CONFIG_HOME: join(profile, 'xdg-config'), XDG_CACHE_HOME: join(profile, 'xdg-cache') } as Record<string, string>,
+    env: { ...process.env, XDG_CONFIG_HOME: join(profile, 'xdg-config'), XDG_CACHE_HOME: join(profile, 'xdg-cache') } as Record<
+      string,
+      string
+    >,
   });
   // As a user who allowed the page the clipboard (Copy commands read and write it; headless, a prompt would hang).
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);

@@ -35,7 +35,9 @@ async function main() {
   const tests = named.extensionTestsPath ?? positional[1];
   const ws = named.workspace ?? positional[2];
   if (!ext || !tests || !ws) {
-    console.error('usage: run-vscode-tests <extensionDir> <testsEntry> <workspace> [--timeout S] [--screenshot F] [--env K=V] [--verbose] [--keep]');
+    console.error(
+      'usage: run-vscode-tests <extensionDir> <testsEntry> <workspace> [--timeout S] [--screenshot F] [--env K=V] [--verbose] [--keep]',
+    );
     process.exit(2);
   }
   const r = await runTests({

@@ -33,7 +33,6 @@ export interface RunTestsResult {
   skipped: number;
 }
 
-
 export async function runTests(o: RunTestsOptions): Promise<RunTestsResult> {
   const out = o.out ?? ((l: string) => process.stdout.write(`${l}\n`));
   const t0 = Date.now();
@@ -95,7 +94,8 @@ export async function runTests(o: RunTestsOptions): Promise<RunTestsResult> {
     // A tests entry that calls process.exit() makes the workbench report 0: trust the server's log instead, once the
     // extension host's exit is in it (it is logged as the host goes down; bounded, in case it never is).
     if (!extensionHostRunning(server.process.pid)) {
-      for (const end = Date.now() + 5000; server.extensionHostExits.length === 0 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+      for (const end = Date.now() + 5000; server.extensionHostExits.length === 0 && Date.now() < end;)
+        await new Promise((r) => setTimeout(r, 50));
     }
     const crash = server.extensionHostExits.find((e) => e.code !== 0 || (e.signal !== 'null' && e.signal !== 'undefined'));
     if (crash) {

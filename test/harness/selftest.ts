@@ -41,7 +41,9 @@ async function main() {
     if (ok) passed++;
     else failed++;
     const want = `exit code ${c.exitCode}${c.counts ? `, ${JSON.stringify(c.counts)}` : ''}`;
-    console.log(`  ${ok ? '✔' : '✖'} ${c.entry}: exit code ${r.exitCode}, ${JSON.stringify(counts)} (expected ${want})${ok ? '' : `\n${lines.join('\n')}`}`);
+    console.log(
+      `  ${ok ? '✔' : '✖'} ${c.entry}: exit code ${r.exitCode}, ${JSON.stringify(counts)} (expected ${want})${ok ? '' : `\n${lines.join('\n')}`}`,
+    );
   }
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);

@@ -4,9 +4,22 @@
 import { runTests } from './runner';
 
 const IGNORED = new Set([
-  'no-sandbox', 'disable-updates', 'skip-welcome', 'skip-release-notes', 'disable-workspace-trust',
-  'disable-gpu', 'disable-gpu-sandbox', 'disable-chromium-sandbox', 'use-inmemory-secretstorage', 'new-window',
-  'user-data-dir', 'extensions-dir', 'crash-reporter-directory', 'logsPath', 'locale', 'no-cached-data',
+  'no-sandbox',
+  'disable-updates',
+  'skip-welcome',
+  'skip-release-notes',
+  'disable-workspace-trust',
+  'disable-gpu',
+  'disable-gpu-sandbox',
+  'disable-chromium-sandbox',
+  'use-inmemory-secretstorage',
+  'new-window',
+  'user-data-dir',
+  'extensions-dir',
+  'crash-reporter-directory',
+  'logsPath',
+  'locale',
+  'no-cached-data',
 ]);
 
 async function main() {
@@ -25,9 +38,14 @@ async function main() {
     if (k === 'extensionDevelopmentPath') ext = value();
     else if (k === 'extensionTestsPath') tests = value();
     else if (k === 'folder-uri' || k === 'file-uri') workspace = new URL(value()).pathname;
-    else if (k === 'disable-extensions') process.stderr.write('[shim] --disable-extensions is ignored: code-server loads its built-in extensions\n');
+    else if (k === 'disable-extensions')
+      process.stderr.write('[shim] --disable-extensions is ignored: code-server loads its built-in extensions\n');
     else if (IGNORED.has(k)) {
-      if (inline === undefined && (k === 'user-data-dir' || k === 'extensions-dir' || k === 'crash-reporter-directory' || k === 'logsPath' || k === 'locale')) i++;
+      if (
+        inline === undefined &&
+        (k === 'user-data-dir' || k === 'extensions-dir' || k === 'crash-reporter-directory' || k === 'logsPath' || k === 'locale')
+      )
+        i++;
     } else process.stderr.write(`[shim] ignoring ${a}\n`);
   }
   if (!ext || !tests || !workspace) {

@@ -31,7 +31,10 @@ async function main() {
   if (screenshot) {
     const browser = await launchBrowser(server.runDir);
     await browser.page.goto(url);
-    await browser.page.locator('.part.activitybar .action-item a[aria-label^="Nix"], .part.activitybar .action-label[aria-label^="Nix"]').first().click({ timeout: 60_000 });
+    await browser.page
+      .locator('.part.activitybar .action-item a[aria-label^="Nix"], .part.activitybar .action-label[aria-label^="Nix"]')
+      .first()
+      .click({ timeout: 60_000 });
     await browser.page.waitForTimeout(4000);
     await browser.page.screenshot({ path: screenshot });
     console.log(`screenshot: ${resolve(screenshot)}`);

@@ -6,7 +6,21 @@ import { commitAll, copyFixture, nixConfig, repoRoot, runMarker, scratchDir } fr
 import { copyDeployFixture } from '../support/testHost';
 
 /** The fixtures opened as workspace folders. */
-export const WORKSPACE_FIXTURES = ['hello', 'builds', 'broken', 'unlocked', 'multi', 'hosts', 'lens-broken', 'lens-builders', 'deploy-host', 'format', 'checks', 'devshell', 'results'];
+export const WORKSPACE_FIXTURES = [
+  'hello',
+  'builds',
+  'broken',
+  'unlocked',
+  'multi',
+  'hosts',
+  'lens-broken',
+  'lens-builders',
+  'deploy-host',
+  'format',
+  'checks',
+  'devshell',
+  'results',
+];
 
 export interface PreparedWorkspace {
   workspaceFile: string;

@@ -31,7 +31,10 @@ export function runSuite(dir: string): Promise<void> {
   });
   const grep = process.env.NIX_FLAKES_TEST_GREP;
   if (grep) mocha.grep(grep);
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('.test.js')).sort()) mocha.addFile(join(dir, f));
+  for (const f of readdirSync(dir)
+    .filter((f) => f.endsWith('.test.js'))
+    .sort())
+    mocha.addFile(join(dir, f));
   console.log(BEGIN_MARK);
   return new Promise<void>((resolve, reject) => {
     try {

@@ -23,15 +23,32 @@ export function gitSshServer(host: TestHost): GitSshServer {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'not-authorised', '-f', join(dir, 'wrong')]);
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'secret passphrase', '-C', 'locked', '-f', join(dir, 'locked')]);
   // The locked key is authorised: only its passphrase stands in the way.
-  writeFileSync(join(host.dir, 'authorized_keys'), `${readFileSync(join(keys, 'client.pub'), 'utf8').trim()}\n${readFileSync(join(dir, 'locked.pub'), 'utf8').trim()}\n`);
+  writeFileSync(
+    join(host.dir, 'authorized_keys'),
+    `${readFileSync(join(keys, 'client.pub'), 'utf8').trim()}\n${readFileSync(join(dir, 'locked.pub'), 'utf8').trim()}\n`,
+  );
   writeFileSync(join(dir, 'empty_known_hosts'), '');
   const config = (client: SshClient): string => {
     const file = join(dir, `${client}.ssh_config`);
     const identity = client === 'wrongKey' ? join(dir, 'wrong') : client === 'passphrase' ? join(dir, 'locked') : join(keys, 'client');
-    const strict = client === 'unknownHost' ? ['  StrictHostKeyChecking yes', `  UserKnownHostsFile ${join(dir, 'empty_known_hosts')}`] : ['  StrictHostKeyChecking no', '  UserKnownHostsFile /dev/null'];
+    const strict =
+      client === 'unknownHost'
+        ? ['  StrictHostKeyChecking yes', `  UserKnownHostsFile ${join(dir, 'empty_known_hosts')}`]
+        : ['  StrictHostKeyChecking no', '  UserKnownHostsFile /dev/null'];
     writeFileSync(
       file,
-      [`Host ${host.name}`, '  HostName 127.0.0.1', `  Port ${host.port}`, '  User root', `  IdentityFile ${identity}`, '  IdentitiesOnly yes', '  IdentityAgent none', ...strict, '  LogLevel ERROR', ''].join('\n'),
+      [
+        `Host ${host.name}`,
+        '  HostName 127.0.0.1',
+        `  Port ${host.port}`,
+        '  User root',
+        `  IdentityFile ${identity}`,
+        '  IdentitiesOnly yes',
+        '  IdentityAgent none',
+        ...strict,
+        '  LogLevel ERROR',
+        '',
+      ].join('\n'),
     );
     return file;
   };

@@ -60,7 +60,13 @@ export function ociArchive(spec: ImageSpec): Buffer {
       },
     ],
   });
-  return writeTar([{ name: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' }, { name: 'index.json', data: index }, blob(manifest), blob(config), ...layers.map(blob)]);
+  return writeTar([
+    { name: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' },
+    { name: 'index.json', data: index },
+    blob(manifest),
+    blob(config),
+    ...layers.map(blob),
+  ]);
 }
 
 /** A docker archive (`docker save`'s format). */
@@ -69,7 +75,11 @@ export function dockerArchive(spec: ImageSpec): Buffer {
   const configName = `${sha(config)}.json`;
   const layerNames = layers.map((l) => `${sha(l)}/layer.tar`);
   const manifest = JSON.stringify([{ Config: configName, RepoTags: spec.tag ? [spec.tag] : [], Layers: layerNames }]);
-  return writeTar([{ name: 'manifest.json', data: manifest }, { name: configName, data: config }, ...layers.map((l, i) => ({ name: layerNames[i]!, data: l }))]);
+  return writeTar([
+    { name: 'manifest.json', data: manifest },
+    { name: configName, data: config },
+    ...layers.map((l, i) => ({ name: layerNames[i]!, data: l })),
+  ]);
 }
 
 /** The two images of the `results` fixture: v2 changes the app layer and the version label. */

@@ -22,7 +22,8 @@ export function testHostUnavailable(): string | undefined {
     for (const tool of ['ssh', 'ssh-keygen', 'unshare']) {
       if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is missing`;
     }
-    if (spawnSync('unshare', ['-m', '--propagation', 'private', 'true']).status !== 0) return 'unshare -m is not permitted here (no CAP_SYS_ADMIN)';
+    if (spawnSync('unshare', ['-m', '--propagation', 'private', 'true']).status !== 0)
+      return 'unshare -m is not permitted here (no CAP_SYS_ADMIN)';
     if (spawnSync('sh', ['-c', 'command -v nix-daemon']).status !== 0) return 'no nix-daemon on PATH for the test host (Debian nix-bin)';
     return undefined;
   })();
@@ -117,7 +118,8 @@ export async function startTestHost(name = 'testhost'): Promise<TestHost> {
   const nixRoot = join(dir, 'nix');
   mkdirSync(join(nixRoot, 'var', 'nix', 'profiles'), { recursive: true });
   mkdirSync(join(dir, 'keys'));
-  for (const k of ['host', 'client']) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${name}-${k}`, '-f', join(dir, 'keys', k)]);
+  for (const k of ['host', 'client'])
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${name}-${k}`, '-f', join(dir, 'keys', k)]);
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'keys', 'client.pub')));
   const nixConf = join(dir, 'nix.conf');
   const trusted: string[] = [];
@@ -160,8 +162,23 @@ export async function startTestHost(name = 'testhost'): Promise<TestHost> {
   mkdirSync('/run/sshd', { recursive: true });
   // sshd forks into the background (its pid lands in the PidFile); unshare's sh execs it, so the namespace lives as
   // long as sshd and its connections.
-  execFileSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /nix && exec "$2" -f "$3" -E "$4"', 'sh', nixRoot, SSHD, join(dir, 'sshd_config'), join(dir, 'sshd.log')]);
-  if (!(await waitForPort(port, 10_000))) throw new Error(`sshd did not start on port ${port}: ${existsSync(join(dir, 'sshd.log')) ? readFileSync(join(dir, 'sshd.log'), 'utf8') : ''}`);
+  execFileSync('unshare', [
+    '-m',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
+    'mount --bind "$1" /nix && exec "$2" -f "$3" -E "$4"',
+    'sh',
+    nixRoot,
+    SSHD,
+    join(dir, 'sshd_config'),
+    join(dir, 'sshd.log'),
+  ]);
+  if (!(await waitForPort(port, 10_000)))
+    throw new Error(
+      `sshd did not start on port ${port}: ${existsSync(join(dir, 'sshd.log')) ? readFileSync(join(dir, 'sshd.log'), 'utf8') : ''}`,
+    );
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   const hostPath = (p: string): string => {
     if (!p.startsWith('/nix/')) throw new Error(`not a path under /nix: ${p}`);
@@ -231,10 +248,18 @@ export async function startTestHost(name = 'testhost'): Promise<TestHost> {
 /** A signing key pair made by the test: `nix key generate-secret`, `nix key convert-secret-to-public`. */
 export function makeSigningKey(keyName: string): { secretFile: string; publicKey: string } {
   const dir = mkdtempSync(join(scratchDir(), 'signing-key-'));
-  const secret = execFileSync(testNix(), ['--extra-experimental-features', 'nix-command', 'key', 'generate-secret', '--key-name', keyName], { encoding: 'utf8', env: nixTestEnv() });
+  const secret = execFileSync(
+    testNix(),
+    ['--extra-experimental-features', 'nix-command', 'key', 'generate-secret', '--key-name', keyName],
+    { encoding: 'utf8', env: nixTestEnv() },
+  );
   const secretFile = join(dir, 'key.sec');
   writeFileSync(secretFile, secret, { mode: 0o600 });
-  const publicKey = execFileSync(testNix(), ['--extra-experimental-features', 'nix-command', 'key', 'convert-secret-to-public'], { input: secret, encoding: 'utf8', env: nixTestEnv() }).trim();
+  const publicKey = execFileSync(testNix(), ['--extra-experimental-features', 'nix-command', 'key', 'convert-secret-to-public'], {
+    input: secret,
+    encoding: 'utf8',
+    env: nixTestEnv(),
+  }).trim();
   return { secretFile, publicKey };
 }
 

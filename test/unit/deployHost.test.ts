@@ -3,14 +3,30 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkHostSettings, type CheckedHost } from '../../src/core/deploy/host';
-import { deploySteps, generationsStep, rollbackSteps, shellQuote, type Command, type DeployAction, type DeployInput } from '../../src/core/deploy/plan';
+import {
+  deploySteps,
+  generationsStep,
+  rollbackSteps,
+  shellQuote,
+  type Command,
+  type DeployAction,
+  type DeployInput,
+} from '../../src/core/deploy/plan';
 import { deploy, DeployError, runSteps, type DeployProgress } from '../../src/core/deploy/runner';
 import { CancelledError } from '../../src/core/nix/process';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nixTestEnv, testNix } from '../support/nix';
-import { copyDeployFixture, editFixture, makeSigningKey, removeTestHost, startTestHost, testHostUnavailable, type TestHost } from '../support/testHost';
+import {
+  copyDeployFixture,
+  editFixture,
+  makeSigningKey,
+  removeTestHost,
+  startTestHost,
+  testHostUnavailable,
+  type TestHost,
+} from '../support/testHost';
 
 const skip = testHostUnavailable();
 
@@ -42,10 +58,13 @@ describe('deploying to the test host', { skip }, () => {
     const flake = copyDeployFixture('deploy-host');
     const before = host.generations().length;
     const seen: string[] = [];
-    const state = await deploy(deploySteps(input(flake, 'switch')), () => true, { env, onProgress: (p: DeployProgress) => p.type === 'start' && seen.push(p.step) });
+    const state = await deploy(deploySteps(input(flake, 'switch')), () => true, {
+      env,
+      onProgress: (p: DeployProgress) => p.type === 'start' && seen.push(p.step),
+    });
     assert.ok(state?.toplevel);
     assert.deepEqual(seen, ['build', 'current', 'sign', 'copy', 'profile', 'activate', 'generations']);
-    assert.ok(host.storeHas(state.toplevel), 'the toplevel is in the test host\'s store');
+    assert.ok(host.storeHas(state.toplevel), "the toplevel is in the test host's store");
     const gens = host.generations();
     assert.equal(gens.length, before + 1);
     assert.equal(gens.at(-1)!.toplevel, state.toplevel);
@@ -68,7 +87,10 @@ describe('deploying to the test host', { skip }, () => {
     const gens = host.generations();
     const current = host.currentGeneration();
     const seen: string[] = [];
-    const state = await deploy(deploySteps(input(flake, 'test')), () => true, { env, onProgress: (p) => p.type === 'start' && seen.push(p.step) });
+    const state = await deploy(deploySteps(input(flake, 'test')), () => true, {
+      env,
+      onProgress: (p) => p.type === 'start' && seen.push(p.step),
+    });
     assert.ok(!seen.includes('profile'));
     assert.ok(host.storeHas(state!.toplevel!));
     assert.deepEqual(host.generations(), gens);
@@ -101,19 +123,33 @@ describe('deploying to the test host', { skip }, () => {
     const flake = copyDeployFixture('deploy-host');
     const first = await deploy(deploySteps(input(flake, 'switch')), () => true, { env });
     const hostNix = readFileSync(join(flake, 'host.nix'), 'utf8');
-    editFixture(flake, 'host.nix', hostNix
-      .replace('release = "1"', 'release = "2"')
-      .replace('foo = { version = "1.0"; size = 4096; };', 'foo = { version = "1.1"; size = 40960; };')
-      .replace('bar = { version = "2.0"; size = 20480; };', 'baz = { version = "0.5"; size = 16384; };'));
+    editFixture(
+      flake,
+      'host.nix',
+      hostNix
+        .replace('release = "1"', 'release = "2"')
+        .replace('foo = { version = "1.0"; size = 4096; };', 'foo = { version = "1.1"; size = 40960; };')
+        .replace('bar = { version = "2.0"; size = 20480; };', 'baz = { version = "0.5"; size = 16384; };'),
+    );
     let shown: unknown;
-    const second = await deploy(deploySteps(input(flake, 'switch')), (s) => {
-      shown = s.diff;
-      return true;
-    }, { env });
+    const second = await deploy(
+      deploySteps(input(flake, 'switch')),
+      (s) => {
+        shown = s.diff;
+        return true;
+      },
+      { env },
+    );
     assert.equal(second!.current, first!.toplevel, 'compared with what the host ran');
     const byName = new Map(second!.diff!.changes.map((c) => [c.name, c]));
     assert.deepEqual(byName.get('foo'), { name: 'foo', before: ['1.0'], after: ['1.1'], sizeDelta: 36864, kind: 'changed' });
-    assert.deepEqual(byName.get('baz'), { name: 'baz', before: [], after: ['0.5'], sizeDelta: byName.get('baz')!.sizeDelta, kind: 'added' });
+    assert.deepEqual(byName.get('baz'), {
+      name: 'baz',
+      before: [],
+      after: ['0.5'],
+      sizeDelta: byName.get('baz')!.sizeDelta,
+      kind: 'added',
+    });
     assert.ok(byName.get('baz')!.sizeDelta! >= 16384);
     assert.equal(byName.get('bar')?.kind, 'removed');
     assert.deepEqual(byName.get('nixos-system-web'), { name: 'nixos-system-web', before: ['1'], after: ['2'], kind: 'changed' });
@@ -125,16 +161,19 @@ describe('deploying to the test host', { skip }, () => {
     const gens = host.generations();
     const calls = host.activations().length;
     const unsigned = settings({ signingKeyFile: undefined });
-    await assert.rejects(deploy(deploySteps(input(flake, 'switch', unsigned)), () => true, { env, target: host.address }), (e: unknown) => {
-      assert.ok(e instanceof DeployError);
-      assert.equal(e.step, 'copy');
-      assert.equal(e.kind, 'unsigned');
-      assert.match(e.message, /testhost refused paths that are not signed by a key it trusts/);
-      assert.match(e.message, /nix store sign -r --key-file/);
-      assert.match(e.message, /trusted-public-keys/);
-      assert.match(e.output, /signature/);
-      return true;
-    });
+    await assert.rejects(
+      deploy(deploySteps(input(flake, 'switch', unsigned)), () => true, { env, target: host.address }),
+      (e: unknown) => {
+        assert.ok(e instanceof DeployError);
+        assert.equal(e.step, 'copy');
+        assert.equal(e.kind, 'unsigned');
+        assert.match(e.message, /testhost refused paths that are not signed by a key it trusts/);
+        assert.match(e.message, /nix store sign -r --key-file/);
+        assert.match(e.message, /trusted-public-keys/);
+        assert.match(e.output, /signature/);
+        return true;
+      },
+    );
     assert.deepEqual(host.generations(), gens);
     assert.equal(host.activations().length, calls);
   });
@@ -147,8 +186,13 @@ describe('deploying to the test host', { skip }, () => {
     assert.deepEqual(steps.apply, []);
     await runSteps(steps.preview.slice(0, 1), state, { env });
     const toplevel = (state as { toplevel: string }).toplevel;
-    assert.ok(host.storeHas(toplevel), 'built in the test host\'s store');
-    assert.ok(execFileSync(testNix(), ['--extra-experimental-features', 'nix-command', 'path-info', toplevel], { env, encoding: 'utf8' }).includes(toplevel), 'copied back here');
+    assert.ok(host.storeHas(toplevel), "built in the test host's store");
+    assert.ok(
+      execFileSync(testNix(), ['--extra-experimental-features', 'nix-command', 'path-info', toplevel], { env, encoding: 'utf8' }).includes(
+        toplevel,
+      ),
+      'copied back here',
+    );
     assert.equal(host.generations().filter((g) => g.toplevel === toplevel).length, 0, 'nothing activated');
   });
 
@@ -159,7 +203,10 @@ describe('deploying to the test host', { skip }, () => {
     const b = await deploy(deploySteps(input(flake, 'switch')), () => true, { env });
     const listed = await runSteps([generationsStep({ host: settings(), sshOptions: host.sshOptions })], {}, { env });
     const gens = listed.generations!;
-    assert.deepEqual(gens.map((g) => g.toplevel), host.generations().map((g) => g.toplevel));
+    assert.deepEqual(
+      gens.map((g) => g.toplevel),
+      host.generations().map((g) => g.toplevel),
+    );
     const ga = gens.find((g) => g.toplevel === a!.toplevel)!;
     const gb = gens.find((g) => g.toplevel === b!.toplevel)!;
     assert.ok(gb.current && !ga.current && gens.filter((g) => g.current).length === 1);
@@ -167,7 +214,10 @@ describe('deploying to the test host', { skip }, () => {
     const rolled = await runSteps(rollbackSteps({ nix: testNix(), host: settings(), sshOptions: host.sshOptions }, ga.number), {}, { env });
     assert.equal(host.currentGeneration(), `system-${ga.number}-link`);
     assert.equal(rolled.generation, ga.number);
-    assert.deepEqual(host.activations().at(-1), { action: 'switch', script: `/nix/var/nix/profiles/system-${ga.number}-link/bin/switch-to-configuration` });
+    assert.deepEqual(host.activations().at(-1), {
+      action: 'switch',
+      script: `/nix/var/nix/profiles/system-${ga.number}-link/bin/switch-to-configuration`,
+    });
   });
   test('timing: a no-change switch through the steps, against the same commands typed in a shell', async (t) => {
     const flake = copyDeployFixture('deploy-host');
@@ -186,7 +236,10 @@ describe('deploying to the test host', { skip }, () => {
     const core = Number(process.hrtime.bigint() - started) / 1e6;
     // By hand: the same command lines in one shell script (what a person pasting them would run).
     const script = commands
-      .map((c) => `${[...Object.entries(c.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)}`), shellQuote(c.file), ...c.args.map(shellQuote)].join(' ')} >/dev/null 2>&1${c.ok1 ? ' || [ $? = 1 ]' : ''}`)
+      .map(
+        (c) =>
+          `${[...Object.entries(c.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)}`), shellQuote(c.file), ...c.args.map(shellQuote)].join(' ')} >/dev/null 2>&1${c.ok1 ? ' || [ $? = 1 ]' : ''}`,
+      )
       .join('\n');
     const t0 = process.hrtime.bigint();
     execFileSync('sh', ['-ec', script], { env, stdio: 'ignore' });
@@ -204,7 +257,9 @@ describe('deploying to the test host', { skip }, () => {
     const t1 = process.hrtime.bigint();
     execFileSync('sh', ['-c', short], { env, stdio: 'ignore' });
     const shortHand = Number(process.hrtime.bigint() - t1) / 1e6;
-    t.diagnostic(`no-change switch: core ${core.toFixed(0)} ms (${steps.join(', ')}); the same ${commands.length} commands in sh ${sameCommands.toFixed(0)} ms (ratio ${(core / sameCommands).toFixed(2)}); build+sign+copy+profile+activate in sh ${shortHand.toFixed(0)} ms (ratio ${(core / shortHand).toFixed(2)})`);
+    t.diagnostic(
+      `no-change switch: core ${core.toFixed(0)} ms (${steps.join(', ')}); the same ${commands.length} commands in sh ${sameCommands.toFixed(0)} ms (ratio ${(core / sameCommands).toFixed(2)}); build+sign+copy+profile+activate in sh ${shortHand.toFixed(0)} ms (ratio ${(core / shortHand).toFixed(2)})`,
+    );
     assert.ok(core < 10 * sameCommands + 5000, 'no large overhead of its own');
   });
 });

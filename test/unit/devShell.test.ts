@@ -77,7 +77,9 @@ test('reads the exported variables, less what nix develop drops, the outputs and
 test("nix develop's ignore list, as in its source (2.8 and 2.34)", () => {
   assert.deepEqual(
     [...IGNORED_VARS].sort(),
-    'BASHOPTS HOME NIX_BUILD_TOP NIX_ENFORCE_PURITY NIX_LOG_FD NIX_REMOTE PPID SHELLOPTS SSL_CERT_FILE TEMP TEMPDIR TERM TMP TMPDIR TZ UID'.split(' '),
+    'BASHOPTS HOME NIX_BUILD_TOP NIX_ENFORCE_PURITY NIX_LOG_FD NIX_REMOTE PPID SHELLOPTS SSL_CERT_FILE TEMP TEMPDIR TERM TMP TMPDIR TZ UID'.split(
+      ' ',
+    ),
   );
 });
 
@@ -85,7 +87,12 @@ test('newer shapes: structuredAttrs is ignored, unknown keys and types are ignor
   const r = readDevEnv(
     JSON.stringify({
       bashFunctions: {},
-      variables: { PATH: exported('/path-not-set'), A: exported('1'), B: { type: 'future', value: 'x' }, C: { type: 'exported', value: 3 } },
+      variables: {
+        PATH: exported('/path-not-set'),
+        A: exported('1'),
+        B: { type: 'future', value: 'x' },
+        C: { type: 'exported', value: 3 },
+      },
       structuredAttrs: { '.attrs.sh': 'declare x', '.attrs.json': '{}' },
       somethingNew: [1, 2],
     }),
@@ -96,8 +103,20 @@ test('newer shapes: structuredAttrs is ignored, unknown keys and types are ignor
 });
 
 test('untrusted output: not JSON, wrong shapes, bad names, NUL, and every bound', () => {
-  for (const bad of ['', 'not json', '[]', 'null', '{"variables":[]}', '{"variables":"x"}', '{}']) assert.equal(readDevEnv(bad).ok, false, bad);
-  const r = readDevEnv(JSON.stringify({ variables: { 'A-B': exported('1'), '1A': exported('1'), 'A=B': exported('1'), NUL: exported('a\0b'), OK: exported('1'), ['X'.repeat(300)]: exported('1') } }));
+  for (const bad of ['', 'not json', '[]', 'null', '{"variables":[]}', '{"variables":"x"}', '{}'])
+    assert.equal(readDevEnv(bad).ok, false, bad);
+  const r = readDevEnv(
+    JSON.stringify({
+      variables: {
+        'A-B': exported('1'),
+        '1A': exported('1'),
+        'A=B': exported('1'),
+        NUL: exported('a\0b'),
+        OK: exported('1'),
+        ['X'.repeat(300)]: exported('1'),
+      },
+    }),
+  );
   assert.ok(r.ok);
   assert.deepEqual(Object.keys(r.env.variables), ['OK']);
   assert.equal(r.env.invalid.length, 5);
@@ -151,7 +170,10 @@ test('a live environment changed by one shell, then another, then restored exact
   ]);
   assert.deepEqual(live, { PATH: '/a/bin:/usr/bin', KEEP: 'k', PROBE_VAR: 'shell', NEW: 'n' });
   assert.deepEqual(o.original(), { PATH: '/usr/bin', KEEP: 'k', PROBE_VAR: 'mine' }, 'what nix is given while a shell is applied');
-  o.apply([{ name: 'PATH', op: 'prepend', value: '/b/bin:' }, { name: 'OTHER', op: 'replace', value: 'o' }]);
+  o.apply([
+    { name: 'PATH', op: 'prepend', value: '/b/bin:' },
+    { name: 'OTHER', op: 'replace', value: 'o' },
+  ]);
   assert.deepEqual(live, { PATH: '/b/bin:/usr/bin', KEEP: 'k', PROBE_VAR: 'mine', OTHER: 'o' }, 'the first shell is gone, not stacked');
   assert.deepEqual(o.names().sort(), ['OTHER', 'PATH']);
   o.restore();
@@ -199,7 +221,11 @@ test('real nix: the fixture shells read the same way, with the tool on PATH and 
     ['other', 'other-tool', 'OTHER_VAR', 'set by the other shell'],
   ] as const) {
     const profile = join(profiles, name);
-    const r = await run(testNix(), ['print-dev-env', ...printDevEnvArgs(devShellInstallable(`git+file://${dir}`, 'x86_64-linux', name)!, profile)], { env: nixTestEnv() });
+    const r = await run(
+      testNix(),
+      ['print-dev-env', ...printDevEnvArgs(devShellInstallable(`git+file://${dir}`, 'x86_64-linux', name)!, profile)],
+      { env: nixTestEnv() },
+    );
     const env = readDevEnv(r.stdout);
     assert.ok(env.ok, r.stdout.slice(0, 200));
     assert.equal(env.env.variables[probe], value);
@@ -216,7 +242,19 @@ test('real nix: the fixture shells read the same way, with the tool on PATH and 
 
 test("a profile's older generations are found (each is a GC root), not the current one nor other names", () => {
   assert.deepEqual(
-    oldProfileGenerations('devshell-ab', ['devshell-ab', 'devshell-ab-1-link', 'devshell-ab-2-link', 'devshell-ab-3-link', 'devshell-abc-1-link', 'devshell-ab.json', 'x-1-link'], 'devshell-ab-3-link'),
+    oldProfileGenerations(
+      'devshell-ab',
+      [
+        'devshell-ab',
+        'devshell-ab-1-link',
+        'devshell-ab-2-link',
+        'devshell-ab-3-link',
+        'devshell-abc-1-link',
+        'devshell-ab.json',
+        'x-1-link',
+      ],
+      'devshell-ab-3-link',
+    ),
     ['devshell-ab-1-link', 'devshell-ab-2-link'],
   );
 });
@@ -238,7 +276,11 @@ test('real nix: evaluated once with a profile and a record, then read back from 
   assert.ok(other.ok);
   const saved = await saveDevShell({ installable: otherInst, profile, json: other.json, key: 'k2' });
   assert.equal(saved.key, 'k2');
-  assert.deepEqual(readdirSync(profiles).filter((n) => n.endsWith('-link')).length, 1, `one generation: ${readdirSync(profiles).join(' ')}`);
+  assert.deepEqual(
+    readdirSync(profiles).filter((n) => n.endsWith('-link')).length,
+    1,
+    `one generation: ${readdirSync(profiles).join(' ')}`,
+  );
   const cached = await readCachedDevShell(`${profile}.json`);
   assert.ok(cached);
   assert.equal(cached.record.key, 'k2');

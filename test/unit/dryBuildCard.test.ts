@@ -8,11 +8,25 @@ import { omittedLines } from '../../webview/format';
 const DRV = (i: number) => `/nix/store/0c5w7fd2xqkhcc6zgp0vi4hx0bp9x7lz-p${i}.drv`;
 
 function result(over: Partial<DryBuildResult> = {}): DryBuildResult {
-  return { status: 'failed', plan: { builds: [], fetches: [], unbuildable: [] }, errors: [], log: [], elapsedMs: 10, command: 'nix build --dry-run', ...over };
+  return {
+    status: 'failed',
+    plan: { builds: [], fetches: [], unbuildable: [] },
+    errors: [],
+    log: [],
+    elapsedMs: 10,
+    command: 'nix build --dry-run',
+    ...over,
+  };
 }
 
 const view = (i: number): ErrorView => ({ message: `error ${i}`, kind: 'other', trace: [] });
-const finished = (r: DryBuildResult, views: ErrorView[], miss?: Parameters<typeof cardResult>[2]) => ({ type: 'runFinished', runId: 'r1', state: r.status, elapsedMs: r.elapsedMs, ...cardResult(r, views, miss) });
+const finished = (r: DryBuildResult, views: ErrorView[], miss?: Parameters<typeof cardResult>[2]) => ({
+  type: 'runFinished',
+  runId: 'r1',
+  state: r.status,
+  elapsedMs: r.elapsedMs,
+  ...cardResult(r, views, miss),
+});
 
 test('a run that left nothing out has no `omitted`, and its card says nothing about it', () => {
   const card = cardResult(result({ status: 'done', plan: { builds: [DRV(1)], fetches: [], unbuildable: [] }, log: ['a'] }), []);
@@ -21,7 +35,12 @@ test('a run that left nothing out has no `omitted`, and its card says nothing ab
 });
 
 test('every bound a run hit is counted in the card, and the message to the webview is valid', () => {
-  const errors = Array.from({ length: LIMITS.errors + 7 }, (_, i) => ({ kind: 'other' as const, message: `error ${i}`, trace: [], raw: '' }));
+  const errors = Array.from({ length: LIMITS.errors + 7 }, (_, i) => ({
+    kind: 'other' as const,
+    message: `error ${i}`,
+    trace: [],
+    raw: '',
+  }));
   const r = result({
     errors,
     plan: { builds: Array.from({ length: LIMITS.items + 3 }, (_, i) => DRV(i)), fetches: [], unbuildable: [] },
@@ -34,7 +53,11 @@ test('every bound a run hit is counted in the card, and the message to the webvi
       dropped: { lines: 1, firstError: 'RangeError: Maximum call stack size exceeded' },
     },
   });
-  const msg = finished(r, errors.slice(0, LIMITS.errors).map((_, i) => view(i)), { reason: 'timeout', ms: 30_000 });
+  const msg = finished(
+    r,
+    errors.slice(0, LIMITS.errors).map((_, i) => view(i)),
+    { reason: 'timeout', ms: 30_000 },
+  );
   assert.equal(isToWebview(msg), true);
   assert.equal(msg.errors.length, LIMITS.errors);
   assert.equal(msg.builds.length, LIMITS.items);
@@ -62,7 +85,11 @@ test('every bound a run hit is counted in the card, and the message to the webvi
 });
 
 test('lookups that were cancelled are said as such; a cut log is counted once', () => {
-  const r = result({ errors: [{ kind: 'other', message: 'x', trace: [], raw: '' }], log: Array.from({ length: LIMITS.logLines + 5 }, (_, i) => `l${i}`), lost: { logLines: 10 } });
+  const r = result({
+    errors: [{ kind: 'other', message: 'x', trace: [], raw: '' }],
+    log: Array.from({ length: LIMITS.logLines + 5 }, (_, i) => `l${i}`),
+    lost: { logLines: 10 },
+  });
   const msg = finished(r, [view(0)], { reason: 'cancelled', ms: 30_000 });
   assert.equal(isToWebview(msg), true);
   assert.deepEqual(msg.omitted, { logLines: 15, locations: 'cancelled' });

@@ -37,7 +37,9 @@ test('attribute-missing (2.8, with and without --show-trace)', () => {
   assert.deepEqual(e.position, pos(`${SRC}/errors/missing-attr.nix`, 5, 22));
   assert.deepEqual(e.trace, []);
   const t = both('nix-2.8-eval-missingAttr-trace');
-  assert.deepEqual(t.trace, [{ message: "while evaluating the derivation attribute 'name'", position: pos(`${SRC}/errors/missing-attr.nix`, 5, 3) }]);
+  assert.deepEqual(t.trace, [
+    { message: "while evaluating the derivation attribute 'name'", position: pos(`${SRC}/errors/missing-attr.nix`, 5, 3) },
+  ]);
   if (e.kind === 'attribute-missing') assert.equal(e.attribute, 'version');
 });
 
@@ -120,20 +122,32 @@ test('builder-failed: 2.8 text (with log tail), 2.8 json, and the 2.29+ "Cannot 
   assert.match(text.message, /^builder for '.*' failed with exit code 3;\nlast 2 log lines:\n> line one\n> line two\n/);
   const json = parseNixErrors(readLog('nix-2.8-build-failure.jsonl'));
   assert.equal(json.length, 1);
-  assert.deepEqual([json[0].kind, json[0].message], ['builder-failed', "builder for '/nix/store/fl6bc9csmvmq99lg0nkjjrgh14x2y60x-hlog-fail.drv' failed with exit code 3"]);
+  assert.deepEqual(
+    [json[0].kind, json[0].message],
+    ['builder-failed', "builder for '/nix/store/fl6bc9csmvmq99lg0nkjjrgh14x2y60x-hlog-fail.drv' failed with exit code 3"],
+  );
   const [modern] = parseNixErrors(read('src-2.29-builder-failed.stderr.txt'));
-  assert.deepEqual(modern.kind === 'builder-failed' && [modern.drvPath, modern.exitCode], ['/nix/store/fl6bc9csmvmq99lg0nkjjrgh14x2y60x-hlog-fail.drv', 3]);
+  assert.deepEqual(modern.kind === 'builder-failed' && [modern.drvPath, modern.exitCode], [
+    '/nix/store/fl6bc9csmvmq99lg0nkjjrgh14x2y60x-hlog-fail.drv',
+    3,
+  ]);
   assert.deepEqual(matchBuilderFailure("builder for '/nix/store/x.drv' failed due to signal 9 (Killed)"), { drvPath: '/nix/store/x.drv' });
 });
 
 test('several errors in one stderr are all returned (text and json)', () => {
-  for (const errs of [parseNixErrors(read('nix-2.8-build-dep-failure.stderr.txt')), parseNixErrors(readLog('nix-2.8-build-dep-failure.jsonl'))]) {
+  for (const errs of [
+    parseNixErrors(read('nix-2.8-build-dep-failure.stderr.txt')),
+    parseNixErrors(readLog('nix-2.8-build-dep-failure.jsonl')),
+  ]) {
     assert.deepEqual(
       errs.map((e) => e.kind),
       ['builder-failed', 'dependency-failed'],
     );
     const dep = errs[1];
-    assert.deepEqual(dep.kind === 'dependency-failed' && [dep.drvPath, dep.count], ['/nix/store/z1ry3gmbbhjmfkzsq7r6svf75bnjyjzj-hlog-uses-fail.drv', 1]);
+    assert.deepEqual(dep.kind === 'dependency-failed' && [dep.drvPath, dep.count], [
+      '/nix/store/z1ry3gmbbhjmfkzsq7r6svf75bnjyjzj-hlog-uses-fail.drv',
+      1,
+    ]);
   }
 });
 
@@ -147,7 +161,10 @@ test('untracked-file: ≤ 2.19 "getting status", 2.20–2.27 "not under Git cont
   assert.deepEqual(e220[0].kind === 'untracked-file' && [e220[0].relPath, e220[0].repo], ['errors/newfile.nix', '/tmp/h-log/f']);
   const e228 = parseNixErrors(read('src-2.28-untracked.stderr.txt'))[0];
   assert.deepEqual(e228.kind === 'untracked-file' && [e228.relPath, e228.repo], ['errors/newfile.nix', '/tmp/h-log/f']);
-  assert.match(e228.message, /^Path 'errors\/newfile.nix' in the repository "\/tmp\/h-log\/f" is not tracked by Git\.\n\nTo make it visible/);
+  assert.match(
+    e228.message,
+    /^Path 'errors\/newfile.nix' in the repository "\/tmp\/h-log\/f" is not tracked by Git\.\n\nTo make it visible/,
+  );
   // 2.20 with a store path, and a missing file that is not in a source tree (not an untracked file).
   const storeVariant = classifyError(
     `access to path '${SRC}/a/b.nix' is forbidden because it is not under Git control; maybe you should 'git add' it to the repository '/r'?`,
@@ -175,15 +192,19 @@ test('option-does-not-exist: option path, each definition file, suggestions', ()
 
 test('option-type-mismatch: option path, expected type, definitions (also an enum type with quotes)', () => {
   const e = both('nix-2.8-module-wrongType');
-  assert.deepEqual(
-    e.kind === 'option-type-mismatch' && [e.optionPath, e.expectedType, e.definitions],
-    ['users.users.alice.uid', 'signed integer', [{ file: `${MOD}/hosts/wrong-type.nix`, value: '"1000"' }]],
-  );
+  assert.deepEqual(e.kind === 'option-type-mismatch' && [e.optionPath, e.expectedType, e.definitions], [
+    'users.users.alice.uid',
+    'signed integer',
+    [{ file: `${MOD}/hosts/wrong-type.nix`, value: '"1000"' }],
+  ]);
   const t = both('nix-2.8-module-wrongType-trace');
   assert.equal(t.trace.length, 16);
   assert.equal(t.trace[1].message, "while evaluating the option `users.users.alice.uid':");
   const en = both('nix-2.8-module-badEnum');
-  assert.deepEqual(en.kind === 'option-type-mismatch' && [en.optionPath, en.expectedType], ['services.k3s.role', 'one of "server", "agent"']);
+  assert.deepEqual(en.kind === 'option-type-mismatch' && [en.optionPath, en.expectedType], [
+    'services.k3s.role',
+    'one of "server", "agent"',
+  ]);
 });
 
 test('conflicting-definitions: every site', () => {
@@ -195,18 +216,25 @@ test('conflicting-definitions: every site', () => {
     { file: `${MOD}/hosts/conflict.nix`, value: '"c1"' },
     { file: `${MOD}/hosts/conflict.nix`, value: '"c2"' },
   ]);
-  const unique = classifyError("The option `a.b' is defined multiple times while it's expected to be unique.\n\nDefinition values:\n- In `/x/a.nix': 1\n- In `/x/b.nix': 2", {
-    positioned: false,
-    evaluation: true,
-    trace: [],
-  });
+  const unique = classifyError(
+    "The option `a.b' is defined multiple times while it's expected to be unique.\n\nDefinition values:\n- In `/x/a.nix': 1\n- In `/x/b.nix': 2",
+    {
+      positioned: false,
+      evaluation: true,
+      trace: [],
+    },
+  );
   assert.deepEqual(unique.kind === 'conflicting-definitions' && unique.definitions.map((d) => d.file), ['/x/a.nix', '/x/b.nix']);
 });
 
 test('option-used-but-not-defined (and the older "used but not defined" wording)', () => {
   const e = both('nix-2.8-module-undefinedOption');
   assert.deepEqual(e.kind === 'option-used-but-not-defined' && e.optionPath, 'networking.hostName');
-  const older = classifyError("The option `fileSystems.\"/\".device' is used but not defined.", { positioned: false, evaluation: true, trace: [] });
+  const older = classifyError('The option `fileSystems."/".device\' is used but not defined.', {
+    positioned: false,
+    evaluation: true,
+    trace: [],
+  });
   assert.deepEqual(older, { kind: 'option-used-but-not-defined', optionPath: 'fileSystems."/".device' });
 });
 
@@ -253,7 +281,7 @@ test('2.13+ text: truncated-trace notes are skipped; 2.23 "evaluation warning:" 
     '            3|   x = y;',
     '             |     ^',
     '',
-    '       (stack trace truncated; use \'--show-trace\' to show the full, detailed trace)',
+    "       (stack trace truncated; use '--show-trace' to show the full, detailed trace)",
     '',
     "       error: undefined variable 'y'",
     '       at /a/b.nix:3:9:',
@@ -297,7 +325,7 @@ test('interrupted, cached failures and unknown errors are "other"; plain lines a
   const mixed = parseNixErrors(
     [
       "warning: Git tree '/src/demo' is dirty",
-      'error: cached failure of attribute \'packages.x86_64-linux.hello\'',
+      "error: cached failure of attribute 'packages.x86_64-linux.hello'",
       "(use '--show-trace' to show detailed location information)",
       'some git output',
       'error: something unexpected happened',

@@ -46,7 +46,12 @@ test('root flake: metadata .path maps to the git root', () => {
   const sources = sourcesFromFlake({ gitRoot: '/ws/f', metadata });
   assert.deepEqual(sources, [{ storePath: SRC, localPath: '/ws/f', label: 'flake', locked: metadata.locked }]);
   const map = createStoreMapper({ sources, workspaceRoots: ['/ws/f'] });
-  assert.deepEqual(map(`${SRC}/errors/missing-attr.nix`), { kind: 'workspace', path: '/ws/f/errors/missing-attr.nix', match: 'hash', label: 'flake' });
+  assert.deepEqual(map(`${SRC}/errors/missing-attr.nix`), {
+    kind: 'workspace',
+    path: '/ws/f/errors/missing-attr.nix',
+    match: 'hash',
+    label: 'flake',
+  });
   const e = firstError('nix-2.8-eval-missingAttr.jsonl');
   assert.deepEqual(placeError(e, map).target, { path: '/ws/f/errors/missing-attr.nix', line: 5, column: 22, from: 'error' });
 });
@@ -62,7 +67,11 @@ test('subflake (?dir=sub): the store path is the repository root, so sub/flake.n
 });
 
 test('a path input inside the workspace maps to its directory; outside it is only labelled', () => {
-  const args = { gitRoot: '/tmp/h-log/g', metadata: json('nix-2.8-metadata-path-input.json'), archive: json('nix-2.8-archive-path-input.json') };
+  const args = {
+    gitRoot: '/tmp/h-log/g',
+    metadata: json('nix-2.8-metadata-path-input.json'),
+    archive: json('nix-2.8-archive-path-input.json'),
+  };
   const sources = sourcesFromFlake(args);
   assert.deepEqual(
     sources.map(({ locked, ...s }) => [s, locked?.type]),
@@ -88,7 +97,10 @@ test('inputs known only by store path (flake archive) are labelled "input X", ne
     path: '/nix/store/pfc1f0rk46lc17a4dywvmhzpmr6wfsz2-source',
     inputs: {
       nixpkgs: { path: '/nix/store/b2zndz7w6bjr5b0scmhm641c06falhvh-source', inputs: {} },
-      hm: { path: '/nix/store/j9a1rl10h69yzrx3zr5r9diak86sd0lw-source', inputs: { nixpkgs: { path: '/nix/store/0hig558yayzwkq431h2jr19gfivag1p8-source', inputs: {} } } },
+      hm: {
+        path: '/nix/store/j9a1rl10h69yzrx3zr5r9diak86sd0lw-source',
+        inputs: { nixpkgs: { path: '/nix/store/0hig558yayzwkq431h2jr19gfivag1p8-source', inputs: {} } },
+      },
     },
   };
   const sources = sourcesFromFlake({ gitRoot: '/ws/p', archive });
@@ -118,7 +130,11 @@ test('fallback: an unknown -source hash maps to <root>/<rel> when that file exis
   // Not a source tree (a build output): no fallback.
   assert.equal(map('/nix/store/mhrbzrvp290g7vlwxzlawfdh0nlxyzqd-hlog-big/flake.nix').kind, 'external');
   // A known input with the same relative path as a workspace file stays an input.
-  const withInput = createStoreMapper({ sources: [{ storePath: LIB, label: 'input nixpkgs' }], workspaceRoots: ['/ws/other'], exists: () => true });
+  const withInput = createStoreMapper({
+    sources: [{ storePath: LIB, label: 'input nixpkgs' }],
+    workspaceRoots: ['/ws/other'],
+    exists: () => true,
+  });
   assert.equal(withInput(`${LIB}/flake.nix`).kind, 'input');
   // Without `exists`, no fallback at all.
   assert.equal(createStoreMapper({ sources: [], workspaceRoots: ['/ws/demo'] })(`${MOD}/hosts/recursion.nix`).kind, 'external');
@@ -185,8 +201,16 @@ test('module-option errors that name only files give sites with the option path'
 });
 
 test('untracked files: the workspace path Nix could not see, for every wording', () => {
-  const map = createStoreMapper({ sources: sourcesFromFlake({ gitRoot: '/tmp/h-log/f', metadata: json('nix-2.8-metadata.json') }), workspaceRoots: ['/tmp/h-log/f'] });
-  for (const name of ['nix-2.8-eval-untracked.jsonl', 'nix-2.8-eval-untracked-trace.stderr.txt', 'src-2.20-untracked.stderr.txt', 'src-2.28-untracked.stderr.txt']) {
+  const map = createStoreMapper({
+    sources: sourcesFromFlake({ gitRoot: '/tmp/h-log/f', metadata: json('nix-2.8-metadata.json') }),
+    workspaceRoots: ['/tmp/h-log/f'],
+  });
+  for (const name of [
+    'nix-2.8-eval-untracked.jsonl',
+    'nix-2.8-eval-untracked-trace.stderr.txt',
+    'src-2.20-untracked.stderr.txt',
+    'src-2.28-untracked.stderr.txt',
+  ]) {
     const p = placeError(firstError(name), map);
     assert.equal(p.untrackedPath, '/tmp/h-log/f/errors/newfile.nix', name);
   }

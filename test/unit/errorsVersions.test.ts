@@ -48,7 +48,11 @@ function version(tag: string) {
   /** The store mapper the extension builds for the errors flake (workspace: that flake's folder). */
   const mapper = (roots = [manifest.errors]) =>
     createStoreMapper({
-      sources: sourcesFromFlake({ gitRoot: manifest.errors, metadata: json(`nix-${tag}-metadata-errors.json`), archive: json(`nix-${tag}-archive-errors.json`) }),
+      sources: sourcesFromFlake({
+        gitRoot: manifest.errors,
+        metadata: json(`nix-${tag}-metadata-errors.json`),
+        archive: json(`nix-${tag}-archive-errors.json`),
+      }),
       workspaceRoots: roots,
     });
   return { tag, manifest, one, both, mapper };
@@ -76,7 +80,9 @@ describe('2.13+: traces first, the error last; 2.20+: compact layout and `file:l
       // The layout of this version, as printed: `error:` alone, the traces, then the error and its `at` line.
       assert.match(text, /^error:\n {7}… while calling the 'derivationStrict' builtin\n {9}at /);
       assert.match(text, /\n {7}error: attribute 'version' missing\n {7}at [^\n]*errors\/missing-attr\.nix:2:19:\n {12}1\| /);
-      const line = read(`nix-${v.tag}-eval-missingAttr.jsonl`).split('\n').find((l) => l.includes('"level":0'))!;
+      const line = read(`nix-${v.tag}-eval-missingAttr.jsonl`)
+        .split('\n')
+        .find((l) => l.includes('"level":0'))!;
       assert.match(line, /"file":"[^"]*errors\/missing-attr\.nix:2:19"/, 'file:line:col in the JSON `file`');
 
       const e = v.both('eval-missingAttr');
@@ -87,10 +93,18 @@ describe('2.13+: traces first, the error last; 2.20+: compact layout and `file:l
         e.trace.map((t) => [t.message, where(v.mapper(), v.manifest.errors, t.position)]),
         [
           ["while evaluating the derivation attribute 'name'", 'flake.nix:10:17'],
-          ["while calling the 'derivationStrict' builtin", v.tag === '2.26' ? '<nix/derivation-internal.nix>:37' : '«nix-internal»/derivation-internal.nix:37'],
+          [
+            "while calling the 'derivationStrict' builtin",
+            v.tag === '2.26' ? '<nix/derivation-internal.nix>:37' : '«nix-internal»/derivation-internal.nix:37',
+          ],
         ],
       );
-      assert.deepEqual(placeError(e, v.mapper()).target, { path: join(v.manifest.errors, 'errors/missing-attr.nix'), line: 2, column: 19, from: 'error' });
+      assert.deepEqual(placeError(e, v.mapper()).target, {
+        path: join(v.manifest.errors, 'errors/missing-attr.nix'),
+        line: 2,
+        column: 19,
+        from: 'error',
+      });
     });
 
     test(`${v.tag}: with --show-trace, the frame without a position too; the primary position is still the last error's`, () => {
@@ -98,7 +112,11 @@ describe('2.13+: traces first, the error last; 2.20+: compact layout and `file:l
       assert.equal(where(v.mapper(), v.manifest.errors, e.position), 'errors/missing-attr.nix:2:19');
       assert.deepEqual(
         e.trace.map((t) => t.message),
-        ['while evaluating the `name` attribute passed to builtins.derivationStrict', "while evaluating the derivation attribute 'name'", "while calling the 'derivationStrict' builtin"],
+        [
+          'while evaluating the `name` attribute passed to builtins.derivationStrict',
+          "while evaluating the derivation attribute 'name'",
+          "while calling the 'derivationStrict' builtin",
+        ],
       );
       assert.equal(e.trace[0].position, undefined);
     });
@@ -115,8 +133,15 @@ describe('positions in fetched trees: `«git+file:///…?rev=…»/lib/x.nix` (2
   for (const v of [V8, ...NEWER]) {
     test(`${v.tag}: an error inside an input is shown as the input's file, and placed at the nearest workspace frame`, () => {
       const e = v.both('eval-inInput-trace');
-      assert.deepEqual([e.kind, e.message], ['type-error', v.tag === '2.8' ? 'value is a string while a Boolean was expected' : 'expected a Boolean but found a string: "yes"']);
-      if (v.tag === '2.34') assert.match(e.position!.file, /^«git\+file:\/\/\/.*nixpkgs-stub-\w+\?ref=refs\/heads\/main&rev=[0-9a-f]{40}&shallow=1»\/lib\/lists\.nix$/);
+      assert.deepEqual(
+        [e.kind, e.message],
+        ['type-error', v.tag === '2.8' ? 'value is a string while a Boolean was expected' : 'expected a Boolean but found a string: "yes"'],
+      );
+      if (v.tag === '2.34')
+        assert.match(
+          e.position!.file,
+          /^«git\+file:\/\/\/.*nixpkgs-stub-\w+\?ref=refs\/heads\/main&rev=[0-9a-f]{40}&shallow=1»\/lib\/lists\.nix$/,
+        );
       else assert.match(e.position!.file, /^\/nix\/store\/[0-9a-z]{32}-source\/lib\/lists\.nix$/);
       const map = v.mapper();
       assert.equal(where(map, v.manifest.errors, e.position), '«input nixpkgs»/lib/lists.nix:13:26');
@@ -137,8 +162,14 @@ describe('positions in fetched trees: `«git+file:///…?rev=…»/lib/x.nix` (2
 
   test('2.34: a flake reference is found by revision or location; unknown ones are left as printed', () => {
     const map = V34.mapper();
-    const rev = (json('nix-2.34-metadata-errors.json') as { locks: { nodes: { nixpkgs: { locked: { rev: string } } } } }).locks.nodes.nixpkgs.locked.rev;
-    assert.deepEqual(map(`«git+file:///elsewhere?rev=${rev}»/lib/x.nix`), { kind: 'input', label: 'input nixpkgs', ref: `git+file:///elsewhere?rev=${rev}`, rel: 'lib/x.nix' });
+    const rev = (json('nix-2.34-metadata-errors.json') as { locks: { nodes: { nixpkgs: { locked: { rev: string } } } } }).locks.nodes
+      .nixpkgs.locked.rev;
+    assert.deepEqual(map(`«git+file:///elsewhere?rev=${rev}»/lib/x.nix`), {
+      kind: 'input',
+      label: 'input nixpkgs',
+      ref: `git+file:///elsewhere?rev=${rev}`,
+      rel: 'lib/x.nix',
+    });
     assert.deepEqual(map('«github:NixOS/nixpkgs/0000000000000000000000000000000000000000»/lib/x.nix').kind, 'external');
     assert.deepEqual(map('«git+file:///x?rev=1»/../../etc/passwd').kind, 'external');
     assert.deepEqual(map('«nix-internal»/derivation-internal.nix').kind, 'none');
@@ -146,20 +177,36 @@ describe('positions in fetched trees: `«git+file:///…?rev=…»/lib/x.nix` (2
     const gh = createStoreMapper({
       sources: sourcesFromFlake({
         gitRoot: '/ws',
-        lock: { root: 'root', version: 7, nodes: { root: { inputs: { nixpkgs: 'n' } }, n: { locked: { type: 'github', owner: 'NixOS', repo: 'nixpkgs', rev: 'a'.repeat(40) } } } },
+        lock: {
+          root: 'root',
+          version: 7,
+          nodes: {
+            root: { inputs: { nixpkgs: 'n' } },
+            n: { locked: { type: 'github', owner: 'NixOS', repo: 'nixpkgs', rev: 'a'.repeat(40) } },
+          },
+        },
       }),
       workspaceRoots: ['/ws'],
     });
-    assert.deepEqual(gh(`«github:NixOS/nixpkgs/${'a'.repeat(40)}»/lib/x.nix`), { kind: 'input', label: 'input nixpkgs', ref: `github:NixOS/nixpkgs/${'a'.repeat(40)}`, rel: 'lib/x.nix' });
+    assert.deepEqual(gh(`«github:NixOS/nixpkgs/${'a'.repeat(40)}»/lib/x.nix`), {
+      kind: 'input',
+      label: 'input nixpkgs',
+      ref: `github:NixOS/nixpkgs/${'a'.repeat(40)}`,
+      rel: 'lib/x.nix',
+    });
     assert.equal(gh('«github:nixos/nixpkgs/nixos-unstable»/lib/x.nix').kind, 'input', 'by location when the revision is not printed');
   });
 
   test('2.34: trace messages name files too; they are shown as workspace paths and input names', () => {
     const e = V34.both('hosts-unknownOption');
     const hosts = V34.manifest.hosts;
-    const map = createStoreMapper({ sources: sourcesFromFlake({ gitRoot: hosts, metadata: json('nix-2.34-metadata-hosts.json') }), workspaceRoots: [hosts] });
+    const map = createStoreMapper({
+      sources: sourcesFromFlake({ gitRoot: hosts, metadata: json('nix-2.34-metadata-hosts.json') }),
+      workspaceRoots: [hosts],
+    });
     assert.equal(e.kind, 'option-does-not-exist');
-    const show = (m: MappedFile) => (m.kind === 'workspace' ? m.path.slice(hosts.length + 1) : m.kind === 'input' ? `«${m.label}»/${m.rel}` : undefined);
+    const show = (m: MappedFile) =>
+      m.kind === 'workspace' ? m.path.slice(hosts.length + 1) : m.kind === 'input' ? `«${m.label}»/${m.rel}` : undefined;
     assert.equal(localizePaths(e.message, map, show).split('\n')[1], "- In `hosts/unknown-option.nix': true");
     assert.deepEqual(
       e.trace.map((t) => t.position && localizePaths(`${t.position.file}:${t.position.line}`, map, show)),
@@ -193,9 +240,12 @@ describe('untracked files', () => {
     assert.equal(placeError(e, V34.mapper()).untrackedPath, join(V34.manifest.errors, 'errors/newfile.nix'));
   });
 
-  test("2.26: \"path '…-source/…' does not exist\"; the store path maps back to the file", () => {
+  test('2.26: "path \'…-source/…\' does not exist"; the store path maps back to the file', () => {
     const e = V26.both('eval-untracked');
-    assert.deepEqual(e.kind === 'untracked-file' && [e.relPath, e.storePath], ['errors/newfile.nix', (json('nix-2.26-metadata-errors.json') as { path: string }).path]);
+    assert.deepEqual(e.kind === 'untracked-file' && [e.relPath, e.storePath], [
+      'errors/newfile.nix',
+      (json('nix-2.26-metadata-errors.json') as { path: string }).path,
+    ]);
     assert.equal(placeError(e, V26.mapper()).untrackedPath, join(V26.manifest.errors, 'errors/newfile.nix'));
   });
 });
@@ -203,9 +253,18 @@ describe('untracked files', () => {
 describe('build failures', () => {
   test('2.34 (2.29+): "Cannot build \'…\'. Reason: builder failed with exit code 3", and "Reason: 1 dependency failed"', () => {
     const [own, dep] = parseNixErrors(read('nix-2.34-build-dep-failure.stderr.txt'));
-    assert.deepEqual(own.kind === 'builder-failed' && [own.drvPath, own.exitCode], ['/nix/store/7jrnffjwwn0rdjgrx6fh5p6hldsz6z1a-fails.drv', 3]);
-    assert.match(own.message, /^Cannot build '[^']+-fails\.drv'\.\nReason: builder failed with exit code 3\.\nOutput paths:\n {2}\/nix\/store\/\S+-fails\nLast 2 log lines:\n> about to fail\n> the second line\n/);
-    assert.deepEqual(dep.kind === 'dependency-failed' && [dep.drvPath, dep.count], ['/nix/store/0z8mpcp0yb1jgz1z1bh62cj3sp84jqy4-dep-fails.drv', 1]);
+    assert.deepEqual(own.kind === 'builder-failed' && [own.drvPath, own.exitCode], [
+      '/nix/store/7jrnffjwwn0rdjgrx6fh5p6hldsz6z1a-fails.drv',
+      3,
+    ]);
+    assert.match(
+      own.message,
+      /^Cannot build '[^']+-fails\.drv'\.\nReason: builder failed with exit code 3\.\nOutput paths:\n {2}\/nix\/store\/\S+-fails\nLast 2 log lines:\n> about to fail\n> the second line\n/,
+    );
+    assert.deepEqual(dep.kind === 'dependency-failed' && [dep.drvPath, dep.count], [
+      '/nix/store/0z8mpcp0yb1jgz1z1bh62cj3sp84jqy4-dep-fails.drv',
+      1,
+    ]);
     const fromJson = parseNixErrors(readLog('nix-2.34-build-dep-failure.jsonl'));
     assert.deepEqual(
       fromJson.map((e) => e.kind),

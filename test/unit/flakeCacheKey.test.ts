@@ -50,7 +50,7 @@ test('flake.lock, a new commit (HEAD) and a file added to the index change the k
   assert.notEqual(await flakeCacheKey(dir), committed, 'added with git add -N: the flake sees it');
 });
 
-test('the caller\'s parts (Nix version, systems, settings) are part of the key', async () => {
+test("the caller's parts (Nix version, systems, settings) are part of the key", async () => {
   const dir = repo();
   const a = await flakeCacheKey(dir, { extra: ['Nix 2.8.0', 'x86_64-linux'] });
   const b = await flakeCacheKey(dir, { extra: ['Nix 2.34.8', 'x86_64-linux'] });

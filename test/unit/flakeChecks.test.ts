@@ -48,7 +48,10 @@ test('the checks of a listing: per system, only the systems asked for, derivatio
 });
 
 test('untrusted JSON: derivation paths and positions of the wrong shape are skipped', () => {
-  assert.deepEqual([...readDrvPaths({ a: '/nix/store/x-a.drv', b: 3, c: 'not a path', d: '/nix/store/x-d' })], [['a', '/nix/store/x-a.drv']]);
+  assert.deepEqual(
+    [...readDrvPaths({ a: '/nix/store/x-a.drv', b: 3, c: 'not a path', d: '/nix/store/x-d' })],
+    [['a', '/nix/store/x-a.drv']],
+  );
   assert.deepEqual(readDrvPaths(null).size, 0);
   assert.deepEqual(readDrvPaths(['/nix/store/x.drv']).size, 0);
   const pos = readCheckPositions({
@@ -58,7 +61,10 @@ test('untrusted JSON: derivation paths and positions of the wrong shape are skip
     d: { attr: null, meta: 'nonsense' },
     e: 'x',
   });
-  assert.deepEqual(Object.fromEntries(pos), { a: { file: '/src/flake.nix', line: 3, column: 5 }, b: { file: '/src/pkgs/b.nix', line: 12, column: 1 } });
+  assert.deepEqual(Object.fromEntries(pos), {
+    a: { file: '/src/flake.nix', line: 3, column: 5 },
+    b: { file: '/src/pkgs/b.nix', line: 12, column: 1 },
+  });
   assert.equal(drvPathsApply(['a', 'x"y']), 'cs: builtins.listToAttrs (map (n: { name = n; value = cs.${n}.drvPath; }) [ "a" "x\\"y" ])');
 });
 
@@ -67,7 +73,10 @@ test('nix flake check --no-build: a flake that evaluates passes; an evaluation e
   const ok = await nix(dir, ['flake', 'check'], flakeCheckArgs(dir));
   assert.deepEqual(readFlakeCheck(ok.stderrLines.join('\n')).errors, []);
   const flake = join(dir, 'flake.nix');
-  const text = readFileSync(flake, 'utf8').replace('passes = sh "check-passes" "echo all good; echo ok > $out";', 'passes = sh "check-passes" "echo ${self.notThere}";');
+  const text = readFileSync(flake, 'utf8').replace(
+    'passes = sh "check-passes" "echo all good; echo ok > $out";',
+    'passes = sh "check-passes" "echo ${self.notThere}";',
+  );
   writeFileSync(flake, text);
   commitAll(dir);
   const failed = await nix(dir, ['flake', 'check'], flakeCheckArgs(dir)).then(
@@ -83,21 +92,32 @@ test('nix flake check --no-build: a flake that evaluates passes; an evaluation e
   assert.equal(err.kind, 'attribute-missing');
   assert.equal(err.position?.line, text.split('\n').findIndex((l) => l.includes('self.notThere')) + 1);
   assert.match(err.position?.file ?? '', /flake\.nix$/);
-  assert.deepEqual(readFlakeCheck('warning: unknown flake output \'foo\'\nwarning: the group \'nixbld\' specified in \'build-users-group\' does not exist\n').warnings, ["unknown flake output 'foo'"]);
+  assert.deepEqual(
+    readFlakeCheck("warning: unknown flake output 'foo'\nwarning: the group 'nixbld' specified in 'build-users-group' does not exist\n")
+      .warnings,
+    ["unknown flake output 'foo'"],
+  );
 });
 
 test('one nix build --keep-going of several checks: which failed, with its last lines; the others passed', async () => {
   const dir = copyFixture('checks');
-  const drvs = readDrvPaths(JSON.parse((await nix(dir, ['eval'], ['--json', `${dir}#checks.x86_64-linux`, '--apply', drvPathsApply(['passes', 'fails'])])).stdout));
+  const drvs = readDrvPaths(
+    JSON.parse((await nix(dir, ['eval'], ['--json', `${dir}#checks.x86_64-linux`, '--apply', drvPathsApply(['passes', 'fails'])])).stdout),
+  );
   assert.deepEqual([...drvs.keys()].sort(), ['fails', 'passes']);
-  const positions = readCheckPositions(JSON.parse((await nix(dir, ['eval'], ['--json', `${dir}#checks.x86_64-linux`, '--apply', POSITIONS_APPLY])).stdout));
+  const positions = readCheckPositions(
+    JSON.parse((await nix(dir, ['eval'], ['--json', `${dir}#checks.x86_64-linux`, '--apply', POSITIONS_APPLY])).stdout),
+  );
   const lines = readFileSync(join(dir, 'flake.nix'), 'utf8').split('\n');
   assert.equal(positions.get('fails')?.line, lines.findIndex((l) => l.includes('fails = sh')) + 1);
   assert.match(positions.get('fails')?.file ?? '', /-source\/flake\.nix$/);
 
   const progress = new BuildProgress();
   const events: LogEvent[] = [];
-  const args = buildArgs(['passes', 'fails'].map((n) => `${dir}#checks.x86_64-linux.${n}`), { keepGoing: true });
+  const args = buildArgs(
+    ['passes', 'fails'].map((n) => `${dir}#checks.x86_64-linux.${n}`),
+    { keepGoing: true },
+  );
   assert.ok(args.includes('--keep-going'));
   let exit: ExitError | undefined;
   await nix(dir, ['build'], args, (l) => {
@@ -115,7 +135,10 @@ test('one nix build --keep-going of several checks: which failed, with its last 
   assert.equal(fails?.status, 'failed');
   if (fails?.status === 'failed') {
     assert.equal(fails.error.kind, 'builder-failed');
-    assert.ok(fails.lastLines.some((l) => l.includes('expected 42, got 41')), JSON.stringify(fails.lastLines));
+    assert.ok(
+      fails.lastLines.some((l) => l.includes('expected 42, got 41')),
+      JSON.stringify(fails.lastLines),
+    );
   }
   // Cut short (or an error that is not a build failure): the checks without a failure of their own are unknown.
   const cut = readKeepGoing(drvs, errorsFromEvents(events), progress.snapshot().failed, false);
@@ -124,6 +147,11 @@ test('one nix build --keep-going of several checks: which failed, with its last 
   const evalError = readKeepGoing(drvs, [{ kind: 'other', message: 'x', trace: [], raw: '' }], [], true);
   assert.deepEqual([...evalError.values()], [{ status: 'unknown' }, { status: 'unknown' }]);
   // A dependency's failure fails the check that needs it.
-  const dep = readKeepGoing(new Map([['a', '/nix/store/a.drv']]), [{ kind: 'dependency-failed', drvPath: '/nix/store/a.drv', count: 1, message: '1 dependencies failed', trace: [], raw: '' }], [], true);
+  const dep = readKeepGoing(
+    new Map([['a', '/nix/store/a.drv']]),
+    [{ kind: 'dependency-failed', drvPath: '/nix/store/a.drv', count: 1, message: '1 dependencies failed', trace: [], raw: '' }],
+    [],
+    true,
+  );
   assert.equal(dep.get('a')?.status, 'failed');
 });

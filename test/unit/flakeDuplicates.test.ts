@@ -26,11 +26,14 @@ test('real 2.8 lock: the fake nixpkgs locked twice, with the follows that fix it
   assert.equal(g.source, 'git:file:///tmp/h-flake/nixpkgs');
   assert.equal(g.label, 'git+file:///tmp/h-flake/nixpkgs');
   assert.equal(g.type, 'git');
-  assert.deepEqual(g.occurrences.map((o) => [o.id, o.nodeKey, o.shortRev]), [
-    ['a/nixpkgs', 'nixpkgs', 'da8d391'],
-    ['c/a/nixpkgs', 'nixpkgs_2', 'da8d391'],
-    ['nixpkgs', 'nixpkgs_3', '7fb6ceb'],
-  ]);
+  assert.deepEqual(
+    g.occurrences.map((o) => [o.id, o.nodeKey, o.shortRev]),
+    [
+      ['a/nixpkgs', 'nixpkgs', 'da8d391'],
+      ['c/a/nixpkgs', 'nixpkgs_2', 'da8d391'],
+      ['nixpkgs', 'nixpkgs_3', '7fb6ceb'],
+    ],
+  );
   assert.deepEqual(g.revisions.sort(), ['7fb6ceb28e4359e3b48bb9d5a25f1ddf2476a1d6', 'da8d391a26e75fecee26bf92e706c9372a4c647c']);
   assert.equal(g.oldest, 1759320000);
   assert.equal(g.newest, 1763640000);
@@ -47,11 +50,23 @@ test('real 2.8 lock: the fake nixpkgs locked twice, with the follows that fix it
 
 test('real 2.8 lock after updating input a: c/a now lags behind a; following it also fixes c/a/nixpkgs', () => {
   const groups = findDuplicateInputs(lockOf(fixture('nix-2.8-flake.lock.after-update-a.json')));
-  assert.deepEqual(groups.map((g) => g.source), ['git:file:///tmp/h-flake/a', 'git:file:///tmp/h-flake/nixpkgs']);
+  assert.deepEqual(
+    groups.map((g) => g.source),
+    ['git:file:///tmp/h-flake/a', 'git:file:///tmp/h-flake/nixpkgs'],
+  );
   const [a, nixpkgs] = groups;
-  assert.deepEqual(a.occurrences.map((o) => o.id), ['a', 'c/a']);
-  assert.deepEqual(a.suggestions.map((s) => s.nix), ['inputs.c.inputs.a.follows = "a";']);
-  assert.deepEqual(nixpkgs.occurrences.map((o) => `${o.id}@${o.shortRev}`), ['a/nixpkgs@7fb6ceb', 'c/a/nixpkgs@da8d391', 'nixpkgs@7fb6ceb']);
+  assert.deepEqual(
+    a.occurrences.map((o) => o.id),
+    ['a', 'c/a'],
+  );
+  assert.deepEqual(
+    a.suggestions.map((s) => s.nix),
+    ['inputs.c.inputs.a.follows = "a";'],
+  );
+  assert.deepEqual(
+    nixpkgs.occurrences.map((o) => `${o.id}@${o.shortRev}`),
+    ['a/nixpkgs@7fb6ceb', 'c/a/nixpkgs@da8d391', 'nixpkgs@7fb6ceb'],
+  );
   // inputs.c.inputs.a.inputs.nixpkgs would override an input of the followed flake: not suggested.
   assert.deepEqual(nixpkgs.suggestions, []);
 });
@@ -62,7 +77,10 @@ test('github sources match case-insensitively; root-level duplicates get no foll
   const [g] = groups;
   assert.equal(g.source, 'github:github.com/nixos/nixpkgs');
   assert.equal(g.label, 'github:NixOS/nixpkgs');
-  assert.deepEqual(g.occurrences.map((o) => o.id), ['a/b/nixpkgs', 'home-manager/nixpkgs', 'nixpkgs', 'nixpkgs-stable', 'registry']);
+  assert.deepEqual(
+    g.occurrences.map((o) => o.id),
+    ['a/b/nixpkgs', 'home-manager/nixpkgs', 'nixpkgs', 'nixpkgs-stable', 'registry'],
+  );
   assert.equal(g.revisions.length, 4);
   assert.deepEqual(
     g.suggestions.map((s) => [s.input, s.dep, s.target, s.nix]),
@@ -82,7 +100,10 @@ test('the target prefers the same name, then the same branch, then the newest', 
     unstable: gh('NixOS', 'nixpkgs', 'u', 300, 'nixos-unstable'),
   });
   const [g] = findDuplicateInputs(l);
-  assert.deepEqual(g.suggestions.map((s) => [s.dep, s.target]), [['nixpkgs', 'nixpkgs-stable']]);
+  assert.deepEqual(
+    g.suggestions.map((s) => [s.dep, s.target]),
+    [['nixpkgs', 'nixpkgs-stable']],
+  );
 });
 
 test('without a root input of that source, the older copy follows the newer one', () => {
@@ -94,7 +115,10 @@ test('without a root input of that source, the older copy follows the newer one'
     n2: gh('NixOS', 'nixpkgs', 'r2', 200),
   });
   const [g] = findDuplicateInputs(l);
-  assert.deepEqual(g.suggestions.map((s) => s.nix), ['inputs.x.inputs.nixpkgs.follows = "y/nixpkgs";']);
+  assert.deepEqual(
+    g.suggestions.map((s) => s.nix),
+    ['inputs.x.inputs.nixpkgs.follows = "y/nixpkgs";'],
+  );
   // Three copies: all follow the same one, never each other.
   const three = lock({
     root: { inputs: { x: 'x', y: 'y', z: 'z' } },
@@ -105,7 +129,10 @@ test('without a root input of that source, the older copy follows the newer one'
     n2: gh('NixOS', 'nixpkgs', 'r2', 200),
     n3: gh('NixOS', 'nixpkgs', 'r3', 100),
   });
-  assert.deepEqual(findDuplicateInputs(three)[0].suggestions.map((s) => `${s.input}/${s.dep}->${s.target}`), ['y/nixpkgs->x/nixpkgs', 'z/nixpkgs->x/nixpkgs']);
+  assert.deepEqual(
+    findDuplicateInputs(three)[0].suggestions.map((s) => `${s.input}/${s.dep}->${s.target}`),
+    ['y/nixpkgs->x/nixpkgs', 'z/nixpkgs->x/nixpkgs'],
+  );
 });
 
 test('names that follows cannot express get no suggestion', () => {
@@ -162,8 +189,14 @@ test('git URLs on github.com are the same source as github: references; channel 
     },
   });
   const groups = findDuplicateInputs(l);
-  assert.deepEqual(groups.map((g) => g.source), ['github:github.com/nixos/nixpkgs', 'url:https://channels.nixos.org/nixos-25.05/nixexprs.tar.xz']);
-  assert.deepEqual(groups[0].suggestions.map((s) => s.nix), ['inputs.x.inputs.nixpkgs.follows = "nixpkgs";']);
+  assert.deepEqual(
+    groups.map((g) => g.source),
+    ['github:github.com/nixos/nixpkgs', 'url:https://channels.nixos.org/nixos-25.05/nixexprs.tar.xz'],
+  );
+  assert.deepEqual(
+    groups[0].suggestions.map((s) => s.nix),
+    ['inputs.x.inputs.nixpkgs.follows = "nixpkgs";'],
+  );
   assert.equal(groups[1].spreadDays, undefined);
   assert.deepEqual(groups[1].revisions, ['sha256-c1', 'sha256-c2']);
   const g = findInput(l, 'x/nixpkgs');
@@ -180,9 +213,10 @@ test('across lock files: occurrences are labelled, suggestions stay within their
   ]);
   const g = groups.find((x) => x.source === 'git:file:///tmp/h-flake/nixpkgs');
   assert.ok(g);
-  assert.deepEqual(g.occurrences.map((o) => `${o.flake}:${o.id}`), [
-    'one:a/nixpkgs', 'one:c/a/nixpkgs', 'one:nixpkgs', 'two:a/nixpkgs', 'two:c/a/nixpkgs', 'two:extra/nixpkgs', 'two:nixpkgs',
-  ]);
+  assert.deepEqual(
+    g.occurrences.map((o) => `${o.flake}:${o.id}`),
+    ['one:a/nixpkgs', 'one:c/a/nixpkgs', 'one:nixpkgs', 'two:a/nixpkgs', 'two:c/a/nixpkgs', 'two:extra/nixpkgs', 'two:nixpkgs'],
+  );
   assert.equal(g.revisions.length, 3);
   assert.ok(g.suggestions.every((s) => s.flake === 'one' || s.flake === 'two'));
   assert.deepEqual(
@@ -191,12 +225,21 @@ test('across lock files: occurrences are labelled, suggestions stay within their
   );
   // In 'two', c/a lags behind a: following a is suggested instead of overriding c/a/nixpkgs.
   const aGroup = groups.find((x) => x.source === 'git:file:///tmp/h-flake/a');
-  assert.deepEqual(aGroup?.suggestions.map((s) => `${s.flake}: ${s.nix}`), ['two: inputs.c.inputs.a.follows = "a";']);
+  assert.deepEqual(
+    aGroup?.suggestions.map((s) => `${s.flake}: ${s.nix}`),
+    ['two: inputs.c.inputs.a.follows = "a";'],
+  );
   // Two flakes pinning nixpkgs differently at the top level: reported, nothing to follow.
   const a = lock({ root: { inputs: { nixpkgs: 'n' } }, n: gh('NixOS', 'nixpkgs', 'r1', 100) });
   const b = lock({ root: { inputs: { nixpkgs: 'n' } }, n: gh('NixOS', 'nixpkgs', 'r2', 100 + 86400 * 3) });
-  const [cross] = findDuplicateInputsAcross([{ flake: 'a', lock: a }, { flake: 'b', lock: b }]);
-  assert.deepEqual(cross.occurrences.map((o) => o.flake), ['a', 'b']);
+  const [cross] = findDuplicateInputsAcross([
+    { flake: 'a', lock: a },
+    { flake: 'b', lock: b },
+  ]);
+  assert.deepEqual(
+    cross.occurrences.map((o) => o.flake),
+    ['a', 'b'],
+  );
   assert.equal(cross.spreadDays, 3);
   assert.deepEqual(cross.suggestions, []);
 });

@@ -2,7 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { guardedShape, listGuarded, namesOnly, showJsonFromListing, type GuardedEval, type GuardedListing } from '../../src/core/flake/guarded';
+import {
+  guardedShape,
+  listGuarded,
+  namesOnly,
+  showJsonFromListing,
+  type GuardedEval,
+  type GuardedListing,
+} from '../../src/core/flake/guarded';
 import { parseFlakeShow } from '../../src/core/flake/show';
 import { parseNixErrors } from '../../src/core/errors/fromLog';
 import { EXPERIMENTAL } from '../../src/core/nix/args';
@@ -11,7 +18,11 @@ import { makeRepo, nixTestEnv, scratchDir, testNix } from '../support/nix';
 
 test('outputs named like Object.prototype members are keys like any other, and write nothing to Object.prototype', () => {
   const listing: GuardedListing = new Map();
-  for (const attrPath of [['__proto__', 'x86_64-linux', 'hello'], ['packages', 'x86_64-linux', 'constructor'], ['constructor', 'toString']]) {
+  for (const attrPath of [
+    ['__proto__', 'x86_64-linux', 'hello'],
+    ['packages', 'x86_64-linux', 'constructor'],
+    ['constructor', 'toString'],
+  ]) {
     listing.set(attrPath.join('\0'), { attrPath, leaf: { t: 'derivation', name: attrPath[attrPath.length - 1] } });
   }
   const json = showJsonFromListing(listing);
@@ -48,7 +59,11 @@ test('listGuarded finds the broken outputs of a flake with real nix, halving a c
   });
   const evaluate: GuardedEval = async (category, apply) => {
     try {
-      const r = await run(testNix(), [...EXPERIMENTAL, 'eval', '--no-write-lock-file', '--json', `path:${dir}#${category}`, '--apply', apply], { env: nixTestEnv() });
+      const r = await run(
+        testNix(),
+        [...EXPERIMENTAL, 'eval', '--no-write-lock-file', '--json', `path:${dir}#${category}`, '--apply', apply],
+        { env: nixTestEnv() },
+      );
       return { ok: true, json: JSON.parse(r.stdout) as unknown };
     } catch (e) {
       if (!(e instanceof ExitError)) throw e;
@@ -56,18 +71,28 @@ test('listGuarded finds the broken outputs of a flake with real nix, halving a c
       return { ok: false, error: parseNixErrors(text)[0]?.message ?? e.stderrTail(3), missing: /does not provide attribute/.test(text) };
     }
   };
-  const { listing, broken, evaluations } = await listGuarded({ categories: ['packages', 'checks', 'apps'], systems: ['x86_64-linux'], evaluate });
+  const { listing, broken, evaluations } = await listGuarded({
+    categories: ['packages', 'checks', 'apps'],
+    systems: ['x86_64-linux'],
+    evaluate,
+  });
   const leaves = new Map([...listing.values()].map(({ attrPath, leaf }) => [attrPath.join('.'), leaf.t]));
-  assert.deepEqual(
-    Object.fromEntries(leaves),
-    { 'packages.x86_64-linux.a': 'derivation', 'packages.x86_64-linux.b': 'derivation', 'packages.x86_64-linux.c': 'derivation', 'packages.x86_64-linux.bad': 'broken', 'packages.x86_64-linux.e': 'derivation', 'packages.x86_64-linux.f': 'derivation', 'packages.x86_64-linux.thrown': 'broken', 'checks.x86_64-linux.ok': 'derivation' },
-  );
+  assert.deepEqual(Object.fromEntries(leaves), {
+    'packages.x86_64-linux.a': 'derivation',
+    'packages.x86_64-linux.b': 'derivation',
+    'packages.x86_64-linux.c': 'derivation',
+    'packages.x86_64-linux.bad': 'broken',
+    'packages.x86_64-linux.e': 'derivation',
+    'packages.x86_64-linux.f': 'derivation',
+    'packages.x86_64-linux.thrown': 'broken',
+    'checks.x86_64-linux.ok': 'derivation',
+  });
   assert.match(broken.get(['packages', 'x86_64-linux', 'bad'].join('\0')) ?? '', /bad package/);
   assert.equal(broken.get(['packages', 'x86_64-linux', 'thrown'].join('\0')), 'evaluation failed (throw or assert)');
   assert.ok(evaluations <= 12, `${evaluations} evaluations`);
 });
 
-test('listGuarded stops at a category that fails with the flake\'s own error, and keeps to its budget', async () => {
+test("listGuarded stops at a category that fails with the flake's own error, and keeps to its budget", async () => {
   const calls: string[] = [];
   const r = await listGuarded({
     categories: ['packages', 'checks', 'apps'],

@@ -14,7 +14,16 @@ test('isInside compares whole path segments', () => {
 
 test('holding lists the folders that contain a file, innermost first', () => {
   const dirs = ['/w', '/w/infra', '/w/infra/sub', '/w/other', '/w/infra-2'];
-  assert.deepEqual(holding(dirs, (d) => d, '/w/infra/sub/modules/x.nix'), ['/w/infra/sub', '/w/infra', '/w']);
-  assert.deepEqual(holding(dirs, (d) => d, '/w/infra-2/flake.nix'), ['/w/infra-2', '/w']);
-  assert.deepEqual(holding(dirs.slice(1), (d) => d, '/elsewhere/x.nix'), []);
+  assert.deepEqual(
+    holding(dirs, (d) => d, '/w/infra/sub/modules/x.nix'),
+    ['/w/infra/sub', '/w/infra', '/w'],
+  );
+  assert.deepEqual(
+    holding(dirs, (d) => d, '/w/infra-2/flake.nix'),
+    ['/w/infra-2', '/w'],
+  );
+  assert.deepEqual(
+    holding(dirs.slice(1), (d) => d, '/elsewhere/x.nix'),
+    [],
+  );
 });

@@ -47,7 +47,10 @@ test('real 2.8 lock: inputs are resolved by path, not by node key', () => {
   assert.equal(lock.version, 7);
   assert.equal(lock.rootKey, 'root');
   assert.equal(lock.truncated, false);
-  assert.deepEqual(lock.inputs.map((i) => i.name), ['a', 'b', 'c', 'data', 'e', 'nixpkgs', 'tb']);
+  assert.deepEqual(
+    lock.inputs.map((i) => i.name),
+    ['a', 'b', 'c', 'data', 'e', 'nixpkgs', 'tb'],
+  );
   const nixpkgs = input(lock, 'nixpkgs');
   assert.equal(nixpkgs.nodeKey, 'nixpkgs_3');
   assert.equal(nixpkgs.rev, '7fb6ceb28e4359e3b48bb9d5a25f1ddf2476a1d6');
@@ -64,8 +67,14 @@ test('real 2.8 lock: inputs are resolved by path, not by node key', () => {
   assert.equal(input(lock, 'a/nixpkgs').shortRev, 'da8d391');
   assert.equal(input(lock, 'c/a').nodeKey, 'a_2');
   assert.equal(input(lock, 'c/a/nixpkgs').nodeKey, 'nixpkgs_2');
-  assert.deepEqual(input(lock, 'c').inputs.map((i) => i.id), ['c/a']);
-  assert.deepEqual(input(lock, ['c', 'a']).inputs.map((i) => i.id), ['c/a/nixpkgs']);
+  assert.deepEqual(
+    input(lock, 'c').inputs.map((i) => i.id),
+    ['c/a'],
+  );
+  assert.deepEqual(
+    input(lock, ['c', 'a']).inputs.map((i) => i.id),
+    ['c/a/nixpkgs'],
+  );
 });
 
 test('real 2.8 lock: follows, follows nothing, non-flake path and tarball inputs', () => {
@@ -114,9 +123,10 @@ test('real 2.8 lock: node and entry offsets point into the file', () => {
 
 test('allInputs lists every input path depth first', () => {
   const lock = lockOf(fixture('nix-2.8-flake.lock.before.json'));
-  assert.deepEqual(allInputs(lock).map((i) => i.id), [
-    'a', 'a/nixpkgs', 'b', 'b/nixpkgs', 'c', 'c/a', 'c/a/nixpkgs', 'data', 'e', 'e/flake-compat', 'nixpkgs', 'tb',
-  ]);
+  assert.deepEqual(
+    allInputs(lock).map((i) => i.id),
+    ['a', 'a/nixpkgs', 'b', 'b/nixpkgs', 'c', 'c/a', 'c/a/nixpkgs', 'data', 'e', 'e/flake-compat', 'nixpkgs', 'tb'],
+  );
 });
 
 test('github, indirect, tarball channel, sourcehut and gitlab inputs; follows through follows', () => {
@@ -202,10 +212,22 @@ test('wrong types in every field give a schema error at the value', () => {
     [{ root: { inputs: { x: ['a', 5] } } }, ['nodes', 'root', 'inputs', 'x', '1']],
     [{ root: { inputs: { x: 'x' } }, x: { ...gitNode('a'), locked: 'git' } }, ['nodes', 'x', 'locked']],
     [{ root: { inputs: { x: 'x' } }, x: { ...gitNode('a'), locked: { ...gitNode('a').locked, rev: 5 } } }, ['nodes', 'x', 'locked', 'rev']],
-    [{ root: { inputs: { x: 'x' } }, x: { ...gitNode('a'), locked: { ...gitNode('a').locked, type: null } } }, ['nodes', 'x', 'locked', 'type']],
-    [{ root: { inputs: { x: 'x' } }, x: { ...gitNode('a'), locked: { ...gitNode('a').locked, lastModified: -1 } } }, ['nodes', 'x', 'locked', 'lastModified']],
-    [{ root: { inputs: { x: 'x' } }, x: { ...gitNode('a'), locked: { ...gitNode('a').locked, lastModified: 1.5 } } }, ['nodes', 'x', 'locked', 'lastModified']],
-    [{ root: { inputs: { x: 'x' } }, x: { ...gitNode('a'), locked: { ...gitNode('a').locked, revCount: '3' } } }, ['nodes', 'x', 'locked', 'revCount']],
+    [
+      { root: { inputs: { x: 'x' } }, x: { ...gitNode('a'), locked: { ...gitNode('a').locked, type: null } } },
+      ['nodes', 'x', 'locked', 'type'],
+    ],
+    [
+      { root: { inputs: { x: 'x' } }, x: { ...gitNode('a'), locked: { ...gitNode('a').locked, lastModified: -1 } } },
+      ['nodes', 'x', 'locked', 'lastModified'],
+    ],
+    [
+      { root: { inputs: { x: 'x' } }, x: { ...gitNode('a'), locked: { ...gitNode('a').locked, lastModified: 1.5 } } },
+      ['nodes', 'x', 'locked', 'lastModified'],
+    ],
+    [
+      { root: { inputs: { x: 'x' } }, x: { ...gitNode('a'), locked: { ...gitNode('a').locked, revCount: '3' } } },
+      ['nodes', 'x', 'locked', 'revCount'],
+    ],
     [{ root: { inputs: { x: 'x' } }, x: { ...gitNode('a'), original: [] } }, ['nodes', 'x', 'original']],
     [{ root: { inputs: { x: 'x' } }, x: { ...gitNode('a'), flake: 'no' } }, ['nodes', 'x', 'flake']],
     [{ root: { inputs: { x: 'x' } }, x: { ...gitNode('a'), parent: 'a' } }, ['nodes', 'x', 'parent']],
@@ -220,7 +242,9 @@ test('wrong types in every field give a schema error at the value', () => {
     assert.ok(e.line === 1 && e.column !== undefined);
   }
   // Unknown attributes of any type are ignored; unreachable nodes are not checked.
-  const lock = lockOf(minimal({ root: { inputs: { x: 'x' } }, x: { ...gitNode('a'), locked: { ...gitNode('a').locked, future: [1] } }, junk: 5 }));
+  const lock = lockOf(
+    minimal({ root: { inputs: { x: 'x' } }, x: { ...gitNode('a'), locked: { ...gitNode('a').locked, future: [1] } }, junk: 5 }),
+  );
   assert.equal(input(lock, 'x').rev, 'a');
 });
 
@@ -230,7 +254,9 @@ test('missing nodes, cycles through the root and cycles of node keys', () => {
   assert.match(missing.message, /nope/);
   assert.ok(missing.offset !== undefined && missing.offset > 0);
   assert.match(error(minimal({ root: { inputs: { x: 'root' } } })).message, /cycle to the root/);
-  const keys = lockOf(minimal({ root: { inputs: { a: 'a' } }, a: { ...gitNode('1'), inputs: { b: 'b' } }, b: { ...gitNode('2'), inputs: { a: 'a' } } }));
+  const keys = lockOf(
+    minimal({ root: { inputs: { a: 'a' } }, a: { ...gitNode('1'), inputs: { b: 'b' } }, b: { ...gitNode('2'), inputs: { a: 'a' } } }),
+  );
   const cyc = input(keys, 'a/b/a');
   assert.equal(cyc.cycle, true);
   assert.deepEqual(cyc.inputs, []);
@@ -286,7 +312,10 @@ test('hostile sizes and keys', () => {
     `{"version":7,"root":"root","nodes":{"root":{"inputs":{"__proto__":"__proto__","constructor":"constructor"}},` +
     `"__proto__":${JSON.stringify(gitNode('p'))},"constructor":${JSON.stringify(gitNode('c'))}}}`;
   const proto = lockOf(protoText);
-  assert.deepEqual(proto.inputs.map((i) => i.name), ['__proto__', 'constructor']);
+  assert.deepEqual(
+    proto.inputs.map((i) => i.name),
+    ['__proto__', 'constructor'],
+  );
   assert.equal(input(proto, '__proto__').rev, 'p');
   assert.equal(input(proto, 'constructor').rev, 'c');
   assert.equal(({} as Record<string, unknown>).rev, undefined);
@@ -295,9 +324,15 @@ test('hostile sizes and keys', () => {
 test('formatFlakeRef renders fetcher attributes as flake references', () => {
   assert.equal(formatFlakeRef({ type: 'github', owner: 'NixOS', repo: 'nixpkgs', ref: 'nixos-24.05' }), 'github:NixOS/nixpkgs/nixos-24.05');
   assert.equal(formatFlakeRef({ type: 'github', owner: 'o', repo: 'r', ref: 'main', rev: 'abc' }), 'github:o/r/abc?ref=main');
-  assert.equal(formatFlakeRef({ type: 'github', owner: 'o', repo: 'r', host: 'ghe.example', dir: 'sub' }), 'github:o/r?dir=sub&host=ghe.example');
+  assert.equal(
+    formatFlakeRef({ type: 'github', owner: 'o', repo: 'r', host: 'ghe.example', dir: 'sub' }),
+    'github:o/r?dir=sub&host=ghe.example',
+  );
   assert.equal(formatFlakeRef({ type: 'git', url: 'file:///x', ref: 'main' }), 'git+file:///x?ref=main');
-  assert.equal(formatFlakeRef({ type: 'git', url: 'https://h/r?dir=a', submodules: true, shallow: false }), 'git+https://h/r?dir=a&shallow=0&submodules=1');
+  assert.equal(
+    formatFlakeRef({ type: 'git', url: 'https://h/r?dir=a', submodules: true, shallow: false }),
+    'git+https://h/r?dir=a&shallow=0&submodules=1',
+  );
   assert.equal(formatFlakeRef({ type: 'git', url: 'git://h/r' }), 'git://h/r');
   assert.equal(formatFlakeRef({ type: 'path', path: '/x', lastModified: 5, narHash: 'sha256-x' }), 'path:/x');
   assert.equal(formatFlakeRef({ type: 'tarball', url: 'https://x/y.tar.gz' }), 'https://x/y.tar.gz');
@@ -427,13 +462,17 @@ test('input ids are bounded in total: a 20 KB input name above a lattice of 20,0
   const chars = all.reduce((n, i) => n + i.id.length, 0);
   assert.equal(lock.truncated, true);
   assert.ok(chars <= 16 * 1024 * 1024, `${chars} characters of ids`);
-  assert.ok(all.some((i) => i.name === long), 'the long name is listed');
+  assert.ok(
+    all.some((i) => i.name === long),
+    'the long name is listed',
+  );
   assert.deepEqual(input(lock, [long, 'a', 'a']).nodeKey, 'l2');
 });
 
 test('any 1 MB shape parses in well under a second: a chain of 16,000 nodes, a lattice, follows into a deep chain', () => {
   const chain: Record<string, object> = { root: { inputs: { n0: 'n0', f: ['n0', 'next', 'next', 'next'] } } };
-  for (let i = 0; i < 16_000; i++) chain[`n${i}`] = { locked: { type: 'path', path: `/n${i}` }, inputs: { next: `n${i + 1}`, back: ['n0'] } };
+  for (let i = 0; i < 16_000; i++)
+    chain[`n${i}`] = { locked: { type: 'path', path: `/n${i}` }, inputs: { next: `n${i + 1}`, back: ['n0'] } };
   chain.n16000 = { locked: { type: 'path', path: '/end' } };
   const text = minimal(chain);
   assert.ok(text.length > 1_000_000);
@@ -443,7 +482,10 @@ test('any 1 MB shape parses in well under a second: a chain of 16,000 nodes, a l
   assert.equal(input(lock, ['n0', 'next', 'back']).nodeKey, 'n0');
   // Follows whose path is 50,001 names long (through the chain and back), reached through 5,000 paths.
   const far = ['n0', ...Array.from({ length: 50_000 }, (_, i) => (i % 2 ? 'back' : 'next'))];
-  const users: Record<string, object> = { root: { inputs: { n0: 'n0', u: 'u' } }, u: { locked: { type: 'path', path: '/u' }, inputs: { far } } };
+  const users: Record<string, object> = {
+    root: { inputs: { n0: 'n0', u: 'u' } },
+    u: { locked: { type: 'path', path: '/u' }, inputs: { far } },
+  };
   for (let i = 0; i < 2; i++) users[`n${i}`] = { locked: { type: 'path', path: `/n${i}` }, inputs: { next: `n${i + 1}`, back: ['n0'] } };
   users.n2 = { locked: { type: 'path', path: '/end' } };
   const rootInputs = (users.root as { inputs: Record<string, string> }).inputs;

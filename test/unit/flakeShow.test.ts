@@ -39,9 +39,27 @@ test('real Nix 2.8 output: categories are sorted, known and shaped', () => {
   assert.deepEqual(
     m.categories.map((c) => c.name),
     [
-      'apps', 'checks', 'darwinConfigurations', 'defaultApp', 'defaultPackage', 'defaultTemplate', 'devShell', 'devShells',
-      'formatter', 'homeConfigurations', 'hydraJobs', 'legacyPackages', 'lib', 'nixosConfigurations', 'nixosModule',
-      'nixosModules', 'overlay', 'overlays', 'packages', 'something', 'templates',
+      'apps',
+      'checks',
+      'darwinConfigurations',
+      'defaultApp',
+      'defaultPackage',
+      'defaultTemplate',
+      'devShell',
+      'devShells',
+      'formatter',
+      'homeConfigurations',
+      'hydraJobs',
+      'legacyPackages',
+      'lib',
+      'nixosConfigurations',
+      'nixosModule',
+      'nixosModules',
+      'overlay',
+      'overlays',
+      'packages',
+      'something',
+      'templates',
     ],
   );
   assert.equal(category(m, 'something').known, false);
@@ -58,16 +76,17 @@ test('real Nix 2.8 output: categories are sorted, known and shaped', () => {
 test('real Nix 2.8 output: packages are per-system groups of derivations', () => {
   const m = model(fixture('nix-2.8-show.json'));
   const packages = category(m, 'packages');
-  assert.deepEqual(packages.children.map((c) => c.name), ['aarch64-linux', 'x86_64-linux']);
+  assert.deepEqual(
+    packages.children.map((c) => c.name),
+    ['aarch64-linux', 'x86_64-linux'],
+  );
   const x86 = packages.children[1];
   assert.equal(x86.type, 'group');
   assert.equal(x86.type === 'group' && x86.system, 'x86_64-linux');
-  assert.deepEqual(packages.leaves.map((l) => l.attrPath.join('.')), [
-    'packages.aarch64-linux.hello',
-    'packages.x86_64-linux.default',
-    'packages.x86_64-linux.hello',
-    'packages.x86_64-linux.nodesc',
-  ]);
+  assert.deepEqual(
+    packages.leaves.map((l) => l.attrPath.join('.')),
+    ['packages.aarch64-linux.hello', 'packages.x86_64-linux.default', 'packages.x86_64-linux.hello', 'packages.x86_64-linux.nodesc'],
+  );
   assert.deepEqual(leaf(m, 'packages', 'x86_64-linux', 'hello'), {
     type: 'leaf',
     name: 'hello',
@@ -116,8 +135,14 @@ test('real Nix 2.8 output: NixOS configurations build through toplevel; overlays
   assert.equal(leaf(m, 'nixosModules', 'default').kind, 'nixos-module');
   assert.equal(leaf(m, 'nixosModule').kind, 'nixos-module');
   // Outputs Nix does not know are a single unknown leaf.
-  assert.deepEqual(category(m, 'homeConfigurations').leaves.map((l) => [l.attrPath, l.kind]), [[['homeConfigurations'], 'unknown']]);
-  assert.deepEqual(category(m, 'something').leaves.map((l) => l.kind), ['unknown']);
+  assert.deepEqual(
+    category(m, 'homeConfigurations').leaves.map((l) => [l.attrPath, l.kind]),
+    [[['homeConfigurations'], 'unknown']],
+  );
+  assert.deepEqual(
+    category(m, 'something').leaves.map((l) => l.kind),
+    ['unknown'],
+  );
 });
 
 test('legacyPackages {} is an omitted leaf, not an empty container', () => {
@@ -216,7 +241,10 @@ test('order is stable whatever order the keys come in', () => {
   const a = '{"packages":{"x86_64-linux":{"b":{"type":"derivation","name":"b"},"a":{"type":"derivation","name":"a"}}},"apps":{}}';
   const b = '{"apps":{},"packages":{"x86_64-linux":{"a":{"name":"a","type":"derivation"},"b":{"name":"b","type":"derivation"}}}}';
   assert.deepEqual(model(a), model(b));
-  assert.deepEqual(allLeaves(model(a)).map((l) => l.name), ['a', 'b']);
+  assert.deepEqual(
+    allLeaves(model(a)).map((l) => l.name),
+    ['a', 'b'],
+  );
 });
 
 test('findOutput finds groups and leaves and nothing else', () => {
@@ -225,7 +253,10 @@ test('findOutput finds groups and leaves and nothing else', () => {
   assert.equal(findOutput(m, ['packages', 'x86_64-linux', 'nope']), undefined);
   assert.equal(findOutput(m, ['nope']), undefined);
   assert.equal(findOutput(m, ['lib', 'greet']), undefined);
-  assert.equal(allLeaves(m).length, m.categories.reduce((n, c) => n + c.leaves.length, 0));
+  assert.equal(
+    allLeaves(m).length,
+    m.categories.reduce((n, c) => n + c.leaves.length, 0),
+  );
 });
 
 test('hostile input gives typed errors, never throws', () => {
@@ -249,7 +280,12 @@ test('hostile input gives typed errors, never throws', () => {
   assert.equal(err('null').kind, 'schema');
   assert.deepEqual(err('{"packages": 5}').path, ['packages']);
   assert.deepEqual(err('{"packages":{"x86_64-linux":{"a":{"type":5}}}}').path, ['packages', 'x86_64-linux', 'a', 'type']);
-  assert.deepEqual(err('{"packages":{"x86_64-linux":{"a":{"type":"derivation","name":5}}}}').path, ['packages', 'x86_64-linux', 'a', 'name']);
+  assert.deepEqual(err('{"packages":{"x86_64-linux":{"a":{"type":"derivation","name":5}}}}').path, [
+    'packages',
+    'x86_64-linux',
+    'a',
+    'name',
+  ]);
   assert.equal(err('{"packages":{"x86_64-linux":{"a":{"type":"derivation","description":{}}}}}').kind, 'schema');
   assert.equal(err('{"packages":{"x86_64-linux":[1,2]}}').kind, 'schema');
   assert.equal(err('{"version":2,"inventory":{"packages":5}}').kind, 'schema');
@@ -301,8 +337,16 @@ test('outputs named like Object.prototype members read nothing from it, even whe
   const clean = [model(classic), model(classic, { system: 'x86_64-linux' }), model(inventory)];
   // What a prototype-polluting bug elsewhere in the process (or a hostile dependency) could leave behind: the fields
   // a schema or the options leave out must not be read from there.
-  const polluted: Record<string, unknown> = { leafDepth: 2, kind: 'app', legacyForm: true, system: 'riscv64-linux', warnings: [], shape: 'per-system' };
-  for (const [k, value] of Object.entries(polluted)) Object.defineProperty(Object.prototype, k, { value, configurable: true, writable: true });
+  const polluted: Record<string, unknown> = {
+    leafDepth: 2,
+    kind: 'app',
+    legacyForm: true,
+    system: 'riscv64-linux',
+    warnings: [],
+    shape: 'per-system',
+  };
+  for (const [k, value] of Object.entries(polluted))
+    Object.defineProperty(Object.prototype, k, { value, configurable: true, writable: true });
   try {
     assert.deepEqual([model(classic), model(classic, { system: 'x86_64-linux' }), model(inventory)], clean);
   } finally {
@@ -324,7 +368,10 @@ test('the plain classic format, read from the text, gives the model JSON.parse a
     .filter((f) => /show|omitted|descriptions|warnings|inventory/.test(f) && f.endsWith('.json'))
     .map((f) => readFileSync(path.resolve(dir, f), 'utf8'));
   assert.ok(texts.length >= 6);
-  const pkgs = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`pkg-${i}`, { description: i % 3 ? `d ${i}` : '', name: `pkg-${i}`, type: 'derivation' }]));
+  const pkgs = (n: number) =>
+    Object.fromEntries(
+      Array.from({ length: n }, (_, i) => [`pkg-${i}`, { description: i % 3 ? `d ${i}` : '', name: `pkg-${i}`, type: 'derivation' }]),
+    );
   texts.push(
     `${JSON.stringify({ packages: { 'aarch64-linux': { a: {} }, 'x86_64-linux': pkgs(300) } })}\n`,
     '{}',
@@ -348,7 +395,11 @@ test('the plain classic format, read from the text, gives the model JSON.parse a
     '[1]',
   );
   for (const text of texts) {
-    for (const opts of [{}, { system: 'x86_64-linux' }, { system: 'aarch64-darwin', warnings: parseFlakeShowWarnings(fixture('nix-2.8-show.stderr.txt')) }]) {
+    for (const opts of [
+      {},
+      { system: 'x86_64-linux' },
+      { system: 'aarch64-darwin', warnings: parseFlakeShowWarnings(fixture('nix-2.8-show.stderr.txt')) },
+    ]) {
       const direct = parseFlakeShow(text, opts);
       // A space before the document is valid JSON that only the general reader reads.
       const general = parseFlakeShow(` ${text}`, opts);

@@ -4,7 +4,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseNixVersion, type NixVersion } from '../../src/core/nix/version';
 import { parseFlakeLock, type FlakeLock } from '../../src/core/flake/lock';
-import { describeState, diffLocks, diffSummary, explainUpdateFailure, lockArgs, parseLockUpdateMessages, planCancelRestore, updateArgs } from '../../src/core/flake/update';
+import {
+  describeState,
+  diffLocks,
+  diffSummary,
+  explainUpdateFailure,
+  lockArgs,
+  parseLockUpdateMessages,
+  planCancelRestore,
+  updateArgs,
+} from '../../src/core/flake/update';
 
 const fixture = (name: string): string => readFileSync(path.resolve('test/fixtures/captured/flake', name), 'utf8');
 
@@ -25,15 +34,34 @@ test('update arguments for Nix ≤ 2.18', () => {
     const v = version(banner);
     assert.deepEqual(updateArgs(v, '/src/f', []), ['flake', 'update', '/src/f']);
     assert.deepEqual(updateArgs(v, '/src/f', ['nixpkgs', 'home-manager/nixpkgs']), [
-      'flake', 'lock', '/src/f', '--update-input', 'nixpkgs', '--update-input', 'home-manager/nixpkgs',
+      'flake',
+      'lock',
+      '/src/f',
+      '--update-input',
+      'nixpkgs',
+      '--update-input',
+      'home-manager/nixpkgs',
     ]);
     assert.deepEqual(updateArgs(v, '/src/f', [], { commitLockFile: true }), ['flake', 'update', '--commit-lock-file', '/src/f']);
-    assert.deepEqual(updateArgs(v, '/src/f', ['a'], { commitLockFile: true }), ['flake', 'lock', '--commit-lock-file', '/src/f', '--update-input', 'a']);
+    assert.deepEqual(updateArgs(v, '/src/f', ['a'], { commitLockFile: true }), [
+      'flake',
+      'lock',
+      '--commit-lock-file',
+      '/src/f',
+      '--update-input',
+      'a',
+    ]);
   }
 });
 
 test('update arguments for Nix ≥ 2.19, Lix and Determinate', () => {
-  for (const banner of ['nix (Nix) 2.19.0', 'nix (Nix) 2.19.1', 'nix (Nix) 2.33.0', 'nix (Lix, like Nix) 2.91.1', 'nix (Determinate Nix 3.14.0) 2.32.4']) {
+  for (const banner of [
+    'nix (Nix) 2.19.0',
+    'nix (Nix) 2.19.1',
+    'nix (Nix) 2.33.0',
+    'nix (Lix, like Nix) 2.91.1',
+    'nix (Determinate Nix 3.14.0) 2.32.4',
+  ]) {
     const v = version(banner);
     assert.deepEqual(updateArgs(v, '/src/f', []), ['flake', 'update', '--flake', '/src/f'], banner);
     assert.deepEqual(updateArgs(v, '/src/f', ['nixpkgs', 'a/b']), ['flake', 'update', '--flake', '/src/f', 'nixpkgs', 'a/b']);
@@ -49,21 +77,30 @@ test('real 2.8 --update-input messages', () => {
   assert.deepEqual(m.added, []);
   assert.deepEqual(m.removed, []);
   assert.deepEqual(m.unknownInputs, []);
-  assert.deepEqual(m.updated.map((u) => [u.path, u.from.shortRev, u.from.date, u.to.shortRev, u.to.date]), [
-    ['a', '8bcc058', '2025-10-02', '8d5690e', '2026-11-25'],
-    ['a/nixpkgs', 'da8d391', '2025-10-01', '7fb6ceb', '2025-11-20'],
-  ]);
+  assert.deepEqual(
+    m.updated.map((u) => [u.path, u.from.shortRev, u.from.date, u.to.shortRev, u.to.date]),
+    [
+      ['a', '8bcc058', '2025-10-02', '8d5690e', '2026-11-25'],
+      ['a/nixpkgs', 'da8d391', '2025-10-01', '7fb6ceb', '2025-11-20'],
+    ],
+  );
   assert.equal(m.updated[1].from.ref, 'git+file:///tmp/h-flake/nixpkgs?ref=master&rev=da8d391a26e75fecee26bf92e706c9372a4c647c');
   assert.equal(m.updated[1].to.rev, '7fb6ceb28e4359e3b48bb9d5a25f1ddf2476a1d6');
 });
 
 test('real 2.8 unknown input warnings, and added / removed inputs', () => {
-  assert.deepEqual(parseLockUpdateMessages(fixture('nix-2.8-lock-update-input-unknown.stderr.txt')).unknownInputs, ['b/nixpkgs', 'doesnotexist']);
-  const m = parseLockUpdateMessages(fixture('nix-2.8-lock-added-removed.stderr.txt'));
-  assert.deepEqual(m.added.map((a) => [a.path, a.shortRev, a.date]), [
-    ['extra', '117e405', '2026-11-25'],
-    ['extra/nixpkgs', '7fb6ceb', '2025-11-20'],
+  assert.deepEqual(parseLockUpdateMessages(fixture('nix-2.8-lock-update-input-unknown.stderr.txt')).unknownInputs, [
+    'b/nixpkgs',
+    'doesnotexist',
   ]);
+  const m = parseLockUpdateMessages(fixture('nix-2.8-lock-added-removed.stderr.txt'));
+  assert.deepEqual(
+    m.added.map((a) => [a.path, a.shortRev, a.date]),
+    [
+      ['extra', '117e405', '2026-11-25'],
+      ['extra/nixpkgs', '7fb6ceb', '2025-11-20'],
+    ],
+  );
   assert.deepEqual(m.removed, [{ path: 'tb' }]);
   assert.deepEqual(m.updated, []);
 });
@@ -71,15 +108,24 @@ test('real 2.8 unknown input warnings, and added / removed inputs', () => {
 test('real 2.8 --commit-lock-file, no-change and internal-json runs', () => {
   const commit = parseLockUpdateMessages(fixture('nix-2.8-update-commit.stderr.txt'));
   assert.equal(commit.committedRevision, '759dcf7950c8bd52bbcf46ba500c7c6c2643b94e');
-  assert.deepEqual(commit.updated.map((u) => `${u.path} ${u.from.shortRev}→${u.to.shortRev}`), ['nixpkgs 7fb6ceb→25ae523']);
+  assert.deepEqual(
+    commit.updated.map((u) => `${u.path} ${u.from.shortRev}→${u.to.shortRev}`),
+    ['nixpkgs 7fb6ceb→25ae523'],
+  );
   // The commit message carries the same diff.
-  assert.deepEqual(parseLockUpdateMessages(fixture('nix-2.8-update-commit.gitlog.txt')).updated.map((u) => u.to.date), ['2026-01-15']);
+  assert.deepEqual(
+    parseLockUpdateMessages(fixture('nix-2.8-update-commit.gitlog.txt')).updated.map((u) => u.to.date),
+    ['2026-01-15'],
+  );
   const none = parseLockUpdateMessages(fixture('nix-2.8-update-nochange.stderr.txt'));
   assert.deepEqual([none.added, none.removed, none.updated, none.unknownInputs], [[], [], [], []]);
   assert.equal(none.lockFile, undefined);
   const ij = parseLockUpdateMessages(fixture('nix-2.8-lock-update-input-internal-json.stderr.txt'));
   assert.equal(ij.lockFile, '/tmp/h-flake/root/flake.lock');
-  assert.deepEqual(ij.updated.map((u) => [u.path, u.from.shortRev, u.to.shortRev]), [['extra', '117e405', '9f81e1e']]);
+  assert.deepEqual(
+    ij.updated.map((u) => [u.path, u.from.shortRev, u.to.shortRev]),
+    [['extra', '117e405', '9f81e1e']],
+  );
   // 2.8 on a flake reference that is really an input name: not an update message at all.
   const wrong = parseLockUpdateMessages(fixture('nix-2.8-update-input-name-error.stderr.txt'));
   assert.deepEqual([wrong.updated, wrong.unknownInputs], [[], []]);
@@ -89,16 +135,31 @@ test('newer formats: double-quoted lock paths, follows entries, new unknown-inpu
   const m = parseLockUpdateMessages(fixture('handwritten-nix-master-update.stderr.txt'));
   assert.equal(m.lockFile, '/home/u/my flake/flake.lock');
   assert.deepEqual(m.unknownInputs, ['nixpkgs.foo', 'doesnotexist']);
-  assert.deepEqual(m.updated.map((u) => [u.path, u.from.shortRev, u.from.date, u.to.shortRev ?? u.to.follows, u.to.date]), [
-    ['nixpkgs', 'a1b2c3d', '2025-10-01', 'e4f5a6b', '2025-11-20'],
-    ['home-manager/nixpkgs', '0000000', '2025-06-27', 'nixpkgs', undefined],
-  ]);
-  assert.deepEqual(m.added.map((a) => [a.path, a.shortRev ?? a.follows]), [['treefmt', '1111111'], ['treefmt/nixpkgs', 'nixpkgs']]);
-  assert.deepEqual(m.removed.map((r) => r.path), ['flake-utils', 'flake-utils/systems']);
+  assert.deepEqual(
+    m.updated.map((u) => [u.path, u.from.shortRev, u.from.date, u.to.shortRev ?? u.to.follows, u.to.date]),
+    [
+      ['nixpkgs', 'a1b2c3d', '2025-10-01', 'e4f5a6b', '2025-11-20'],
+      ['home-manager/nixpkgs', '0000000', '2025-06-27', 'nixpkgs', undefined],
+    ],
+  );
+  assert.deepEqual(
+    m.added.map((a) => [a.path, a.shortRev ?? a.follows]),
+    [
+      ['treefmt', '1111111'],
+      ['treefmt/nixpkgs', 'nixpkgs'],
+    ],
+  );
+  assert.deepEqual(
+    m.removed.map((r) => r.path),
+    ['flake-utils', 'flake-utils/systems'],
+  );
   const created = parseLockUpdateMessages(fixture('handwritten-nix-2.35-create.stderr.txt'));
   assert.equal(created.created, true);
   assert.equal(created.lockFile, '/src/new/flake.lock');
-  assert.deepEqual(created.added.map((a) => a.path), ['nixpkgs']);
+  assert.deepEqual(
+    created.added.map((a) => a.path),
+    ['nixpkgs'],
+  );
 });
 
 test('ANSI colours of a terminal are stripped', () => {
@@ -126,7 +187,10 @@ test('hostile stderr never throws', () => {
 });
 
 test('diffLocks: a real update of one input', () => {
-  const changes = diffLocks(lockOf(fixture('nix-2.8-flake.lock.before-update.json')), lockOf(fixture('nix-2.8-flake.lock.after-update.json')));
+  const changes = diffLocks(
+    lockOf(fixture('nix-2.8-flake.lock.before-update.json')),
+    lockOf(fixture('nix-2.8-flake.lock.after-update.json')),
+  );
   const changed = changes.filter((c) => c.change !== 'unchanged');
   assert.equal(changed.length, 1);
   assert.equal(changed[0].path, 'nixpkgs');
@@ -149,13 +213,16 @@ test('diffLocks: added, removed and updated inputs, sorted by path', () => {
   const before = lockOf(fixture('nix-2.8-flake.lock.before.json'));
   const after = lockOf(fixture('nix-2.8-flake.lock.before-update.json'));
   const changes = diffLocks(before, after).filter((c) => c.change !== 'unchanged');
-  assert.deepEqual(changes.map((c) => [c.path, c.change]), [
-    ['a', 'updated'],
-    ['a/nixpkgs', 'updated'],
-    ['extra', 'added'],
-    ['extra/nixpkgs', 'added'],
-    ['tb', 'removed'],
-  ]);
+  assert.deepEqual(
+    changes.map((c) => [c.path, c.change]),
+    [
+      ['a', 'updated'],
+      ['a/nixpkgs', 'updated'],
+      ['extra', 'added'],
+      ['extra/nixpkgs', 'added'],
+      ['tb', 'removed'],
+    ],
+  );
   assert.equal(changes[1].summary, 'a/nixpkgs: 2025-10-01 (da8d391) → 2025-11-20 (7fb6ceb)');
   assert.equal(changes[2].summary, `extra: added, ${changes[2].to?.date} (117e405)`);
   assert.equal(changes[4].summary, 'tb: removed');
@@ -172,8 +239,18 @@ test('describeState covers follows and inputs without a revision', () => {
     JSON.stringify({
       nodes: {
         root: { inputs: { x: rev } },
-        ...(typeof rev === 'string' ? { [rev]: { locked: { type: 'git', url: 'file:///x', rev, lastModified: 1759320000 }, original: { type: 'git', url: 'file:///x' } } } : {}),
-        n: { locked: { type: 'git', url: 'file:///n', rev: 'n'.repeat(40), lastModified: 1759320000 }, original: { type: 'git', url: 'file:///n' } },
+        ...(typeof rev === 'string'
+          ? {
+              [rev]: {
+                locked: { type: 'git', url: 'file:///x', rev, lastModified: 1759320000 },
+                original: { type: 'git', url: 'file:///x' },
+              },
+            }
+          : {}),
+        n: {
+          locked: { type: 'git', url: 'file:///n', rev: 'n'.repeat(40), lastModified: 1759320000 },
+          original: { type: 'git', url: 'file:///n' },
+        },
       },
       root: 'root',
       version: 7,
@@ -212,8 +289,12 @@ test('explainUpdateFailure: a host that does not resolve, on 2.8 and 2.34 (with 
       assert.equal(f.lockWritten, false);
       assert.match(f.message, /^Updating needs the network to fetch new revisions/);
       assert.equal(/nixFlakes\.offline is on/.test(f.message), c === 'offline');
-      assert.match(f.message, /Could not download https:\/\/nix-flakes-capture\.invalid\/src\.tar\.gz: Could(?:n't| not) resolve host.*\.$/, f.message);
-      assert.doesNotMatch(f.message, /invalid\)/, 'the wrapper\'s closing parenthesis is dropped');
+      assert.match(
+        f.message,
+        /Could not download https:\/\/nix-flakes-capture\.invalid\/src\.tar\.gz: Could(?:n't| not) resolve host.*\.$/,
+        f.message,
+      );
+      assert.doesNotMatch(f.message, /invalid\)/, "the wrapper's closing parenthesis is dropped");
     }
   }
   assert.equal(explainUpdateFailure(captured('nix-2.34-network.stderr.txt')).input, 'remote');
@@ -225,7 +306,11 @@ test('explainUpdateFailure: a lock commit git refuses (a hook; no identity), on 
     const hook = explainUpdateFailure(captured(`nix-${v}-commit-hook.stderr.txt`), { commitLockFile: true });
     assert.equal(hook.kind, 'commit-refused', v);
     assert.equal(hook.lockWritten, true, 'nix wrote flake.lock before it ran git');
-    assert.match(hook.message, /^flake\.lock could not be committed \(nixFlakes\.inputs\.commitLockFile\): git commit failed \(exit code 1\): refused by a hook\..* The updated flake\.lock is on disk, not committed\.$/, hook.message);
+    assert.match(
+      hook.message,
+      /^flake\.lock could not be committed \(nixFlakes\.inputs\.commitLockFile\): git commit failed \(exit code 1\): refused by a hook\..* The updated flake\.lock is on disk, not committed\.$/,
+      hook.message,
+    );
     const who = explainUpdateFailure(captured(`nix-${v}-commit-identity.stderr.txt`), { commitLockFile: true });
     assert.equal(who.kind, 'commit-identity', v);
     assert.match(who.message, /git commit failed because git does not know who you are\. Set user\.name and user\.email/);
@@ -244,7 +329,7 @@ test('explainUpdateFailure: an indirect input no registry knows, on 2.8 and 2.34
   assert.equal(explainUpdateFailure(fixture('nix-2.8-update-input-name-error.stderr.txt')).kind, 'registry');
 });
 
-test('explainUpdateFailure: other failures give Nix\'s innermost message, the input and the position', () => {
+test("explainUpdateFailure: other failures give Nix's innermost message, the input and the position", () => {
   const gone28 = explainUpdateFailure(captured('nix-2.8-missing-path.stderr.txt'));
   assert.equal(gone28.kind, 'other');
   assert.match(gone28.message, /^Update failed: getting status of '\/tmp\/[^']*\/gone\/local': No such file or directory$/);
@@ -260,7 +345,10 @@ test('explainUpdateFailure: other failures give Nix\'s innermost message, the in
   assert.equal(explainUpdateFailure('').message, 'Update failed: nix gave no message');
   assert.equal(explainUpdateFailure(undefined as unknown as string).kind, 'other');
   // ANSI colours (a terminal-like stderr) are ignored.
-  assert.equal(explainUpdateFailure('\x1b[31;1merror:\x1b[0m program \x1b[35;1m\'git\'\x1b[0m failed with exit code 1', { commitLockFile: true }).kind, 'commit-refused');
+  assert.equal(
+    explainUpdateFailure("\x1b[31;1merror:\x1b[0m program \x1b[35;1m'git'\x1b[0m failed with exit code 1", { commitLockFile: true }).kind,
+    'commit-refused',
+  );
 });
 
 test('planCancelRestore: a lock holding exactly what the cancelled run announced is put back (real 2.8 and 2.34 runs)', () => {
@@ -323,8 +411,13 @@ test('planCancelRestore: a lock the cancelled run created is removed (2.8 lists 
     assert.deepEqual(planCancelRestore(created, `${created}\n`, stderr), { action: 'keep', why: 'changed-elsewhere' });
   }
   // 2.34 announced two inputs; a lock with a third is not (only) Nix's.
-  const lock = JSON.parse(captured('nix-2.34-create.flake.lock.json')) as { nodes: Record<string, unknown> & { root: { inputs: Record<string, string> } } };
+  const lock = JSON.parse(captured('nix-2.34-create.flake.lock.json')) as {
+    nodes: Record<string, unknown> & { root: { inputs: Record<string, string> } };
+  };
   lock.nodes.three = lock.nodes.two;
   lock.nodes.root.inputs.three = 'three';
-  assert.deepEqual(planCancelRestore(undefined, JSON.stringify(lock), captured('nix-2.34-create.stderr.txt')), { action: 'keep', why: 'changed-elsewhere' });
+  assert.deepEqual(planCancelRestore(undefined, JSON.stringify(lock), captured('nix-2.34-create.stderr.txt')), {
+    action: 'keep',
+    why: 'changed-elsewhere',
+  });
 });

@@ -20,7 +20,10 @@ test('real 2.8 flake show stderr: the tree-drawing legacyPackages warning, nothi
 
 test('real 2.8 dirty tree warning', () => {
   const w = parseFlakeShowWarnings(fixture('nix-2.8-show-dirty.stderr.txt'));
-  assert.deepEqual(w.map((x) => x.kind), ['dirty-tree', 'omitted']);
+  assert.deepEqual(
+    w.map((x) => x.kind),
+    ['dirty-tree', 'omitted'],
+  );
   const dirty = w[0];
   assert.ok(dirty.kind === 'dirty-tree');
   assert.equal(dirty.tree, '/tmp/h-flake/root');
@@ -36,20 +39,18 @@ test('real 2.8 untrusted flake configuration warning, and why it is ignored', ()
   assert.equal(untrusted[0].setting, 'extra-substituters');
   assert.match(untrusted[0].explanation, /on purpose/);
   assert.match(untrusted[0].explanation, /never passes --accept-flake-config/);
-  assert.deepEqual(w.map((x) => x.kind), ['untrusted-config', 'dirty-tree']);
+  assert.deepEqual(
+    w.map((x) => x.kind),
+    ['untrusted-config', 'dirty-tree'],
+  );
 });
 
 test('2.12+ wording with its continuation line, deduplicated; 2.29 / 2.33 warnings', () => {
   const w = parseFlakeShowWarnings(fixture('handwritten-nix-2.33-warnings.stderr.txt'));
-  assert.deepEqual(w.map((x) => x.kind), [
-    'dirty-tree',
-    'untrusted-config',
-    'untrusted-config',
-    'not-a-derivation',
-    'import-from-derivation',
-    'omitted',
-    'omitted',
-  ]);
+  assert.deepEqual(
+    w.map((x) => x.kind),
+    ['dirty-tree', 'untrusted-config', 'untrusted-config', 'not-a-derivation', 'import-from-derivation', 'omitted', 'omitted'],
+  );
   const settings = w.flatMap((x) => (x.kind === 'untrusted-config' ? [x.setting] : []));
   assert.deepEqual(settings, ['extra-substituters', 'extra-trusted-public-keys']);
   assert.equal(w[1].text, "ignoring untrusted flake configuration setting 'extra-substituters'. Pass '--accept-flake-config' to trust it");
@@ -84,11 +85,17 @@ test('2.14+ omitted warnings name the attribute path and the flag', () => {
 
 test('real 2.8 internal-json stderr (ANSI in msg) gives the same warnings', () => {
   const w = parseFlakeShowWarnings(fixture('nix-2.8-show-internal-json.stderr.txt'));
-  assert.deepEqual(w.map((x) => x.kind), ['dirty-tree', 'omitted']);
+  assert.deepEqual(
+    w.map((x) => x.kind),
+    ['dirty-tree', 'omitted'],
+  );
   assert.ok(w[1].kind === 'omitted');
   assert.equal(w[1].attrPath, 'legacyPackages.x86_64-linux');
   const lock = parseFlakeShowWarnings(fixture('nix-2.8-lock-update-input-internal-json.stderr.txt'));
-  assert.deepEqual(lock.map((x) => x.kind), ['untrusted-config', 'dirty-tree']);
+  assert.deepEqual(
+    lock.map((x) => x.kind),
+    ['untrusted-config', 'dirty-tree'],
+  );
 });
 
 test('ANSI-coloured text-mode warnings are matched', () => {

@@ -84,7 +84,18 @@ describe('syntactic lenses', () => {
     const lenses = syntacticLenses(text);
     assert.deepEqual(
       lenses.map((l) => `${lineOf(text, l.range.start)} ${l.kind} ${l.guess.name}`),
-      ['9 call helper', '20 call hello', '34 call tool', '41 call fixed', '46 call finalAttrs', '52 call rusty', '59 call pyPkg', '65 call script', '72 call generated', '79 call pkg'],
+      [
+        '9 call helper',
+        '20 call hello',
+        '34 call tool',
+        '41 call fixed',
+        '46 call finalAttrs',
+        '52 call rusty',
+        '59 call pyPkg',
+        '65 call script',
+        '72 call generated',
+        '79 call pkg',
+      ],
     );
     // The lens starts at the call, not at the binding: `fixed = lib.fix (self: mkDerivation {`.
     const fixed = lenses.find((l) => l.guess.name === 'fixed')!;
@@ -124,7 +135,9 @@ describe('syntactic lenses', () => {
     const text = fixture('flakes/packages.nix');
     const lenses = syntacticLenses(text, { isFlakeNix: true });
     assert.deepEqual(
-      lenses.map((l) => `${lineOf(text, l.range.start)} ${l.kind} ${l.guess.name} ${l.guess.attrPath?.join('.') ?? '-'} ${l.guess.isPackage}`),
+      lenses.map(
+        (l) => `${lineOf(text, l.range.start)} ${l.kind} ${l.guess.name} ${l.guess.attrPath?.join('.') ?? '-'} ${l.guess.isPackage}`,
+      ),
       [
         '10 binding hello packages.x86_64-linux.hello true',
         '11 binding cowsay packages.x86_64-linux.cowsay true',
@@ -173,7 +186,9 @@ describe('syntactic lenses', () => {
     const text = fixture('flakes/computed.nix');
     const lenses = syntacticLenses(text, { isFlakeNix: true });
     assert.deepEqual(
-      lenses.map((l) => `${lineOf(text, l.range.start)} ${l.kind} ${l.guess.name} ${l.guess.attrPath?.join('.') ?? '-'} ${l.guess.isPackage}`),
+      lenses.map(
+        (l) => `${lineOf(text, l.range.start)} ${l.kind} ${l.guess.name} ${l.guess.attrPath?.join('.') ?? '-'} ${l.guess.isPackage}`,
+      ),
       [
         '10 call lib - false',
         '16 call default - true',
@@ -193,7 +208,10 @@ describe('syntactic lenses', () => {
     assert.ok(at('default').startsWith('nixpkgs.legacyPackages.${system}.stdenv.mkDerivation {'));
     assert.ok(at('rust').startsWith('(nixpkgs.legacyPackages.${system}.extend overlay).rustPlatform.buildRustPackage {'));
     // Keys name the callee with its parenthesised part elided: editing inside it keeps the key.
-    const edited = text.replace('(import nixpkgs { inherit system; }).stdenv', '(import nixpkgs {\n        inherit system;\n        config = { };\n      }).stdenv');
+    const edited = text.replace(
+      '(import nixpkgs { inherit system; }).stdenv',
+      '(import nixpkgs {\n        inherit system;\n        config = { };\n      }).stdenv',
+    );
     assert.deepEqual(
       syntacticLenses(edited, { isFlakeNix: true }).map((l) => l.key),
       lenses.map((l) => l.key),
@@ -207,7 +225,10 @@ describe('syntactic lenses', () => {
     const before = syntacticLenses(text);
     const after = syntacticLenses(edited);
     const keys = new Set(after.map((l) => l.key));
-    assert.ok(before.every((l) => keys.has(l.key)), 'every old key is still there');
+    assert.ok(
+      before.every((l) => keys.has(l.key)),
+      'every old key is still there',
+    );
     const hello = (ls: typeof before) => ls.find((l) => l.guess.name === 'hello')!;
     assert.equal(hello(before).key, hello(after).key);
     assert.equal(lineOf(edited, hello(after).range.start), lineOf(text, hello(before).range.start) + 2);
@@ -322,7 +343,10 @@ describe('semantic lenses: placement', () => {
       rec(['packages', 'x86_64-linux', 'thrown'], undefined, ['flake.nix', 6, 7]),
     ]).get('/ws/flake.nix')!;
     assert.deepEqual(
-      lenses.map((l) => `${l.kind} ${text.slice(l.range.start, l.range.start + 12)} ${l.installables.map((i) => `${i.display}/${i.placement}`).join(' ')}`),
+      lenses.map(
+        (l) =>
+          `${l.kind} ${text.slice(l.range.start, l.range.start + 12)} ${l.installables.map((i) => `${i.display}/${i.placement}`).join(' ')}`,
+      ),
       ['binding hello = pkgs .#hello/attrPos', 'call builtins.der .#raw/attrPos', 'binding thrown = thr .#thrown/attrPos'],
     );
   });
@@ -405,7 +429,14 @@ describe('semantic lenses: placement', () => {
   });
 
   test('a package in a file of its own, by a builder the scanner does not know: its lens is in that file', () => {
-    const flake = ['{', '  outputs = { self }: {', '    packages.x86_64-linux.helperArg = import ./helper-arg.nix { mkDrv = x: x; };', '    packages.x86_64-linux.parted = parts.parted;', '  };', '}'].join('\n');
+    const flake = [
+      '{',
+      '  outputs = { self }: {',
+      '    packages.x86_64-linux.helperArg = import ./helper-arg.nix { mkDrv = x: x; };',
+      '    packages.x86_64-linux.parted = parts.parted;',
+      '  };',
+      '}',
+    ].join('\n');
     const helper = ['{ mkDrv }:', '', 'mkDrv {', '  pname = "helper-arg";', '  version = "1.0";', '}'].join('\n');
     // Not even a set at the meta.position line (the file is the set a caller passes on): that line.
     const bare = ['{', '  pname = "bare";', '  version = "2";', '}'].join('\n');
@@ -498,7 +529,9 @@ describe('reconcile', () => {
     const semantic = lensesFor({ 'flake.nix': flake }, records).get('/ws/flake.nix')!;
     const out = reconcile(syntacticLenses(flake, { isFlakeNix: true }), semantic, flake);
     assert.deepEqual(
-      out.map((l) => `${lineOf(flake, l.range.start)} ${l.state} ${l.state === 'resolved' ? l.installables.map((i) => i.display).join(' ') : ''}`),
+      out.map(
+        (l) => `${lineOf(flake, l.range.start)} ${l.state} ${l.state === 'resolved' ? l.installables.map((i) => i.display).join(' ') : ''}`,
+      ),
       // helper's call is no output of its own (other's attrPos is its binding); default joins hello.
       ['4 resolved .#hello .#default', '9 resolved .#other', '11 resolved .#checks.x86_64-linux.hello'],
     );
@@ -528,13 +561,24 @@ describe('reconcile', () => {
     // A flake of many packages, some bound to other packages' values (binding lenses), outputs that evaluation places
     // on bindings with no syntactic lens (checks, a formatter), and paths written twice.
     const flakeOf = (n: number, renamed: ReadonlySet<number> = new Set()) => {
-      const lines = ['{', '  outputs = { self, nixpkgs }: let pkgs = nixpkgs.legacyPackages.x86_64-linux; in {', '    packages.x86_64-linux = {'];
+      const lines = [
+        '{',
+        '  outputs = { self, nixpkgs }: let pkgs = nixpkgs.legacyPackages.x86_64-linux; in {',
+        '    packages.x86_64-linux = {',
+      ];
       for (let i = 0; i < n; i++) {
         const name = renamed.has(i) ? `renamed${i}` : `pkg${i}`;
         lines.push(`      ${name} = pkgs.stdenv.mkDerivation { pname = "${name}"; version = "1"; };`);
         if (i % 3 === 0) lines.push(`      "${name} alias #${i}" = self.packages.x86_64-linux.${name};`);
       }
-      lines.push('    };', '    checks.x86_64-linux.a = self.packages.x86_64-linux.pkg0;', '    checks.x86_64-linux.a = pkgs.hello;', '    formatter.x86_64-linux = pkgs.nixfmt;', '  };', '}');
+      lines.push(
+        '    };',
+        '    checks.x86_64-linux.a = self.packages.x86_64-linux.pkg0;',
+        '    checks.x86_64-linux.a = pkgs.hello;',
+        '    formatter.x86_64-linux = pkgs.nixfmt;',
+        '  };',
+        '}',
+      );
       return lines.join('\n');
     };
     const original = flakeOf(40);
@@ -573,7 +617,10 @@ describe('reconcile', () => {
         keyed.set(`binding ${path} #${n}`, { start: b.keyRange.start, end: b.keyRange.end });
       }
       return semantic
-        .map((l) => ({ key: l.key, range: byKey.get(l.key) ?? (l.kind === 'binding' ? keyed.get(l.key) : l.kind === 'position' ? l.range : undefined) }))
+        .map((l) => ({
+          key: l.key,
+          range: byKey.get(l.key) ?? (l.kind === 'binding' ? keyed.get(l.key) : l.kind === 'position' ? l.range : undefined),
+        }))
         .filter((l) => l.range !== undefined)
         .sort((a, b) => a.range!.start - b.range!.start);
     };
@@ -583,7 +630,10 @@ describe('reconcile', () => {
       flakeOf(40, new Set([0, 5, 6, 30])),
       flakeOf(25),
       original.replace('    formatter.x86_64-linux = pkgs.nixfmt;\n', ''),
-      original.replace('    checks.x86_64-linux.a = pkgs.hello;\n', '    checks.x86_64-linux.a = pkgs.hello;\n    checks.x86_64-linux.a = pkgs.hello;\n'),
+      original.replace(
+        '    checks.x86_64-linux.a = pkgs.hello;\n',
+        '    checks.x86_64-linux.a = pkgs.hello;\n    checks.x86_64-linux.a = pkgs.hello;\n',
+      ),
     ];
     for (const text of edits) {
       const syntactic = syntacticLenses(text, { isFlakeNix: true });
@@ -624,13 +674,19 @@ describe('positions query', () => {
     assert.equal(args.length, 5);
     assert.match(args[4], /builtins\.getFlake "path:\/nix\/store\/x-source\?narHash=sha256-a%2Bb%3D"/);
     assert.match(args[4], /system = "x86_64-linux";/);
-    assert.match(args[4], /builtins\.concatMap \(c: records c \(flake\.\$\{c\} or null\)\) \[ "packages" "checks" "devShells" "formatter" "defaultPackage" "devShell" \]$/);
+    assert.match(
+      args[4],
+      /builtins\.concatMap \(c: records c \(flake\.\$\{c\} or null\)\) \[ "packages" "checks" "devShells" "formatter" "defaultPackage" "devShell" \]$/,
+    );
     assert.ok(positionsQuery({ ref: 'x', system: 's', impure: true }).includes('--impure'));
     // Injection-proof: quotes and interpolations in the reference stay in the string.
     assert.match(positionsExpression({ ref: 'a"${b}\\', system: 's' }), /getFlake "a\\"\\\$\{b\}\\\\";/);
     // attrPos only: no meta at all; skipped outputs listed.
     assert.doesNotMatch(positionsExpression({ ref: 'x', system: 's', meta: false }), /metaPosition/);
-    assert.match(positionsExpression({ ref: 'x', system: 's', skipMeta: [['packages', 's', 'bad']] }), /skip = \[ \[ "packages" "s" "bad" \] \];/);
+    assert.match(
+      positionsExpression({ ref: 'x', system: 's', skipMeta: [['packages', 's', 'bad']] }),
+      /skip = \[ \[ "packages" "s" "bad" \] \];/,
+    );
     // Per-category mode: an installable and an --apply function; singles are read through their parent set.
     const per = positionsQuery({ ref: 'x', system: 'x86_64-linux', installableRef: '/my flake', categories: ['checks', 'formatter'] });
     assert.deepEqual(per.slice(0, 4), ['eval', '--json', '--no-write-lock-file', '/my flake#checks.x86_64-linux']);
@@ -643,7 +699,15 @@ describe('positions query', () => {
   test('the reference from nix flake metadata: locked by hash, by rev, or impure', () => {
     const clean = {
       path: '/nix/store/g7wa07qpj4jvazn18cn0j2k1mzdqbx9q-source',
-      locked: { lastModified: 1795635300, narHash: 'sha256-SM22f+jr=', ref: 'main', rev: '065894807320b7893d1aa089d243a16e6d173f5b', revCount: 2, type: 'git', url: 'file:///r' },
+      locked: {
+        lastModified: 1795635300,
+        narHash: 'sha256-SM22f+jr=',
+        ref: 'main',
+        rev: '065894807320b7893d1aa089d243a16e6d173f5b',
+        revCount: 2,
+        type: 'git',
+        url: 'file:///r',
+      },
       url: 'git+file:///r?ref=main&rev=065894807320b7893d1aa089d243a16e6d173f5b',
       resolvedUrl: 'git+file:///r',
     };
@@ -653,8 +717,15 @@ describe('positions query', () => {
       unlocked: 'git+file:///r',
     });
     const dirty = { ...clean, locked: { lastModified: 1, narHash: 'sha256-x=', type: 'git', url: 'file:///r' }, url: 'git+file:///r' };
-    assert.deepEqual(positionsFlakeRef(dirty)?.ref, 'path:/nix/store/g7wa07qpj4jvazn18cn0j2k1mzdqbx9q-source?lastModified=1&narHash=sha256-x%3D');
-    const sub = { ...clean, locked: { ...clean.locked, dir: 'sub' }, url: 'git+file:///r?dir=sub&ref=main&rev=065894807320b7893d1aa089d243a16e6d173f5b' };
+    assert.deepEqual(
+      positionsFlakeRef(dirty)?.ref,
+      'path:/nix/store/g7wa07qpj4jvazn18cn0j2k1mzdqbx9q-source?lastModified=1&narHash=sha256-x%3D',
+    );
+    const sub = {
+      ...clean,
+      locked: { ...clean.locked, dir: 'sub' },
+      url: 'git+file:///r?dir=sub&ref=main&rev=065894807320b7893d1aa089d243a16e6d173f5b',
+    };
     assert.deepEqual(positionsFlakeRef(sub), { ref: sub.url, impure: false, unlocked: 'git+file:///r' });
     const dirtySub = { ...sub, url: 'git+file:///r?dir=sub', resolvedUrl: 'git+file:///r?dir=sub' };
     assert.deepEqual(positionsFlakeRef(dirtySub), { ref: 'git+file:///r?dir=sub', impure: true });
@@ -674,7 +745,13 @@ describe('positions query', () => {
       { attrPath: ['packages', 's', 'c'], attrPos: { file: '/f.nix', line: 2 } },
     ]);
     assert.deepEqual(readPositions(out), [
-      { attrPath: ['packages', 's', 'a'], attrPos: { file: '/f.nix', line: 3, column: 5 }, metaPosition: { file: '/x:y/f.nix', line: 7 }, mainProgram: 'a', metaRead: true },
+      {
+        attrPath: ['packages', 's', 'a'],
+        attrPos: { file: '/f.nix', line: 3, column: 5 },
+        metaPosition: { file: '/x:y/f.nix', line: 7 },
+        mainProgram: 'a',
+        metaRead: true,
+      },
       { attrPath: ['formatter', 's'], metaRead: true },
       { attrPath: ['packages', 's', 'b'], metaRead: true },
       { attrPath: ['packages', 's', 'c'], attrPos: { file: '/f.nix', line: 2, column: 1 }, metaRead: false },
@@ -694,7 +771,10 @@ describe('positions query', () => {
       '{"attrPath":["packages","x86_64-linux","badmeta"],"attrPos":{"column":9,"file":"/f.nix","line":23},"mainProgram":}]';
     const out = readPositionsOutput(cut);
     assert.equal(out.complete, false);
-    assert.deepEqual(out.records.map((r) => r.attrPath[2]), ['a"}']);
+    assert.deepEqual(
+      out.records.map((r) => r.attrPath[2]),
+      ['a"}'],
+    );
     assert.deepEqual(out.failedAt, ['packages', 'x86_64-linux', 'badmeta']);
     // Cut before any record, or in the middle of a path: nothing known.
     assert.equal(readPositionsOutput('[').failedAt, undefined);
@@ -703,7 +783,10 @@ describe('positions query', () => {
 
   test('retry plan: skip the output that failed, then impure, then attrPos only, then give up', () => {
     const first: PositionsQueryOptions = { ref: 'path:/nix/store/x', system: 's' };
-    const cutAt = (name: string): PositionsRun => ({ exitCode: 1, stdout: `[{"attrPath":["packages","s","${name}"],"attrPos":null,"mainProgram":}]` });
+    const cutAt = (name: string): PositionsRun => ({
+      exitCode: 1,
+      stdout: `[{"attrPath":["packages","s","${name}"],"attrPos":null,"mainProgram":}]`,
+    });
     assert.equal(nextPositionsQuery(first, { exitCode: 0, stdout: '[]' }), undefined);
     const second = nextPositionsQuery(first, cutAt('bad'))!;
     assert.deepEqual(second.skipMeta, [['packages', 's', 'bad']]);
@@ -726,15 +809,26 @@ describe('positions query', () => {
     // The lock file needs changes (getFlake never makes them, pure or impure): one installable per category.
     const lock = "error: cannot update flake input 'nixpkgs' in pure mode";
     const perCategory = nextPositionsQuery(first, { exitCode: 1, stdout: '', stderr: lock }, { flakeRef: '/r', impureRef: '/r' })!;
-    assert.deepEqual(perCategory, { ...first, installableRef: '/r', impure: false, categories: ['packages', 'checks', 'devShells', 'formatter', 'defaultPackage', 'devShell'] });
+    assert.deepEqual(perCategory, {
+      ...first,
+      installableRef: '/r',
+      impure: false,
+      categories: ['packages', 'checks', 'devShells', 'formatter', 'defaultPackage', 'devShell'],
+    });
     // Each category in turn, whether it worked or not; a broken output is skipped within its category first.
     const next = nextPositionsQuery(perCategory, { exitCode: 1, stdout: '' })!;
     assert.deepEqual(next.categories?.[0], 'checks');
-    assert.deepEqual(nextPositionsQuery(next, { exitCode: 1, stdout: '[{"attrPath":["checks","s","x"],"mainProgram":}]' })?.skipMeta, [['checks', 's', 'x']]);
+    assert.deepEqual(nextPositionsQuery(next, { exitCode: 1, stdout: '[{"attrPath":["checks","s","x"],"mainProgram":}]' })?.skipMeta, [
+      ['checks', 's', 'x'],
+    ]);
     assert.equal(nextPositionsQuery({ ...perCategory, categories: ['devShell'] }, { exitCode: 0, stdout: '[]' }), undefined);
     // 2.26 and 2.34 word it `cannot update unlocked flake input` (seen on both).
-    const newer = "error:\n       … while calling the 'concatMap' builtin\n\n       error: cannot update unlocked flake input 'nixpkgs' in pure mode";
-    assert.equal(nextPositionsQuery(first, { exitCode: 1, stdout: '', stderr: newer }, { flakeRef: '/r', impureRef: '/r' })?.installableRef, '/r');
+    const newer =
+      "error:\n       … while calling the 'concatMap' builtin\n\n       error: cannot update unlocked flake input 'nixpkgs' in pure mode";
+    assert.equal(
+      nextPositionsQuery(first, { exitCode: 1, stdout: '', stderr: newer }, { flakeRef: '/r', impureRef: '/r' })?.installableRef,
+      '/r',
+    );
   });
 
   test('the output whose meta failed, from the markers on stderr (newer Nix prints nothing on stdout then)', () => {
@@ -744,7 +838,14 @@ describe('positions query', () => {
     const read = (p: string[]) => `trace: nix-flakes-lens: read ${JSON.stringify(p)}`;
     const a = ['packages', 's', 'a'];
     const bad = ['packages', 's', 'bad "one"'];
-    const stderr = [reading(a), read(a), reading(bad), 'error:', "       … while evaluating list element at index 1", "       error: attribute 'missing' missing"].join('\n');
+    const stderr = [
+      reading(a),
+      read(a),
+      reading(bad),
+      'error:',
+      '       … while evaluating list element at index 1',
+      "       error: attribute 'missing' missing",
+    ].join('\n');
     assert.deepEqual(failedOutput(stderr), bad);
     // Every output read to its end: the failure was elsewhere, no output to blame.
     assert.equal(failedOutput([reading(a), read(a), 'error: boom'].join('\n')), undefined);
@@ -759,14 +860,21 @@ describe('positions query', () => {
   test('queryPositions drives the retries and keeps what failed runs printed in full', async () => {
     const runs: string[][] = [];
     const full = (name: string, meta: boolean) =>
-      JSON.stringify({ attrPath: ['packages', 's', name], attrPos: { file: '/f.nix', line: 1, column: 1 }, ...(meta ? { metaPosition: '/f.nix:2', mainProgram: null } : {}) });
+      JSON.stringify({
+        attrPath: ['packages', 's', name],
+        attrPos: { file: '/f.nix', line: 1, column: 1 },
+        ...(meta ? { metaPosition: '/f.nix:2', mainProgram: null } : {}),
+      });
     const result = await queryPositions({ ref: 'r', system: 's' }, async (args) => {
       runs.push(args);
       const expr = args[args.length - 1];
       // attrPos only: succeeds.
-      if (!expr.includes('metaPosition')) return { exitCode: 0, stdout: `[${full('a', false)},${full('bad', false)},${full('worse', false)},${full('z', false)}]` };
-      if (!expr.includes('"bad"')) return { exitCode: 1, stdout: `[${full('a', true)},{"attrPath":["packages","s","bad"],"attrPos":null,"mainProgram":}]` };
-      if (!expr.includes('"worse"')) return { exitCode: 1, stdout: `[${full('a', true)},${full('bad', false)},{"attrPath":["packages","s","worse"],"mainProgram":}]` };
+      if (!expr.includes('metaPosition'))
+        return { exitCode: 0, stdout: `[${full('a', false)},${full('bad', false)},${full('worse', false)},${full('z', false)}]` };
+      if (!expr.includes('"bad"'))
+        return { exitCode: 1, stdout: `[${full('a', true)},{"attrPath":["packages","s","bad"],"attrPos":null,"mainProgram":}]` };
+      if (!expr.includes('"worse"'))
+        return { exitCode: 1, stdout: `[${full('a', true)},${full('bad', false)},{"attrPath":["packages","s","worse"],"mainProgram":}]` };
       // Skipping both, it still fails before printing anything (say, `packages` itself): attrPos only.
       return { exitCode: 1, stdout: '' };
     });

@@ -5,7 +5,15 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { positionsFlakeRef, queryPositions, semanticLenses, type BuildableCategory, type PositionsResult, type PositionsRun, type SemanticLens } from '../../src/core/lens';
+import {
+  positionsFlakeRef,
+  queryPositions,
+  semanticLenses,
+  type BuildableCategory,
+  type PositionsResult,
+  type PositionsRun,
+  type SemanticLens,
+} from '../../src/core/lens';
 import { createStoreMapper, sourcesFromFlake } from '../../src/core/errors/storePath';
 import { commitAll, copyFixture, makeRepo, nixTestEnv, scratchDir } from '../support/nix';
 
@@ -31,13 +39,19 @@ interface Evaluated {
 }
 
 async function evaluate(root: string, flakeDir = root, categories?: BuildableCategory[]): Promise<Evaluated> {
-  const metadata: unknown = JSON.parse(execFileSync('nix', ['flake', 'metadata', '--json', '--no-write-lock-file'], { cwd: flakeDir, env, encoding: 'utf8' }));
+  const metadata: unknown = JSON.parse(
+    execFileSync('nix', ['flake', 'metadata', '--json', '--no-write-lock-file'], { cwd: flakeDir, env, encoding: 'utf8' }),
+  );
   const ref = positionsFlakeRef(metadata, flakeDir);
   assert.ok(ref);
-  const result = await queryPositions({ ref: ref.ref, impure: ref.impure, system: SYSTEM, ...(categories ? { categories } : {}) }, runNix(flakeDir), {
-    impureRef: ref.unlocked,
-    flakeRef: flakeDir,
-  });
+  const result = await queryPositions(
+    { ref: ref.ref, impure: ref.impure, system: SYSTEM, ...(categories ? { categories } : {}) },
+    runNix(flakeDir),
+    {
+      impureRef: ref.unlocked,
+      flakeRef: flakeDir,
+    },
+  );
   const map = createStoreMapper({ sources: sourcesFromFlake({ gitRoot: root, metadata }), workspaceRoots: [root] });
   const lenses = semanticLenses({
     records: result.records,
@@ -111,7 +125,9 @@ describe('Build lenses on real Nix', () => {
 
   test('the attrPos-only query forces no derivation: one run even with the broken packages', async () => {
     const dir = copyFixture('lens-broken');
-    const metadata: unknown = JSON.parse(execFileSync('nix', ['flake', 'metadata', '--json', '--no-write-lock-file'], { cwd: dir, env, encoding: 'utf8' }));
+    const metadata: unknown = JSON.parse(
+      execFileSync('nix', ['flake', 'metadata', '--json', '--no-write-lock-file'], { cwd: dir, env, encoding: 'utf8' }),
+    );
     const ref = positionsFlakeRef(metadata)!;
     const result = await queryPositions({ ref: ref.ref, system: SYSTEM, meta: false }, runNix(dir));
     assert.deepEqual([result.ok, result.runs], [true, 1]);
@@ -168,15 +184,10 @@ describe('Build lenses on real Nix', () => {
 
   test('a dirty flake in a subdirectory: 2.8 has no locked reference for it, so the query runs impure', async () => {
     const root = makeRepo(join(scratchDir(), 'lens-subflake'), {
-      'README': 'x\n',
-      'sub/flake.nix': [
-        '{',
-        '  outputs = { self }: {',
-        '    packages.x86_64-linux.tool = import ../lib/tool.nix;',
-        '  };',
-        '}',
-        '',
-      ].join('\n'),
+      README: 'x\n',
+      'sub/flake.nix': ['{', '  outputs = { self }: {', '    packages.x86_64-linux.tool = import ../lib/tool.nix;', '  };', '}', ''].join(
+        '\n',
+      ),
       'lib/tool.nix': 'builtins.derivation {\n  name = "tool";\n  system = "x86_64-linux";\n  builder = "/bin/sh";\n}\n',
     });
     writeFileSync(join(root, 'README'), 'dirty\n');

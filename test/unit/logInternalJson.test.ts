@@ -45,7 +45,10 @@ test('start records keep parent (2.18+) exactly, and drop parent 0', () => {
 
 test('ids and parents above 2^53 are kept exact, and neighbours stay distinct', () => {
   // pid 4194303 << 32: beyond Number.MAX_SAFE_INTEGER.
-  const a = only(parseLogLine('@nix {"action":"start","id":18014393357549569,"level":0,"parent":18014393357549568,"text":"","type":105}'), 'start');
+  const a = only(
+    parseLogLine('@nix {"action":"start","id":18014393357549569,"level":0,"parent":18014393357549568,"text":"","type":105}'),
+    'start',
+  );
   const b = only(parseLogLine('@nix {"action":"stop","id":18014393357549570}'), 'stop');
   const c = only(parseLogLine('@nix {"action":"result","fields":["x"],"id":18014393357549571,"type":101}'), 'result');
   assert.equal(a.id, '18014393357549569');
@@ -101,7 +104,9 @@ test('unknown actions are kept, with the record', () => {
 });
 
 test('msg records: level, msg, raw_msg, position and trace', () => {
-  const [warning, error] = parseLog(errorFixture('nix-2.8-eval-missingAttr-trace.jsonl').replace(/^/, '@nix {"action":"msg","level":1,"msg":"w"}\n'));
+  const [warning, error] = parseLog(
+    errorFixture('nix-2.8-eval-missingAttr-trace.jsonl').replace(/^/, '@nix {"action":"msg","level":1,"msg":"w"}\n'),
+  );
   assert.deepEqual(warning, { kind: 'msg', level: 1, msg: 'w', position: undefined, trace: [] });
   const m = only(error, 'msg');
   assert.equal(m.level, 0);
@@ -119,7 +124,12 @@ test('msg records: level, msg, raw_msg, position and trace', () => {
 });
 
 test('msg positions: null (2.8), source text (2.8 --expr), «string» (2.13+), origin:line:col (2.20+)', () => {
-  const none = only(errorFixture('nix-2.8-eval-throwing.jsonl').split('\n').map((l) => parseLogLine(l))[0], 'msg');
+  const none = only(
+    errorFixture('nix-2.8-eval-throwing.jsonl')
+      .split('\n')
+      .map((l) => parseLogLine(l))[0],
+    'msg',
+  );
   assert.equal(none.position, undefined);
   const expr = only(parseLog(errorFixture('nix-2.8-eval-expr-string.jsonl'))[0], 'msg');
   assert.deepEqual(expr.position, { file: '«string»', origin: 'string', line: 1, column: 19 });
@@ -193,7 +203,10 @@ test('hostile input: binary garbage, odd field types, huge traces, never a throw
   for (const line of [garbage, `@nix ${garbage}`, '@nix {"action":"msg","msg":"x","level":"high","file":{},"line":"3","trace":"no"}']) {
     assert.doesNotThrow(() => parseLogLine(line));
   }
-  const odd = only(parseLogLine('@nix {"action":"msg","msg":"x","level":"high","file":{},"line":"3","trace":[1,null,{"raw_msg":5}]}'), 'msg');
+  const odd = only(
+    parseLogLine('@nix {"action":"msg","msg":"x","level":"high","file":{},"line":"3","trace":[1,null,{"raw_msg":5}]}'),
+    'msg',
+  );
   assert.equal(odd.level, 0);
   assert.equal(odd.position, undefined);
   assert.deepEqual(odd.trace, [{ rawMsg: '' }]);
@@ -280,7 +293,11 @@ test('records read straight from the text give the same events as through JSON.p
   const lines: string[] = [];
   for (const dir of ['test/fixtures/captured/log', 'test/fixtures/captured/errors']) {
     for (const f of readdirSync(dir).filter((n) => n.endsWith('.jsonl'))) {
-      lines.push(...readFileSync(resolve(dir, f), 'utf8').split('\n').filter((l) => l.startsWith('@nix ')));
+      lines.push(
+        ...readFileSync(resolve(dir, f), 'utf8')
+          .split('\n')
+          .filter((l) => l.startsWith('@nix ')),
+      );
     }
   }
   assert.ok(lines.length > 500);

@@ -46,7 +46,11 @@ test('successful build: running builds with their phases, then 3/3 built', () =>
   assert.equal(mid.built, 0);
   assert.equal(mid.total, 3);
   assert.equal(p.statusText(), '0/3 built · hlog-dep-one (buildPhase)');
-  assert.deepEqual(p.logTail('/nix/store/gr4sl0430k9mpk0d5rfrpvwmy63dlzgl-hlog-dep-one.drv'), ['unpacking one', 'building one', 'to-stderr one']);
+  assert.deepEqual(p.logTail('/nix/store/gr4sl0430k9mpk0d5rfrpvwmy63dlzgl-hlog-dep-one.drv'), [
+    'unpacking one',
+    'building one',
+    'to-stderr one',
+  ]);
 
   p.feedAll(evs.slice(cut + 2));
   const end = p.snapshot();
@@ -104,7 +108,9 @@ test('cancelled run (SIGINT): the build is stopped, not failed, and the run is i
   p.feedAll(evs.slice(-6));
   const s = p.snapshot();
   assert.deepEqual(s.failed, []);
-  assert.deepEqual(s.stopped, [{ drvPath: '/nix/store/n7qf0dk4n5grlax199j3lxja2xbxbysf-hlog-slow.drv', name: 'hlog-slow', phase: 'buildPhase' }]);
+  assert.deepEqual(s.stopped, [
+    { drvPath: '/nix/store/n7qf0dk4n5grlax199j3lxja2xbxbysf-hlog-slow.drv', name: 'hlog-slow', phase: 'buildPhase' },
+  ]);
   assert.equal(s.interrupted, true);
   assert.equal(p.statusText(), '0/1 built · interrupted');
 });
@@ -148,9 +154,12 @@ test('file transfers (HTTP caches) are preferred over path copies for bytes', ()
 });
 
 test('log tails are bounded per build, and long lines are cut', () => {
-  const lines = ['@nix {"action":"start","fields":["/nix/store/fl6bc9csmvmq99lg0nkjjrgh14x2y60x-x.drv","",1,1],"id":9,"level":3,"text":"","type":105}'];
+  const lines = [
+    '@nix {"action":"start","fields":["/nix/store/fl6bc9csmvmq99lg0nkjjrgh14x2y60x-x.drv","",1,1],"id":9,"level":3,"text":"","type":105}',
+  ];
   lines.push('@nix {"action":"result","fields":["\\u001b[31mred\\u001b[0m\\r"],"id":9,"type":101}');
-  for (let i = 0; i < 100; i++) lines.push(`@nix {"action":"result","fields":["line ${i} ${'z'.repeat(i === 99 ? 5000 : 0)}"],"id":9,"type":101}`);
+  for (let i = 0; i < 100; i++)
+    lines.push(`@nix {"action":"result","fields":["line ${i} ${'z'.repeat(i === 99 ? 5000 : 0)}"],"id":9,"type":101}`);
   const p = run(parseLog(lines.join('\n')), { logLines: 5, maxLineLength: 100 });
   const tail = p.logTail('/nix/store/fl6bc9csmvmq99lg0nkjjrgh14x2y60x-x.drv');
   assert.equal(tail.length, 5);
@@ -278,7 +287,10 @@ test('done counts without a build activity (e.g. remote or hidden work) do not h
     '@nix {"action":"stop","id":2}',
   ];
   const s = run(parseLog(lines.join('\n'))).snapshot();
-  assert.deepEqual(s.failed.map((f) => f.name), ['x']);
+  assert.deepEqual(
+    s.failed.map((f) => f.name),
+    ['x'],
+  );
 });
 
 test('what a flood leaves out is counted: activities beyond the limit, failed and stopped builds beyond the list', () => {

@@ -170,7 +170,8 @@ describe('the fixture hosts', () => {
       'bad-enum.nix': '{\n  networking.hostName = "f";\n  services.k3s.role = "banana";\n}\n',
       'conflict.nix': '{ lib, ... }:\n{\n  imports = [ { networking.hostName = "c1"; } ];\n  networking.hostName = "c2";\n}\n',
       'missing-attr.nix': '{ lib, ... }:\n{\n  networking.hostName = lib.strings.toUpperCasee "e";\n}\n',
-      'recursion.nix': '{ config, lib, ... }:\n{\n  imports = lib.optional config.services.openssh.enable ./unknown-option.nix;\n  networking.hostName = "d";\n}\n',
+      'recursion.nix':
+        '{ config, lib, ... }:\n{\n  imports = lib.optional config.services.openssh.enable ./unknown-option.nix;\n  networking.hostName = "d";\n}\n',
       'throwing.nix': '{\n  networking.hostName = throw "hostName must come from the inventory <script>alert(1)</script>";\n}\n',
       'undefined.nix': '{\n  services.openssh.enable = true;\n}\n',
       'unknown-option.nix': '{\n  networking.hostName = "a";\n  services.openssh.enabel = true;\n}\n',
@@ -205,7 +206,10 @@ describe('good hosts', () => {
       assert.equal(dry.status, 0, dry.stderr);
       const plan = parseDryRun(dry.stderr);
       assert.ok(plan, dry.stderr);
-      assert.ok(plan.builds.some((d) => d.endsWith(`-nixos-system-${hostName}.drv`)), `the toplevel is to be built:\n${dry.stderr}`);
+      assert.ok(
+        plan.builds.some((d) => d.endsWith(`-nixos-system-${hostName}.drv`)),
+        `the toplevel is to be built:\n${dry.stderr}`,
+      );
       // What else is listed depends on what earlier runs left in the store; the derivation graph does not.
       const drvs = derivationGraph(ev.stdout.trim());
       assert.ok(drvs.length >= 3, `the toplevel depends on at least two other derivations: ${drvs.join(' ')}`);
@@ -265,11 +269,15 @@ describe('error hosts give the real nixpkgs errors', () => {
       assert.equal(text.status, 1);
       const real = errorRecord(realJson);
       const ours = errorText(text.stderr);
-      const indented = stripAnsi(norm(real.raw_msg!)).trimEnd().split('\n').map((l, i) => (i === 0 || l === '' ? l : `       ${l}`));
+      const indented = stripAnsi(norm(real.raw_msg!))
+        .trimEnd()
+        .split('\n')
+        .map((l, i) => (i === 0 || l === '' ? l : `       ${l}`));
       if (tracesFirst()) {
         assert.match(ours, /^error:\n {7}… /, 'the traces first');
         assert.ok(ours.includes(`\n       error: ${indented.join('\n')}`), ours);
-        if (host !== 'recursion') assert.equal(finalError(ours), finalError(errorText(realText)), 'the message, its position and code frame');
+        if (host !== 'recursion')
+          assert.equal(finalError(ours), finalError(errorText(realText)), 'the message, its position and code frame');
       } else {
         assert.ok(ours.startsWith(`error: ${indented.join('\n')}`), ours);
         if (host !== 'recursion') assert.equal(ours, errorText(realText), 'the whole error block, as printed');
@@ -364,7 +372,7 @@ describe('error hosts give the real nixpkgs errors', () => {
     assert.equal(r.status, 1);
     const message = [
       "error: A definition for option `services.postgresql.port' is not of type `16 bit unsigned integer; between 0 and 65535 (both inclusive)'. Definition values:",
-      "       - In `/nix/store/…-source/hosts/split-module.nix': \"5432\"",
+      '       - In `/nix/store/…-source/hosts/split-module.nix\': "5432"',
     ].join('\n');
     // 2.8 offers --show-trace in a line of its own; 2.13+ print a few frames first and say the trace was cut.
     if (tracesFirst()) assert.equal(finalError(errorText(r.stderr)), finalError(message));
@@ -383,7 +391,10 @@ describe('error hosts give the real nixpkgs errors', () => {
     const rec = errorRecord(r.stderr);
     assert.equal(rec.raw_msg, 'infinite recursion encountered');
     // The frames as the parser reads them (2.20+ put `:line:col` into `file`), innermost first.
-    const frames = parsed(r.stderr).trace.map((t) => ({ message: t.message, at: t.position && `${t.position.file}:${t.position.line}:${t.position.column}` }));
+    const frames = parsed(r.stderr).trace.map((t) => ({
+      message: t.message,
+      at: t.position && `${t.position.file}:${t.position.line}:${t.position.column}`,
+    }));
     const host = '/nix/store/…-source/hosts/recursion.nix';
     assert.match(frames[0].message, /^if you get an infinite recursion here, you probably reference `config` in `imports`\./);
     assert.ok(frames.some((f) => f.message === `while evaluating the module argument \`config' in "${host}":`));
@@ -393,7 +404,11 @@ describe('error hosts give the real nixpkgs errors', () => {
     // The parser sees the same frames in the text form.
     const text = parsed(evalHost(hostsDir, 'recursion', '--show-trace').stderr);
     assert.equal(text.kind, 'infinite-recursion');
-    assert.ok(text.trace.some((t) => t.message === 'from call site' && t.position?.file === host && t.position.line === 3 && t.position.column === 13));
+    assert.ok(
+      text.trace.some(
+        (t) => t.message === 'from call site' && t.position?.file === host && t.position.line === 3 && t.position.column === 13,
+      ),
+    );
   });
 
   test('with --show-trace, the wrong type is reported while evaluating that option', () => {
@@ -404,7 +419,11 @@ describe('error hosts give the real nixpkgs errors', () => {
     const frames = (rec.trace ?? []).map((t) => stripAnsi(t.raw_msg));
     // 2.26 and 2.34 (seen) also name the builtin that raised it, innermost.
     const inner = byVersion({ '2.8': [], '2.26': ["while calling the 'throw' builtin"] });
-    assert.deepEqual(frames.slice(0, inner.length + 2), [...inner, "while evaluating the attribute 'mergedValue'", "while evaluating the option `users.users.alice.uid':"]);
+    assert.deepEqual(frames.slice(0, inner.length + 2), [
+      ...inner,
+      "while evaluating the attribute 'mergedValue'",
+      "while evaluating the option `users.users.alice.uid':",
+    ]);
   });
 });
 
@@ -477,7 +496,8 @@ describe('lib.evalModules on the captured flake itself', () => {
   });
 
   // The capture's command: nix eval --raw [--show-trace] [--log-format internal-json] .#nixosConfigurations.<host>.config.system.build.toplevel
-  const run = (host: string, ...extra: string[]) => nix(['eval', '--raw', ...extra, `${demo}#nixosConfigurations.${host}.config.system.build.toplevel`]);
+  const run = (host: string, ...extra: string[]) =>
+    nix(['eval', '--raw', ...extra, `${demo}#nixosConfigurations.${host}.config.system.build.toplevel`]);
 
   for (const { host } of CASES) {
     test(`${host}: the same stderr as nixpkgs' lib, but for positions inside the module system itself`, () => {

@@ -70,7 +70,13 @@ describe('capabilities', () => {
 describe('nixArgs', () => {
   test('background runs never write the lock file; experimental features always on', () => {
     assert.deepEqual(nixArgs(['flake', 'show'], ['--json', '.']), [
-      '--extra-experimental-features', 'nix-command flakes', 'flake', 'show', '--no-write-lock-file', '--json', '.',
+      '--extra-experimental-features',
+      'nix-command flakes',
+      'flake',
+      'show',
+      '--no-write-lock-file',
+      '--json',
+      '.',
     ]);
   });
   test('explicit runs may write it; offline and extra args are passed', () => {
@@ -82,19 +88,54 @@ describe('nixArgs', () => {
     assert.deepEqual(nixArgs(['--version'], [], { flakeOptions: false }).slice(2), ['--version']);
   });
   test('--accept-flake-config is never passed, in any form', () => {
-    const r = sanitizeExtraArgs(['--accept-flake-config', '-L', '--option', 'accept-flake-config', 'true', '--extra-accept-flake-config', '--option', 'cores', '2']);
+    const r = sanitizeExtraArgs([
+      '--accept-flake-config',
+      '-L',
+      '--option',
+      'accept-flake-config',
+      'true',
+      '--extra-accept-flake-config',
+      '--option',
+      'cores',
+      '2',
+    ]);
     assert.deepEqual(r.args, ['-L', '--option', 'cores', '2']);
     assert.equal(r.dropped.length, 5);
     assert.ok(!nixArgs(['build'], [], { extraArgs: ['--accept-flake-config=true'] }).some((a) => a.includes('accept-flake-config')));
   });
   test('command lines are quoted for display', () => {
-    assert.equal(displayCommand('nix', ['build', '.#nixosConfigurations."my host".config', "it's"]), `nix build '.#nixosConfigurations."my host".config' 'it'\\''s'`);
+    assert.equal(
+      displayCommand('nix', ['build', '.#nixosConfigurations."my host".config', "it's"]),
+      `nix build '.#nixosConfigurations."my host".config' 'it'\\''s'`,
+    );
   });
   test('a leading # is quoted for display (a shell would read the rest as a comment)', () => {
     assert.equal(displayCommand('nix', ['eval', '#x', 'a#b', '.#pkg']), `nix eval '#x' a#b .#pkg`);
   });
   test('a displayed command line reads back, through /bin/sh, as the same arguments', async () => {
-    const args = ['#comment', 'a#b', '.#pkg', '', ' ', "it's", '$HOME', '`id`', '*', '~', '~root', '{a,b}', 'a;b', 'a|b', '!x', 'x=y', '-', '--x=y', 'line\nbreak', 'tab\tx', '\\'];
+    const args = [
+      '#comment',
+      'a#b',
+      '.#pkg',
+      '',
+      ' ',
+      "it's",
+      '$HOME',
+      '`id`',
+      '*',
+      '~',
+      '~root',
+      '{a,b}',
+      'a;b',
+      'a|b',
+      '!x',
+      'x=y',
+      '-',
+      '--x=y',
+      'line\nbreak',
+      'tab\tx',
+      '\\',
+    ];
     // The program position too: `A=b` there would be an assignment, not a command.
     const shown = displayCommand('X=y', args);
     assert.match(shown, /^'X=y' /);
@@ -124,23 +165,29 @@ describe('run', () => {
     });
   });
   test('the stderr tail and the message of an ExitError carry no escape or control character', async () => {
-    await assert.rejects(run('/bin/sh', ['-c', "printf '\\033[31;1merror:\\033[0m bad\\001\\000 bytes\\r\\n' >&2; exit 1"]), (e: unknown) => {
-      assert.ok(e instanceof ExitError);
-      assert.equal(e.stderrTail(), 'error: bad bytes');
-      assert.ok(!/[\u0000-\u0008\u000b-\u001f]/.test(e.message), JSON.stringify(e.message));
-      return true;
-    });
+    await assert.rejects(
+      run('/bin/sh', ['-c', "printf '\\033[31;1merror:\\033[0m bad\\001\\000 bytes\\r\\n' >&2; exit 1"]),
+      (e: unknown) => {
+        assert.ok(e instanceof ExitError);
+        assert.equal(e.stderrTail(), 'error: bad bytes');
+        assert.ok(!/[\u0000-\u0008\u000b-\u001f]/.test(e.message), JSON.stringify(e.message));
+        return true;
+      },
+    );
   });
   test('a missing program is a SpawnError', async () => {
     await assert.rejects(run('/nonexistent/nix', ['--version']), (e: unknown) => e instanceof SpawnError && e.code === 'ENOENT');
   });
   test('stderr is bounded, keeping the tail', async () => {
-    await assert.rejects(run('/bin/sh', ['-c', 'i=0; while [ $i -lt 3000 ]; do echo line$i >&2; i=$((i+1)); done; exit 1'], { maxStderr: 1000 }), (e: unknown) => {
-      assert.ok(e instanceof ExitError);
-      assert.ok(e.stderrLines.join('\n').length <= 1000);
-      assert.equal(e.stderrLines.at(-1), 'line2999');
-      return true;
-    });
+    await assert.rejects(
+      run('/bin/sh', ['-c', 'i=0; while [ $i -lt 3000 ]; do echo line$i >&2; i=$((i+1)); done; exit 1'], { maxStderr: 1000 }),
+      (e: unknown) => {
+        assert.ok(e instanceof ExitError);
+        assert.ok(e.stderrLines.join('\n').length <= 1000);
+        assert.equal(e.stderrLines.at(-1), 'line2999');
+        return true;
+      },
+    );
   });
   test('a stderr bound of 0 keeps no line and still reports the exit', async () => {
     await assert.rejects(run('/bin/sh', ['-c', 'echo one >&2; echo two >&2; exit 3'], { maxStderr: 0 }), (e: unknown) => {
@@ -177,7 +224,11 @@ describe('run', () => {
             }
             const at = `${JSON.stringify(text)} split at ${a}, ${b}, max ${max}`;
             assert.deepEqual(got, want, at);
-            assert.deepEqual(lengths, want.map(([, n]) => n), at);
+            assert.deepEqual(
+              lengths,
+              want.map(([, n]) => n),
+              at,
+            );
             assert.equal(withLines.lines, want.length, at);
           }
         }
@@ -191,48 +242,68 @@ describe('run', () => {
       assert.equal(r.stdout, want, JSON.stringify(text));
     }
   });
-  test('12 MB of short stderr lines stream in linear time, keeping the tail and saying how many were dropped (before: not done in 300 s)', { timeout: 60_000 }, async () => {
-    // 1,200,000 lines of 10 bytes; the tail kept is bounded by maxStderr (4 MiB by default).
-    const logs: string[] = [];
-    let seen = 0;
-    const t0 = performance.now();
-    const r = await run('/bin/sh', ['-c', "yes 'line 0123' | head -n 1200000 >&2; echo last >&2"], { onStderrLine: () => seen++, log: (m) => logs.push(m) });
-    const ms = performance.now() - t0;
-    assert.equal(seen, 1_200_001);
-    assert.equal(r.stderrLines.at(-1), 'last');
-    assert.ok(r.stderrLines.join('\n').length <= 4 * 1024 * 1024);
-    assert.equal(r.truncated?.stderrLines, 1_200_001 - r.stderrLines.length);
-    assert.ok(logs.some((l) => /stderr over 4194304 bytes/.test(l)), logs.join('\n'));
-    assert.ok(ms < 15_000, `${ms.toFixed(0)} ms`);
-  });
-  test('a single line longer than its bound is cut and said so: 200 MB on stdout holds no more than the bound', { timeout: 60_000 }, async () => {
-    const cmd = 'head -c 200000000 /dev/zero | tr "\\0" x; echo; echo end';
-    // Kept stdout: over maxStdout is an error, as before; memory stays near the bound, not the line.
-    const rss0 = process.memoryUsage().rss;
-    let peak = rss0;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
-    const logs: string[] = [];
-    try {
-      await assert.rejects(run('/bin/sh', ['-c', cmd], { maxStdout: 1 << 20, log: (m) => logs.push(m) }), (e: unknown) => {
-        assert.ok(e instanceof ExitError);
-        assert.match(e.stderrTail(), /output larger than 1048576 characters/);
-        assert.equal(e.truncated?.stdout, true);
-        return true;
+  test(
+    '12 MB of short stderr lines stream in linear time, keeping the tail and saying how many were dropped (before: not done in 300 s)',
+    { timeout: 60_000 },
+    async () => {
+      // 1,200,000 lines of 10 bytes; the tail kept is bounded by maxStderr (4 MiB by default).
+      const logs: string[] = [];
+      let seen = 0;
+      const t0 = performance.now();
+      const r = await run('/bin/sh', ['-c', "yes 'line 0123' | head -n 1200000 >&2; echo last >&2"], {
+        onStderrLine: () => seen++,
+        log: (m) => logs.push(m),
       });
-    } finally {
-      clearInterval(sampler);
-    }
-    assert.ok(peak - rss0 < 120 * 1024 * 1024, `${((peak - rss0) / 1048576).toFixed(0)} MB more resident memory`);
-    assert.ok(logs.some((l) => /output over 1048576 characters/.test(l)));
-    // Lines given to a callback: cut at maxLine, marked, counted; the next line arrives whole.
-    const lines: string[] = [];
-    const r = await run('/bin/sh', ['-c', cmd], { onStdoutLine: (l) => lines.push(l), maxLine: 1000, log: (m) => logs.push(m) });
-    assert.deepEqual(lines.map((l) => l.length < 2000), [true, true]);
-    assert.ok(lines[0].startsWith('x'.repeat(1000)) && lines[0].includes('199999000 more characters'), lines[0].slice(990));
-    assert.equal(lines[1], 'end');
-    assert.equal(r.truncated?.longLines, 1);
-    assert.ok(logs.some((l) => /1 line longer than 1000 characters was cut/.test(l)), logs.join('\n'));
-  });
+      const ms = performance.now() - t0;
+      assert.equal(seen, 1_200_001);
+      assert.equal(r.stderrLines.at(-1), 'last');
+      assert.ok(r.stderrLines.join('\n').length <= 4 * 1024 * 1024);
+      assert.equal(r.truncated?.stderrLines, 1_200_001 - r.stderrLines.length);
+      assert.ok(
+        logs.some((l) => /stderr over 4194304 bytes/.test(l)),
+        logs.join('\n'),
+      );
+      assert.ok(ms < 15_000, `${ms.toFixed(0)} ms`);
+    },
+  );
+  test(
+    'a single line longer than its bound is cut and said so: 200 MB on stdout holds no more than the bound',
+    { timeout: 60_000 },
+    async () => {
+      const cmd = 'head -c 200000000 /dev/zero | tr "\\0" x; echo; echo end';
+      // Kept stdout: over maxStdout is an error, as before; memory stays near the bound, not the line.
+      const rss0 = process.memoryUsage().rss;
+      let peak = rss0;
+      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
+      const logs: string[] = [];
+      try {
+        await assert.rejects(run('/bin/sh', ['-c', cmd], { maxStdout: 1 << 20, log: (m) => logs.push(m) }), (e: unknown) => {
+          assert.ok(e instanceof ExitError);
+          assert.match(e.stderrTail(), /output larger than 1048576 characters/);
+          assert.equal(e.truncated?.stdout, true);
+          return true;
+        });
+      } finally {
+        clearInterval(sampler);
+      }
+      assert.ok(peak - rss0 < 120 * 1024 * 1024, `${((peak - rss0) / 1048576).toFixed(0)} MB more resident memory`);
+      assert.ok(logs.some((l) => /output over 1048576 characters/.test(l)));
+      // Lines given to a callback: cut at maxLine, marked, counted; the next line arrives whole.
+      const lines: string[] = [];
+      const r = await run('/bin/sh', ['-c', cmd], { onStdoutLine: (l) => lines.push(l), maxLine: 1000, log: (m) => logs.push(m) });
+      assert.deepEqual(
+        lines.map((l) => l.length < 2000),
+        [true, true],
+      );
+      assert.ok(lines[0].startsWith('x'.repeat(1000)) && lines[0].includes('199999000 more characters'), lines[0].slice(990));
+      assert.equal(lines[1], 'end');
+      assert.equal(r.truncated?.longLines, 1);
+      assert.ok(
+        logs.some((l) => /1 line longer than 1000 characters was cut/.test(l)),
+        logs.join('\n'),
+      );
+    },
+  );
   test('a long stderr line is cut to the bound, and a run within every bound reports nothing', async () => {
     const r = await run('/bin/sh', ['-c', 'head -c 5000 /dev/zero | tr "\\0" y >&2; echo >&2; echo ok >&2'], { maxLine: 100 });
     assert.equal(r.stderrLines.length, 2);
@@ -264,14 +335,24 @@ describe('run', () => {
     assert.equal(r.dropped?.lines, 2);
     assert.match(r.dropped?.firstError ?? '', /RangeError: Maximum call stack size exceeded/);
     assert.deepEqual(r.stderrLines.slice(-2), ['bad', 'two'], 'stderr itself is kept whole');
-    assert.ok(logs.some((l) => /a line handler failed on 2 lines \(first, on stderr: RangeError: Maximum call stack size exceeded/.test(l)), logs.map((l) => l.slice(0, 200)).join('\n'));
+    assert.ok(
+      logs.some((l) => /a line handler failed on 2 lines \(first, on stderr: RangeError: Maximum call stack size exceeded/.test(l)),
+      logs.map((l) => l.slice(0, 200)).join('\n'),
+    );
   });
   test('a failing run carries what was dropped, too', async () => {
-    await assert.rejects(run('/bin/sh', ['-c', 'echo x >&2; exit 2'], { onStderrLine: () => { throw new Error('nope'); } }), (e: unknown) => {
-      assert.ok(e instanceof ExitError);
-      assert.deepEqual(e.dropped, { lines: 1, firstError: 'Error: nope' });
-      return true;
-    });
+    await assert.rejects(
+      run('/bin/sh', ['-c', 'echo x >&2; exit 2'], {
+        onStderrLine: () => {
+          throw new Error('nope');
+        },
+      }),
+      (e: unknown) => {
+        assert.ok(e instanceof ExitError);
+        assert.deepEqual(e.dropped, { lines: 1, firstError: 'Error: nope' });
+        return true;
+      },
+    );
   });
   test('cancel ends the whole process group: a grandchild sleep is gone within the grace period (before: it ran on, 8 s)', async () => {
     const marker = `8.${process.pid}${Date.now() % 100000}`;
@@ -292,7 +373,11 @@ describe('run', () => {
     const ac = new AbortController();
     const logs: string[] = [];
     // An ignored signal stays ignored across exec: the shell and its sleep both ignore SIGTERM.
-    const p = run('/bin/sh', ['-c', `trap '' TERM; /bin/sleep ${marker}; echo never`], { signal: ac.signal, graceMs: 500, log: (m) => logs.push(m) });
+    const p = run('/bin/sh', ['-c', `trap '' TERM; /bin/sleep ${marker}; echo never`], {
+      signal: ac.signal,
+      graceMs: 500,
+      log: (m) => logs.push(m),
+    });
     for (let i = 0; i < 100 && sleeping(marker).length === 0; i++) await new Promise((res) => setTimeout(res, 20));
     assert.equal(sleeping(marker).length, 1, 'the grandchild runs');
     const t0 = performance.now();
@@ -302,7 +387,10 @@ describe('run', () => {
     assert.ok(ms >= 450 && ms < 3000, `${ms.toFixed(0)} ms`);
     for (let i = 0; i < 20 && processesWith(marker).length; i++) await new Promise((res) => setTimeout(res, 25));
     assert.deepEqual(processesWith(marker), []);
-    assert.ok(logs.some((l) => /killed after the grace period/.test(l)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => /killed after the grace period/.test(l)),
+      logs.join('\n'),
+    );
   });
   test('a run that is not cancelled waits for its own exit (and for output a child still writes); stdin is empty', async () => {
     const t0 = performance.now();
@@ -370,7 +458,12 @@ describe('real nix', () => {
         if (processesWith(marker).filter((p) => p.cmd.startsWith('/bin/sleep')).length === 2) res();
       }, 100);
     }).finally(() => clearInterval(poll));
-    const p = run('nix', nixArgs(['build'], ['--no-link', '-L', `${dir}#packages.x86_64-linux.slow`], { writeLockFile: true }), { cwd: dir, env, signal: ac.signal, graceMs: 5000 });
+    const p = run('nix', nixArgs(['build'], ['--no-link', '-L', `${dir}#packages.x86_64-linux.slow`], { writeLockFile: true }), {
+      cwd: dir,
+      env,
+      signal: ac.signal,
+      graceMs: 5000,
+    });
     try {
       await Promise.race([started, p.then(() => assert.fail('build finished'))]);
     } finally {

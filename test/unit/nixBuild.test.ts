@@ -5,7 +5,9 @@ import { buildArgs, describeLeftOut, outLinkName, readBuildOutputs } from '../..
 const H = '0123456789abcdfghijklmnpqrsvwxyz';
 
 test('readBuildOutputs reads one derivation by output name', () => {
-  const stdout = JSON.stringify([{ drvPath: `/nix/store/${H}-hello-2.12.drv`, outputs: { out: `/nix/store/${H}-hello-2.12`, man: `/nix/store/${H}-hello-2.12-man` } }]);
+  const stdout = JSON.stringify([
+    { drvPath: `/nix/store/${H}-hello-2.12.drv`, outputs: { out: `/nix/store/${H}-hello-2.12`, man: `/nix/store/${H}-hello-2.12-man` } },
+  ]);
   assert.deepEqual(readBuildOutputs(stdout), { out: `/nix/store/${H}-hello-2.12`, man: `/nix/store/${H}-hello-2.12-man` });
 });
 
@@ -36,7 +38,10 @@ test('buildArgs and outLinkName', () => {
 test('describeLeftOut says what a run left out', () => {
   assert.equal(describeLeftOut({}), undefined);
   assert.equal(
-    describeLeftOut({ truncated: { stderrLines: 12000, longLines: 1, stdout: false }, dropped: { lines: 2, firstError: 'RangeError: too deep' } }, 5),
+    describeLeftOut(
+      { truncated: { stderrLines: 12000, longLines: 1, stdout: false }, dropped: { lines: 2, firstError: 'RangeError: too deep' } },
+      5,
+    ),
     'Left out to stay within bounds: 12,000 older log lines not kept; 1 over-long line cut; 5 messages not kept; 2 unreadable lines skipped (RangeError: too deep).',
   );
 });

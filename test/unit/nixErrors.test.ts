@@ -25,7 +25,13 @@ function nix(args: string[], cwd: string, extraConfig: string[] = []) {
 function git(cwd: string, ...args: string[]): void {
   execFileSync('git', args, {
     cwd,
-    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.invalid' },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.invalid',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.invalid',
+    },
   });
 }
 
@@ -59,7 +65,10 @@ describe('a builder that cannot start in the sandbox (`/bin/sh` with `sandbox = 
     progress.feedAll(parseLog(r.stderr));
     const [failed] = progress.snapshot().failed;
     assert.equal(failed?.exitCode, 1, r.stderr);
-    assert.ok(failed.lastLines.every((l) => !CONTROL.test(l)), JSON.stringify(failed.lastLines));
+    assert.ok(
+      failed.lastLines.every((l) => !CONTROL.test(l)),
+      JSON.stringify(failed.lastLines),
+    );
     assert.ok(failed.lastLines.includes("error: executing '/bin/sh': No such file or directory"), JSON.stringify(failed.lastLines));
     assert.match(failed.hint ?? '', HINT);
     assert.equal(failed.lastLines[failed.lastLines.length - 1], failed.hint);
@@ -93,7 +102,11 @@ describe('evaluation errors', () => {
     const archive: unknown = JSON.parse(nix(['flake', 'archive', '--json', '--dry-run'], dir).stdout);
     const map = createStoreMapper({ sources: sourcesFromFlake({ gitRoot: dir, metadata, archive }), workspaceRoots: [dir] });
     const own = map(e.position!.file);
-    assert.deepEqual(own.kind === 'input' && [own.label, own.rel, e.position!.line], ['input nixpkgs', 'lib/lists.nix', 13], e.position!.file);
+    assert.deepEqual(
+      own.kind === 'input' && [own.label, own.rel, e.position!.line],
+      ['input nixpkgs', 'lib/lists.nix', 13],
+      e.position!.file,
+    );
     // Without --show-trace, 2.8 prints no trace: the error has no place in the workspace then.
     const placed = placeError(e, map);
     assert.equal(placed.inputLabel, 'input nixpkgs');
@@ -101,7 +114,9 @@ describe('evaluation errors', () => {
     else assert.equal(placed.target, undefined);
     // The same input in the workspace: its own file.
     const stub = copies.get('nixpkgs-stub')!;
-    const inWorkspace = createStoreMapper({ sources: sourcesFromFlake({ gitRoot: dir, metadata, archive }), workspaceRoots: [dir, stub] })(e.position!.file);
+    const inWorkspace = createStoreMapper({ sources: sourcesFromFlake({ gitRoot: dir, metadata, archive }), workspaceRoots: [dir, stub] })(
+      e.position!.file,
+    );
     assert.deepEqual(inWorkspace.kind === 'workspace' && inWorkspace.path, join(stub, 'lib/lists.nix'));
   });
 

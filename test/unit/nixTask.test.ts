@@ -6,13 +6,25 @@ import { checkTaskDefinition, TASK_COMMANDS, taskInvocation, taskLabel } from '.
 import { repoRoot } from '../support/nix';
 
 test('a nix task definition is checked: command, installable, args, writeLockFile, flake', () => {
-  assert.deepEqual(checkTaskDefinition({ type: 'nix', command: 'build', installable: '.#hello' }), { ok: true, value: { type: 'nix', command: 'build', installable: '.#hello' } });
-  assert.deepEqual(checkTaskDefinition({ type: 'nix', command: ' flake   check ' }), { ok: true, value: { type: 'nix', command: 'flake check' } });
-  assert.deepEqual(checkTaskDefinition({ type: 'nix', command: 'develop', args: ['--command', 'make'], writeLockFile: true, flake: 'sub/' }), {
+  assert.deepEqual(checkTaskDefinition({ type: 'nix', command: 'build', installable: '.#hello' }), {
     ok: true,
-    value: { type: 'nix', command: 'develop', args: ['--command', 'make'], writeLockFile: true, flake: 'sub' },
+    value: { type: 'nix', command: 'build', installable: '.#hello' },
   });
-  assert.deepEqual(checkTaskDefinition({ type: 'nix', command: 'build', flake: '.' }), { ok: true, value: { type: 'nix', command: 'build' } });
+  assert.deepEqual(checkTaskDefinition({ type: 'nix', command: ' flake   check ' }), {
+    ok: true,
+    value: { type: 'nix', command: 'flake check' },
+  });
+  assert.deepEqual(
+    checkTaskDefinition({ type: 'nix', command: 'develop', args: ['--command', 'make'], writeLockFile: true, flake: 'sub/' }),
+    {
+      ok: true,
+      value: { type: 'nix', command: 'develop', args: ['--command', 'make'], writeLockFile: true, flake: 'sub' },
+    },
+  );
+  assert.deepEqual(checkTaskDefinition({ type: 'nix', command: 'build', flake: '.' }), {
+    ok: true,
+    value: { type: 'nix', command: 'build' },
+  });
   const bad: unknown[] = [
     undefined,
     null,
@@ -48,15 +60,27 @@ test("a task's command line: installables relative to the flake, args last, the 
     writeLockFile: false,
     dropped: [],
   });
-  assert.deepEqual(taskInvocation({ type: 'nix', command: 'build', installable: '#checks.x86_64-linux.fails' }, ref).rest, [`${ref}#checks.x86_64-linux.fails`]);
+  assert.deepEqual(taskInvocation({ type: 'nix', command: 'build', installable: '#checks.x86_64-linux.fails' }, ref).rest, [
+    `${ref}#checks.x86_64-linux.fails`,
+  ]);
   assert.deepEqual(taskInvocation({ type: 'nix', command: 'build' }, ref).rest, [ref]);
   assert.deepEqual(taskInvocation({ type: 'nix', command: 'build', installable: '.' }, ref).rest, [ref]);
-  assert.deepEqual(taskInvocation({ type: 'nix', command: 'run', installable: 'nixpkgs#hello', args: ['--', '-g', 'hi'] }, ref).rest, ['nixpkgs#hello', '--', '-g', 'hi']);
+  assert.deepEqual(taskInvocation({ type: 'nix', command: 'run', installable: 'nixpkgs#hello', args: ['--', '-g', 'hi'] }, ref).rest, [
+    'nixpkgs#hello',
+    '--',
+    '-g',
+    'hi',
+  ]);
   const check = taskInvocation({ type: 'nix', command: 'flake check', args: ['--no-build'] }, ref);
   assert.deepEqual(check, { subcommand: ['flake', 'check'], rest: [ref, '--no-build'], writeLockFile: false, dropped: [] });
   assert.equal(taskInvocation({ type: 'nix', command: 'build', writeLockFile: true }, ref).writeLockFile, true);
   // Locking and updating write flake.lock unless the task says not to; update names inputs, not the flake.
-  assert.deepEqual(taskInvocation({ type: 'nix', command: 'flake update', args: ['nixpkgs'] }, ref), { subcommand: ['flake', 'update'], rest: ['nixpkgs'], writeLockFile: true, dropped: [] });
+  assert.deepEqual(taskInvocation({ type: 'nix', command: 'flake update', args: ['nixpkgs'] }, ref), {
+    subcommand: ['flake', 'update'],
+    rest: ['nixpkgs'],
+    writeLockFile: true,
+    dropped: [],
+  });
   assert.equal(taskInvocation({ type: 'nix', command: 'flake lock', writeLockFile: false }, ref).writeLockFile, false);
   // Options that would accept the flake's configuration are dropped, and said.
   const r = taskInvocation({ type: 'nix', command: 'build', args: ['--accept-flake-config', '-L'] }, ref);

@@ -62,15 +62,25 @@ for (const v of ['2.8', '2.34']) {
 
 test('prompts nobody can answer, and failures that are not about credentials', () => {
   assert.equal(classifyPrivateInputFailure("Enter passphrase for key '/root/.ssh/id_ed25519':")?.kind, 'prompt');
-  const https = classifyPrivateInputFailure("fatal: could not read Username for 'https://git.example.org': terminal prompts disabled\nerror: program 'git' failed with exit code 128");
+  const https = classifyPrivateInputFailure(
+    "fatal: could not read Username for 'https://git.example.org': terminal prompts disabled\nerror: program 'git' failed with exit code 128",
+  );
   assert.equal(https?.kind, 'prompt');
   assert.equal(https.host, 'https://git.example.org');
   assert.match(https.message, /credential helper/);
   assert.equal(classifyPrivateInputFailure('ssh_askpass: exec(/usr/bin/ssh-askpass): No such file or directory')?.kind, 'prompt');
-  assert.equal(classifyPrivateInputFailure("@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\nHost key verification failed.")?.message.includes('has changed'), true);
+  assert.equal(
+    classifyPrivateInputFailure(
+      '@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\nHost key verification failed.',
+    )?.message.includes('has changed'),
+    true,
+  );
   assert.equal(classifyPrivateInputFailure("error: unable to download 'https://x/y': HTTP error 500"), undefined);
-  assert.equal(classifyPrivateInputFailure("error: unable to download 'https://api.github.com/x': Couldn't resolve host name (6)"), undefined);
-  assert.equal(classifyPrivateInputFailure('error: attribute \'x\' missing'), undefined);
+  assert.equal(
+    classifyPrivateInputFailure("error: unable to download 'https://api.github.com/x': Couldn't resolve host name (6)"),
+    undefined,
+  );
+  assert.equal(classifyPrivateInputFailure("error: attribute 'x' missing"), undefined);
   assert.equal(classifyPrivateInputFailure(undefined as unknown as string), undefined);
   const gh = classifyPrivateInputFailure("error: unable to download 'https://api.github.com/repos/o/r/commits/HEAD': HTTP error 404");
   assert.match(gh?.message ?? '', /access-tokens = github\.com=<token>/);
@@ -103,30 +113,34 @@ function lock(cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | nul
   });
 }
 
-test('live, the test host serving a git+ssh:// input: with the key the lock is written; without it, a locked key and an unknown host key explained at once, no process left', { skip: testHostUnavailable() }, async () => {
-  const host = await startTestHost();
-  try {
-    const srv = gitSshServer(host);
-    const run = async (client: SshClient) => {
-      // A repository of its own for each client: newer Nix keeps a clone, and a cached one would hide the failure.
-      const lib = makeRepo(mkdtempSync(join(scratchDir(), 'private-lib-')), { 'flake.nix': '{ outputs = _: { value = 42; }; }' });
-      const app = makeRepo(mkdtempSync(join(scratchDir(), 'private-app-')), {
-        'flake.nix': `{ inputs.private.url = "${srv.url(lib)}?ref=main"; outputs = { self, private }: { v = private.value; }; }`,
-      });
-      return { app, ...(await lock(app, nixEnv({ ...nixTestEnv(), ...srv.env(client) }))) };
-    };
-    const good = await run('good');
-    assert.equal(good.code, 0, good.stderr);
-    assert.match(readFileSync(join(good.app, 'flake.lock'), 'utf8'), /"type": "git"[\s\S]*"url": "ssh:\/\/testhost/);
-    const expected: Record<string, string> = { wrongKey: 'ssh-publickey', passphrase: 'ssh-publickey', unknownHost: 'ssh-host-key' };
-    for (const client of ['wrongKey', 'passphrase', 'unknownHost'] as const) {
-      const r = await run(client);
-      assert.notEqual(r.code, 0, client);
-      assert.ok(r.ms < 30_000, `${client} took ${r.ms} ms`);
-      assert.equal(classifyPrivateInputFailure(r.stderr)?.kind, expected[client], `${client}: ${r.stderr}`);
+test(
+  'live, the test host serving a git+ssh:// input: with the key the lock is written; without it, a locked key and an unknown host key explained at once, no process left',
+  { skip: testHostUnavailable() },
+  async () => {
+    const host = await startTestHost();
+    try {
+      const srv = gitSshServer(host);
+      const run = async (client: SshClient) => {
+        // A repository of its own for each client: newer Nix keeps a clone, and a cached one would hide the failure.
+        const lib = makeRepo(mkdtempSync(join(scratchDir(), 'private-lib-')), { 'flake.nix': '{ outputs = _: { value = 42; }; }' });
+        const app = makeRepo(mkdtempSync(join(scratchDir(), 'private-app-')), {
+          'flake.nix': `{ inputs.private.url = "${srv.url(lib)}?ref=main"; outputs = { self, private }: { v = private.value; }; }`,
+        });
+        return { app, ...(await lock(app, nixEnv({ ...nixTestEnv(), ...srv.env(client) }))) };
+      };
+      const good = await run('good');
+      assert.equal(good.code, 0, good.stderr);
+      assert.match(readFileSync(join(good.app, 'flake.lock'), 'utf8'), /"type": "git"[\s\S]*"url": "ssh:\/\/testhost/);
+      const expected: Record<string, string> = { wrongKey: 'ssh-publickey', passphrase: 'ssh-publickey', unknownHost: 'ssh-host-key' };
+      for (const client of ['wrongKey', 'passphrase', 'unknownHost'] as const) {
+        const r = await run(client);
+        assert.notEqual(r.code, 0, client);
+        assert.ok(r.ms < 30_000, `${client} took ${r.ms} ms`);
+        assert.equal(classifyPrivateInputFailure(r.stderr)?.kind, expected[client], `${client}: ${r.stderr}`);
+      }
+      assert.deepEqual(processesWith(join(host.dir, 'git-clients')), [], 'no ssh or git left running');
+    } finally {
+      host.stop();
     }
-    assert.deepEqual(processesWith(join(host.dir, 'git-clients')), [], 'no ssh or git left running');
-  } finally {
-    host.stop();
-  }
-});
+  },
+);

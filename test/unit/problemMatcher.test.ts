@@ -30,7 +30,8 @@ interface Problem {
   column: number;
 }
 
-const matchers = (JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { contributes: { problemMatchers: Matcher[] } }).contributes.problemMatchers;
+const matchers = (JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { contributes: { problemMatchers: Matcher[] } })
+  .contributes.problemMatchers;
 
 function matcher(name: string): Matcher {
   const m = matchers.find((x) => x.name === name);
@@ -44,7 +45,7 @@ function problems(name: string, text: string): Problem[] {
   const lines = stripAnsi(text).split('\n');
   const res = m.pattern.map((p) => new RegExp(p.regexp));
   const out: Problem[] = [];
-  for (let i = 0; i + res.length <= lines.length; ) {
+  for (let i = 0; i + res.length <= lines.length;) {
     const found: Partial<Problem> = {};
     const ok = res.every((re, k) => {
       const hit = re.exec(lines[i + k]!);
@@ -77,7 +78,12 @@ test('$nix: the 2.20+ layout (the message, then its position on the next line); 
     assert.deepEqual(problems('nix', captured(`nix-${v}-eval-throwing.stderr.txt`)), []);
   }
   assert.deepEqual(problems('nix', captured('nix-2.24-layout-missing-arg.stderr.txt')), [
-    { message: "function 'anonymous lambda' called without required argument 'y'", file: '/pwd/lang/eval-fail-missing-arg.nix', line: 1, column: 2 },
+    {
+      message: "function 'anonymous lambda' called without required argument 'y'",
+      file: '/pwd/lang/eval-fail-missing-arg.nix',
+      line: 1,
+      column: 2,
+    },
   ]);
   // The older layout is left to $nix-2.8: no problem from the wrong lines.
   assert.deepEqual(problems('nix', captured('nix-2.8-eval-missingAttr.stderr.txt')), []);
@@ -93,7 +99,12 @@ test('$nix-2.8: the 2.8 to 2.19 layout (a blank line before the position)', () =
   assert.match(found[0]!.file, /^\/nix\/store\/[0-9a-z]{32}-source\/errors\/missing-attr\.nix$/);
   assert.deepEqual([found[0]!.line, found[0]!.column], [5, 22]);
   assert.deepEqual(problems('nix-2.8', captured('nix-2.18-layout-missing-arg.stderr.txt')), [
-    { message: "function 'anonymous lambda' called without required argument 'y'", file: '/pwd/lang/eval-fail-missing-arg.nix', line: 1, column: 2 },
+    {
+      message: "function 'anonymous lambda' called without required argument 'y'",
+      file: '/pwd/lang/eval-fail-missing-arg.nix',
+      line: 1,
+      column: 2,
+    },
   ]);
   assert.deepEqual(problems('nix-2.8', captured('nix-2.34-eval-missingAttr.stderr.txt')), []);
   for (const m of ['nix', 'nix-2.8']) assert.equal(matcher(m).owner, 'nix');

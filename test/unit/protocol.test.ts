@@ -129,7 +129,8 @@ describe('protocol validators accept well-formed messages', () => {
   }
   test('after a structured clone and a JSON round trip', () => {
     for (const m of [...toWebview, ...toExtension]) {
-      const check = m.type in { ready: 1, run: 1, cancel: 1, select: 1, open: 1, copy: 1, dismiss: 1, clear: 1 } ? isToExtension : isToWebview;
+      const check =
+        m.type in { ready: 1, run: 1, cancel: 1, select: 1, open: 1, copy: 1, dismiss: 1, clear: 1 } ? isToExtension : isToWebview;
       assert.equal(check(structuredClone(m)), true);
       assert.equal(check(JSON.parse(JSON.stringify(m))), true);
     }
@@ -260,8 +261,10 @@ describe('protocol validators reject malformed messages', () => {
     rejectsE({ type: 'run', flake: FLAKE, host: '' }, 'empty host');
     rejectsE({ type: 'copy', text: '' }, 'empty copy');
     for (const id of ['', 'a b', 'x<y', 'r/1', 'r\n1', 'ü']) rejectsE({ type: 'cancel', runId: id }, `runId ${JSON.stringify(id)}`);
-    for (const host of ['db\n', 'db\0', 'db\u001b[31m', 'a\tb', 'x\u0085']) rejectsE({ type: 'run', flake: FLAKE, host }, `host ${JSON.stringify(host)}`);
-    for (const file of ['hosts/db.nix', '', 'file:///a.nix', '/a\0b', '/a\nb']) rejectsE({ type: 'open', file, line: 1, column: 1 }, `file ${JSON.stringify(file)}`);
+    for (const host of ['db\n', 'db\0', 'db\u001b[31m', 'a\tb', 'x\u0085'])
+      rejectsE({ type: 'run', flake: FLAKE, host }, `host ${JSON.stringify(host)}`);
+    for (const file of ['hosts/db.nix', '', 'file:///a.nix', '/a\0b', '/a\nb'])
+      rejectsE({ type: 'open', file, line: 1, column: 1 }, `file ${JSON.stringify(file)}`);
     rejectsW(patch(finished, ['builds'], ['relative.drv']), 'relative store path');
     rejectsW(patch(finished, ['builds'], ['/nix/store/x\n.drv']), 'newline in store path');
     rejectsW(patch(failed, ['errors', 0, 'message'], 'a\u0000b'), 'NUL in a message');
@@ -341,7 +344,20 @@ describe('fitText and fitList make data valid', () => {
 });
 
 describe('what a run left out travels with its card', () => {
-  const omitted = { errors: 3, builds: 1, fetches: 2, logLines: 5000, messages: 2400, errorMessages: 12, stderrLines: 90_000, longLines: 1, unreadLines: 2, unreadReason: 'RangeError: Maximum call stack size exceeded', locations: 'timeout', lookupMs: 30_000 };
+  const omitted = {
+    errors: 3,
+    builds: 1,
+    fetches: 2,
+    logLines: 5000,
+    messages: 2400,
+    errorMessages: 12,
+    stderrLines: 90_000,
+    longLines: 1,
+    unreadLines: 2,
+    unreadReason: 'RangeError: Maximum call stack size exceeded',
+    locations: 'timeout',
+    lookupMs: 30_000,
+  };
   test('in runFinished and in init', () => {
     assert.equal(isToWebview({ ...finished, omitted }), true);
     assert.equal(isToWebview({ ...finished, omitted: {} }), true);

@@ -38,36 +38,64 @@ spec:
 
 function reorder(text: string): string {
   const docs = text.split(/^---\n/m).filter(Boolean);
-  return docs.reverse().map((d) => `---\n${d}`).join('');
+  return docs
+    .reverse()
+    .map((d) => `---\n${d}`)
+    .join('');
 }
 
 test('YAML documents: split on --- markers, named by kind, namespace and name', () => {
   const docs = splitYamlDocuments(RENDER);
-  assert.deepEqual(docs.map((d) => d.key), ['Namespace shop', 'ConfigMap shop/app-config', 'Deployment shop/app']);
+  assert.deepEqual(
+    docs.map((d) => d.key),
+    ['Namespace shop', 'ConfigMap shop/app-config', 'Deployment shop/app'],
+  );
   assert.equal(docs[1]!.line, 8);
   assert.ok(docs[1]!.text.startsWith('# Source: shop/templates/config.yaml\napiVersion: v1'));
   assert.ok(!docs[2]!.text.includes('---'));
 });
 
 test('YAML documents: empty and comment-only documents dropped, directives, ... ends, --- with content, unnamed ones numbered', () => {
-  const docs = splitYamlDocuments('%YAML 1.2\n---\n# only a comment\n---\n\n---\nkind: A\nmetadata:\n  name: a\n...\n--- {x: 1}\n---\nplain: 1\n');
-  assert.deepEqual(docs.map((d) => d.key), ['A a', 'document 1', 'document 2']);
+  const docs = splitYamlDocuments(
+    '%YAML 1.2\n---\n# only a comment\n---\n\n---\nkind: A\nmetadata:\n  name: a\n...\n--- {x: 1}\n---\nplain: 1\n',
+  );
+  assert.deepEqual(
+    docs.map((d) => d.key),
+    ['A a', 'document 1', 'document 2'],
+  );
   assert.equal(docs[1]!.text, '{x: 1}');
 });
 
 test('YAML documents: the same resource twice is told apart by order; a block scalar holding --- lines indented is one document', () => {
   const docs = splitYamlDocuments('kind: A\nmetadata:\n  name: a\n---\nkind: A\nmetadata:\n  name: a\ndata:\n  s: |\n    ---\n    x\n');
-  assert.deepEqual(docs.map((d) => d.key), ['A a', 'A a (2)']);
+  assert.deepEqual(
+    docs.map((d) => d.key),
+    ['A a', 'A a (2)'],
+  );
   assert.match(docs[1]!.text, / {4}---/);
 });
 
 test('resource fields: quoted, commented, flow-style metadata, nested names ignored', () => {
-  assert.deepEqual(readResourceFields(['kind: "Service" # a comment', 'metadata:', '  annotations:', '    name: not-this', "  name: 'it''s'", '  namespace: ns # here']), {
-    kind: 'Service',
-    name: "it's",
-    namespace: 'ns',
+  assert.deepEqual(
+    readResourceFields([
+      'kind: "Service" # a comment',
+      'metadata:',
+      '  annotations:',
+      '    name: not-this',
+      "  name: 'it''s'",
+      '  namespace: ns # here',
+    ]),
+    {
+      kind: 'Service',
+      name: "it's",
+      namespace: 'ns',
+    },
+  );
+  assert.deepEqual(readResourceFields(['kind: Secret', 'metadata: {name: s, namespace: "n"}']), {
+    kind: 'Secret',
+    name: 's',
+    namespace: 'n',
   });
-  assert.deepEqual(readResourceFields(['kind: Secret', 'metadata: {name: s, namespace: "n"}']), { kind: 'Secret', name: 's', namespace: 'n' });
   assert.deepEqual(readResourceFields(['kind: |', '  x', 'metadata:', '  name: *alias']), {});
 });
 
@@ -75,11 +103,20 @@ test('YAML diff: a reordered render is no change; one changed value is that reso
   assert.ok(sameResources(RENDER, reorder(RENDER)));
   assert.ok(diffYamlDocuments(RENDER, reorder(RENDER)).every((c) => c.status === 'unchanged'));
   const changed = diffYamlDocuments(RENDER, RENDER.replace('replicas: 2', 'replicas: 3'));
-  assert.deepEqual(changed.filter((c) => c.status !== 'unchanged').map((c) => [c.key, c.status]), [['Deployment shop/app', 'changed']]);
+  assert.deepEqual(
+    changed.filter((c) => c.status !== 'unchanged').map((c) => [c.key, c.status]),
+    [['Deployment shop/app', 'changed']],
+  );
   const added = diffYamlDocuments(RENDER, `${RENDER}---\nkind: Service\nmetadata:\n  name: web\n`);
-  assert.deepEqual(added.filter((c) => c.status !== 'unchanged').map((c) => [c.key, c.status]), [['Service web', 'added']]);
+  assert.deepEqual(
+    added.filter((c) => c.status !== 'unchanged').map((c) => [c.key, c.status]),
+    [['Service web', 'added']],
+  );
   const removed = diffYamlDocuments(RENDER, RENDER.split('---\napiVersion: apps/v1')[0]!);
-  assert.deepEqual(removed.filter((c) => c.status !== 'unchanged').map((c) => [c.key, c.status]), [['Deployment shop/app', 'removed']]);
+  assert.deepEqual(
+    removed.filter((c) => c.status !== 'unchanged').map((c) => [c.key, c.status]),
+    [['Deployment shop/app', 'removed']],
+  );
   assert.ok(sameResources(RENDER, RENDER.replace(/\n/g, '  \r\n')), 'trailing spaces and CRLF are no change');
 });
 
@@ -99,10 +136,21 @@ async function* chunks(buf: Buffer, size: number) {
 
 test('tar: headers of every entry, data of the wanted ones, across any chunking; pax long names', async () => {
   const long = `${'d/'.repeat(70)}file.txt`;
-  const tar = writeTar([{ name: './a.txt', data: 'alpha' }, { name: long, data: 'long name' }, { name: 'big.bin', data: Buffer.alloc(5000, 1) }]);
+  const tar = writeTar([
+    { name: './a.txt', data: 'alpha' },
+    { name: long, data: 'long name' },
+    { name: 'big.bin', data: Buffer.alloc(5000, 1) },
+  ]);
   for (const size of [1, 7, 512, 100_000]) {
     const t = await readTar(chunks(tar, size), (e) => e.name !== 'big.bin');
-    assert.deepEqual(t.entries.map((e) => [e.name, e.size, e.type]), [['a.txt', 5, 'file'], [long, 9, 'file'], ['big.bin', 5000, 'file']]);
+    assert.deepEqual(
+      t.entries.map((e) => [e.name, e.size, e.type]),
+      [
+        ['a.txt', 5, 'file'],
+        [long, 9, 'file'],
+        ['big.bin', 5000, 'file'],
+      ],
+    );
     assert.equal(t.data.get('a.txt')!.toString(), 'alpha');
     assert.equal(t.data.get(long)!.toString(), 'long name');
     assert.ok(!t.data.has('big.bin'));
@@ -114,13 +162,28 @@ test('tar: headers of every entry, data of the wanted ones, across any chunking;
 });
 
 test('tar: not an archive, a bad checksum, a truncated archive and too many entries are errors', async () => {
-  await assert.rejects(readTar(chunks(Buffer.from('{"not": "a tar"}'.padEnd(1024, ' ')), 512), () => true), TarError);
-  const tar = writeTar([{ name: 'a', data: 'x' }, { name: 'b', data: 'y' }]);
+  await assert.rejects(
+    readTar(chunks(Buffer.from('{"not": "a tar"}'.padEnd(1024, ' ')), 512), () => true),
+    TarError,
+  );
+  const tar = writeTar([
+    { name: 'a', data: 'x' },
+    { name: 'b', data: 'y' },
+  ]);
   const bad = Buffer.from(tar);
   bad[512 * 2 + 10] = 0x41;
-  await assert.rejects(readTar(chunks(bad, 512), () => true), /checksum/);
-  await assert.rejects(readTar(chunks(tar.subarray(0, 512 + 100), 512), () => true), /ends inside/);
-  await assert.rejects(readTar(chunks(tar, 512), () => true, { maxEntries: 1 }), /more than 1 entries/);
+  await assert.rejects(
+    readTar(chunks(bad, 512), () => true),
+    /checksum/,
+  );
+  await assert.rejects(
+    readTar(chunks(tar.subarray(0, 512 + 100), 512), () => true),
+    /ends inside/,
+  );
+  await assert.rejects(
+    readTar(chunks(tar, 512), () => true, { maxEntries: 1 }),
+    /more than 1 entries/,
+  );
 });
 
 function tmp(): string {
@@ -167,7 +230,12 @@ test('docker archive, gzip-compressed too, and an OCI layout folder read the sam
     assert.equal(img.platform, 'linux/amd64');
     assert.deepEqual(img.entrypoint, ['/app/server.sh']);
     assert.equal(img.layers.length, 2);
-    if (img.format === 'docker') assert.deepEqual(img.layers.map((l) => l.digest), fromOci.ok ? fromOci.images[0]!.layers.map((l) => l.digest) : [], 'diff ids are the layer digests');
+    if (img.format === 'docker')
+      assert.deepEqual(
+        img.layers.map((l) => l.digest),
+        fromOci.ok ? fromOci.images[0]!.layers.map((l) => l.digest) : [],
+        'diff ids are the layer digests',
+      );
   }
 });
 
@@ -194,7 +262,10 @@ test('image diff: the second fixture image differs in exactly one layer and its 
   const b = await readImageArchive(join(dir, 'v2.tar'));
   assert.ok(a.ok && b.ok);
   const d = diffImages(a.images[0]!, b.images[0]!);
-  assert.deepEqual(d.layers.map((l) => l.status), ['same', 'changed']);
+  assert.deepEqual(
+    d.layers.map((l) => l.status),
+    ['same', 'changed'],
+  );
   assert.equal(d.changedLayers, 1);
   assert.deepEqual(d.fields, [{ field: 'label org.opencontainers.image.version', before: '1.0', after: '2.0' }]);
   const md = imageDiffMarkdown('v1 ↔ v2', d);
@@ -204,8 +275,14 @@ test('image diff: the second fixture image differs in exactly one layer and its 
   assert.equal(same.changedLayers + same.fields.length, 0);
   const more: ImageInfo = { ...a.images[0]!, layers: [...a.images[0]!.layers, { digest: 'sha256:x', size: 1 }], env: ['PATH=/x'] };
   const d2 = diffImages(a.images[0]!, more);
-  assert.deepEqual(d2.layers.map((l) => l.status), ['same', 'same', 'added']);
-  assert.ok(d2.fields.some((f) => f.field === 'env PATH' && f.after === '/x') && d2.fields.some((f) => f.field === 'env APP_ENV' && f.after === undefined));
+  assert.deepEqual(
+    d2.layers.map((l) => l.status),
+    ['same', 'same', 'added'],
+  );
+  assert.ok(
+    d2.fields.some((f) => f.field === 'env PATH' && f.after === '/x') &&
+      d2.fields.some((f) => f.field === 'env APP_ENV' && f.after === undefined),
+  );
 });
 
 test("Markdown from an archive's text cannot open HTML, links or break a table", () => {
@@ -230,17 +307,29 @@ test('result trees: added, removed, changed files; a reordered YAML render is no
   files(a, RENDER, { 'NOTES.txt': 'v1', 'gone.txt': 'x' });
   files(b, reorder(RENDER), { 'NOTES.txt': 'v1', 'new.txt': 'y' });
   let d = await diffResults(a, b);
-  assert.deepEqual(d.changes.map((c) => [c.rel, c.status]), [['gone.txt', 'removed'], ['new.txt', 'added']]);
+  assert.deepEqual(
+    d.changes.map((c) => [c.rel, c.status]),
+    [
+      ['gone.txt', 'removed'],
+      ['new.txt', 'added'],
+    ],
+  );
   assert.deepEqual(d.reordered, ['manifests/all.yaml']);
   writeFileSync(join(b, 'manifests', 'all.yaml'), reorder(RENDER).replace('replicas: 2', 'replicas: 3'));
   d = await diffResults(a, b);
   const yaml = d.changes.find((c) => c.rel === 'manifests/all.yaml');
-  assert.deepEqual(yaml?.resources?.map((r) => [r.key, r.status]), [['Deployment shop/app', 'changed']]);
+  assert.deepEqual(
+    yaml?.resources?.map((r) => [r.key, r.status]),
+    [['Deployment shop/app', 'changed']],
+  );
   const f1 = join(tmp(), 'settings.yaml');
   const f2 = join(tmp(), 'settings.yaml');
   writeFileSync(f1, 'greeting: hello\n');
   writeFileSync(f2, 'greeting: hi\n');
-  assert.deepEqual((await diffResults(f1, f2)).changes.map((c) => [c.rel, c.status]), [['', 'changed']]);
+  assert.deepEqual(
+    (await diffResults(f1, f2)).changes.map((c) => [c.rel, c.status]),
+    [['', 'changed']],
+  );
   assert.equal(revisionFlakeRef('/src/repo/sub', '/src/repo', 'a'.repeat(40)), `git+file:///src/repo?dir=sub&rev=${'a'.repeat(40)}`);
   assert.equal(revisionFlakeRef('/src/repo', '/src/repo', 'a'.repeat(40)), `git+file:///src/repo?rev=${'a'.repeat(40)}`);
   assert.equal(revisionFlakeRef('/src/repo', '/src/repo', 'HEAD; rm'), undefined);

@@ -6,7 +6,6 @@ import { assertNixParses } from '../support/nixParse';
 
 const fixture = (name: string): string => readFileSync(`test/fixtures/source/${name}`, 'utf8');
 
-
 function lineOf(text: string, offset: number): number {
   return scanNix(text).lines().positionAt(offset).line + 1;
 }
@@ -83,7 +82,8 @@ test('names in comments, strings and indented strings are not calls; nor are una
 });
 
 test('a configurable builder list; select chains match on their last segments', () => {
-  const text = '{ a = pkgs.myBuilder { name = "a"; }; b = lib.fix (self: pkgs.stdenv.mkDerivation { pname = "b"; }); c = builtins.derivation { name = "c"; }; d = pkgs.mkShell { }; }';
+  const text =
+    '{ a = pkgs.myBuilder { name = "a"; }; b = lib.fix (self: pkgs.stdenv.mkDerivation { pname = "b"; }); c = builtins.derivation { name = "c"; }; d = pkgs.mkShell { }; }';
   assert.deepEqual(
     findDerivationCalls(text).map((c) => `${c.builder}:${c.binding?.path.join('.')}`),
     ['stdenv.mkDerivation:b', 'builtins.derivation:c', 'mkShell:d'],
@@ -102,7 +102,10 @@ test('calls in flakes: let bindings, per-system functions, finalAttrs', () => {
     ['stdenv.mkDerivation packages.hello 16-21 pname=hello version=2.12', 'mkShell devShells.default 23-23'],
   );
   const nested = fixture('flakes/nested.nix');
-  assert.deepEqual(findDerivationCalls(nested).map((c) => describe(nested, c)), ['stdenv.mkDerivation tool 24-28 pname=tool version=1.0']);
+  assert.deepEqual(
+    findDerivationCalls(nested).map((c) => describe(nested, c)),
+    ['stdenv.mkDerivation tool 24-28 pname=tool version=1.0'],
+  );
 });
 
 test('builders reached through computed attributes: `${system}`, quoted segments, a parenthesised head', (t) => {
@@ -155,25 +158,41 @@ test('computed chains: what is a call and what is not', (t) => {
   const calls = (body: string, header = '{ pkgs, nixpkgs, system, lib, f, g, overlay }:\n'): string[] => {
     const text = `${header}${body}`;
     assertNixParses(t, text);
-    return findDerivationCalls(text).map((c) => `${c.builder}:${c.binding?.path.join('.') ?? '-'}:${c.name ?? ''}:${text.slice(c.range.start, c.calleeRange.end)}`);
+    return findDerivationCalls(text).map(
+      (c) => `${c.builder}:${c.binding?.path.join('.') ?? '-'}:${c.name ?? ''}:${text.slice(c.range.start, c.calleeRange.end)}`,
+    );
   };
   // A `${…}`, a quoted segment or a parenthesised part before the builder's own segments.
   assert.deepEqual(calls('{ a = pkgs.${"stdenv"}.mkDerivation { name = "a"; }; }'), ['mkDerivation:a:a:pkgs.${"stdenv"}.mkDerivation']);
-  assert.deepEqual(calls('{ a = pkgs.${system}.stdenv.mkDerivation { name = "a"; }; }'), ['stdenv.mkDerivation:a:a:pkgs.${system}.stdenv.mkDerivation']);
+  assert.deepEqual(calls('{ a = pkgs.${system}.stdenv.mkDerivation { name = "a"; }; }'), [
+    'stdenv.mkDerivation:a:a:pkgs.${system}.stdenv.mkDerivation',
+  ]);
   assert.deepEqual(calls('{ a = pkgs."stdenv".mkDerivation { name = "a"; }; }'), ['stdenv.mkDerivation:a:a:pkgs."stdenv".mkDerivation']);
-  assert.deepEqual(calls('{ a = pkgs."${system}".stdenv.mkDerivation { name = "a"; }; }'), ['stdenv.mkDerivation:a:a:pkgs."${system}".stdenv.mkDerivation']);
+  assert.deepEqual(calls('{ a = pkgs."${system}".stdenv.mkDerivation { name = "a"; }; }'), [
+    'stdenv.mkDerivation:a:a:pkgs."${system}".stdenv.mkDerivation',
+  ]);
   assert.deepEqual(calls('{ a = (pkgs).mkDerivation { name = "a"; }; }'), ['mkDerivation:a:a:(pkgs).mkDerivation']);
-  assert.deepEqual(calls('{ a = ((import nixpkgs { })).stdenv.mkDerivation { name = "a"; }; }'), ['stdenv.mkDerivation:a:a:((import nixpkgs { })).stdenv.mkDerivation']);
-  assert.deepEqual(calls('{ a = (f ")" { x = "(("; y = \'\')\'\'; }).${system}.mkShell { name = "a"; }; }'), ['mkShell:a:a:(f ")" { x = "(("; y = \'\')\'\'; }).${system}.mkShell']);
-  assert.deepEqual(calls('{ a = (pkgs.extend overlay).${system} # a comment\n    .stdenv.mkDerivation { name = "a"; }; }'), ['stdenv.mkDerivation:a:a:(pkgs.extend overlay).${system} # a comment\n    .stdenv.mkDerivation']);
+  assert.deepEqual(calls('{ a = ((import nixpkgs { })).stdenv.mkDerivation { name = "a"; }; }'), [
+    'stdenv.mkDerivation:a:a:((import nixpkgs { })).stdenv.mkDerivation',
+  ]);
+  assert.deepEqual(calls('{ a = (f ")" { x = "(("; y = \'\')\'\'; }).${system}.mkShell { name = "a"; }; }'), [
+    'mkShell:a:a:(f ")" { x = "(("; y = \'\')\'\'; }).${system}.mkShell',
+  ]);
+  assert.deepEqual(calls('{ a = (pkgs.extend overlay).${system} # a comment\n    .stdenv.mkDerivation { name = "a"; }; }'), [
+    'stdenv.mkDerivation:a:a:(pkgs.extend overlay).${system} # a comment\n    .stdenv.mkDerivation',
+  ]);
   assert.deepEqual(calls('{ a = (pkgs.${system} or pkgs).runCommand "a" { } ""; }'), ['runCommand:a::(pkgs.${system} or pkgs).runCommand']);
   // Through a wrapper, in a `let`, as the whole file.
-  assert.deepEqual(calls('{ a = lib.fix (self: (import nixpkgs { }).stdenv.mkDerivation { name = "a"; }); }'), ['stdenv.mkDerivation:a:a:(import nixpkgs { }).stdenv.mkDerivation']);
+  assert.deepEqual(calls('{ a = lib.fix (self: (import nixpkgs { }).stdenv.mkDerivation { name = "a"; }); }'), [
+    'stdenv.mkDerivation:a:a:(import nixpkgs { }).stdenv.mkDerivation',
+  ]);
   assert.deepEqual(calls('let a = pkgs.${system}.buildGoModule { name = "a"; }; in a'), ['buildGoModule:a:a:pkgs.${system}.buildGoModule']);
-  assert.deepEqual(calls('(import nixpkgs { }).stdenv.mkDerivation { name = "file"; }'), ['stdenv.mkDerivation:-:file:(import nixpkgs { }).stdenv.mkDerivation']);
+  assert.deepEqual(calls('(import nixpkgs { }).stdenv.mkDerivation { name = "file"; }'), [
+    'stdenv.mkDerivation:-:file:(import nixpkgs { }).stdenv.mkDerivation',
+  ]);
   // In a string's `${…}` (and a string in that), it is code.
   assert.deepEqual(calls('{ s = "${pkgs.stdenv.mkDerivation { name = "x"; }}"; }'), ['stdenv.mkDerivation:-:x:pkgs.stdenv.mkDerivation']);
-  assert.deepEqual(calls("{ s = ''${\"${pkgs.${system}.mkShell { name = \"deep\"; }}\"}''; }"), ['mkShell:-:deep:pkgs.${system}.mkShell']);
+  assert.deepEqual(calls('{ s = \'\'${"${pkgs.${system}.mkShell { name = "deep"; }}"}\'\'; }'), ['mkShell:-:deep:pkgs.${system}.mkShell']);
   // A call inside a parenthesised head comes after the call it starts, in text order.
   assert.deepEqual(calls('{ a = (f (pkgs.mkShell { name = "inner"; })).stdenv.mkDerivation { name = "outer"; }; }'), [
     'stdenv.mkDerivation:a:outer:(f (pkgs.mkShell { name = "inner"; })).stdenv.mkDerivation',

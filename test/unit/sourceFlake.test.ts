@@ -28,7 +28,6 @@ function edit(plan: FollowsPlan): TextEdit {
   return plan;
 }
 
-
 /** Applies a plan and checks that the result parses (ours and Nix's) and declares the follows. */
 function applyAndCheck(t: TestContext, text: string, input: string, dep: string, target: string): string {
   const after = applyEdit(text, edit(planFollowsEdit(text, input, dep, target)));
@@ -63,23 +62,36 @@ test('findInputDeclaration: every way of declaring an input', () => {
 });
 
 test('packageBindings: packages.<system>.<name> in every form', (t) => {
-  const rows = (text: string): string[] => packageBindings(text).map((p) => `${p.system ?? '*'}/${p.name}:${text.slice(p.nameRange.start, p.nameRange.end)}`);
+  const rows = (text: string): string[] =>
+    packageBindings(text).map((p) => `${p.system ?? '*'}/${p.name}:${text.slice(p.nameRange.start, p.nameRange.end)}`);
   assert.deepEqual(rows(fixture('flakes/packages.nix')), [
     'x86_64-linux/hello:hello', // packages = { x86_64-linux = { hello = …; }; }
     'x86_64-linux/cowsay:cowsay', // inherit (pkgs) cowsay;
     'aarch64-darwin/hello:hello', // packages.aarch64-darwin.hello = …
     '*/hello:hello', // packages.${…}.hello
   ]);
-  assert.deepEqual(rows(fixture('flakes/inputs-set.nix')), ['x86_64-linux/hello:hello', 'aarch64-linux/hello:hello', 'aarch64-linux/tool:tool']);
+  assert.deepEqual(rows(fixture('flakes/inputs-set.nix')), [
+    'x86_64-linux/hello:hello',
+    'aarch64-linux/hello:hello',
+    'aarch64-linux/tool:tool',
+  ]);
   // eachDefaultSystem (system: { packages.hello = …; }), and not the attributes of the derivation.
   assert.deepEqual(rows(fixture('flakes/attrpaths.nix')), ['*/hello:hello', '*/default:default']);
   // packages = forAllSystems (pkgs: { … }), with a finalAttrs derivation.
   assert.deepEqual(rows(fixture('flakes/nested.nix')), ['*/hello:hello', '*/tool:tool']);
   // flake-parts' perSystem.
-  const parts = '{ outputs = inputs: inputs.flake-parts.lib.mkFlake { inherit inputs; } { systems = [ ]; perSystem = { pkgs, ... }: { packages.hello = pkgs.hello; }; }; }';
+  const parts =
+    '{ outputs = inputs: inputs.flake-parts.lib.mkFlake { inherit inputs; } { systems = [ ]; perSystem = { pkgs, ... }: { packages.hello = pkgs.hello; }; }; }';
   assert.deepEqual(rows(parts), ['*/hello:hello']);
   // packages.${system}.<name>, with the system computed, in every way of writing it.
-  assert.deepEqual(rows(fixture('flakes/computed.nix')), ['*/default:default', '*/quoted:quoted', '*/go:go', '*/rust:rust', '*/dynamic:dynamic', '*/plain:plain']);
+  assert.deepEqual(rows(fixture('flakes/computed.nix')), [
+    '*/default:default',
+    '*/quoted:quoted',
+    '*/go:go',
+    '*/rust:rust',
+    '*/dynamic:dynamic',
+    '*/plain:plain',
+  ]);
   const dynamic = [
     '{',
     '  outputs = { self, nixpkgs }: let system = "x86_64-linux"; pkgs = nixpkgs.legacyPackages.${system}; in {',
@@ -111,7 +123,10 @@ test('planFollowsEdit: `inputs.X.url = …;` gets `inputs.X.inputs.dep.follows` 
     insertText: '\n  inputs.flake-utils.inputs.nixpkgs.follows = "nixpkgs";',
   });
   const after = applyAndCheck(t, text, 'flake-utils', 'nixpkgs', 'nixpkgs');
-  assert.match(after, /inputs\.flake-utils\.url = "github:numtide\/flake-utils";\n {2}inputs\.flake-utils\.inputs\.nixpkgs\.follows = "nixpkgs";\n {2}inputs\.home-manager/);
+  assert.match(
+    after,
+    /inputs\.flake-utils\.url = "github:numtide\/flake-utils";\n {2}inputs\.flake-utils\.inputs\.nixpkgs\.follows = "nixpkgs";\n {2}inputs\.home-manager/,
+  );
   // After the last line mentioning the input, keeping a trailing comment on its own line.
   const docs = applyAndCheck(t, text, 'docs', 'nixpkgs', 'nixpkgs');
   assert.match(docs, /inputs\.docs\.url = "path:\.\/docs";\n {2}inputs\.docs\.inputs\.nixpkgs\.follows = "nixpkgs";\n/);
@@ -138,7 +153,7 @@ test('planFollowsEdit: `inputs.X = { url = …; }` gets `inputs.dep.follows` ins
   assert.match(empty, /inputs\.a = \{ inputs\.b\.follows = "c"; \};/);
 });
 
-test('planFollowsEdit: nested `inputs = { X = { url = …; }; }`, and X\'s own `inputs = { … }` set', (t) => {
+test("planFollowsEdit: nested `inputs = { X = { url = …; }; }`, and X's own `inputs = { … }` set", (t) => {
   const text = fixture('flakes/nested.nix');
   const crane = applyAndCheck(t, text, 'crane', 'flake-utils', 'flake-utils');
   assert.match(crane, /inputs = \{\n {8}nixpkgs\.follows = "nixpkgs";\n {8}flake-utils\.follows = "flake-utils";\n {6}\};/);
@@ -189,7 +204,18 @@ test('planned edits never break a file: all inputs of all fixtures, re-scanned a
   for (const name of ['attrpaths', 'inputs-set', 'input-sets', 'nested']) {
     const text = fixture(`flakes/${name}.nix`);
     assertNixParses(t, text, 'flake.nix');
-    for (const input of ['nixpkgs', 'flake-utils', 'home-manager', 'secrets', 'docs', 'nixpkgs-lib', 'agenix', 'disko', 'sops-nix', 'crane']) {
+    for (const input of [
+      'nixpkgs',
+      'flake-utils',
+      'home-manager',
+      'secrets',
+      'docs',
+      'nixpkgs-lib',
+      'agenix',
+      'disko',
+      'sops-nix',
+      'crane',
+    ]) {
       const plan = planFollowsEdit(text, input, 'systems', 'systems');
       if (isRefusal(plan)) {
         assert.equal(plan.code, 'not-found', `${name} ${input}: ${plan.refused}`);
@@ -200,5 +226,8 @@ test('planned edits never break a file: all inputs of all fixtures, re-scanned a
   }
   // CRLF files get CRLF lines.
   const crlf = '{\r\n  inputs.a.url = "x";\r\n  outputs = _: { };\r\n}\r\n';
-  assert.equal(applyAndCheck(t, crlf, 'a', 'b', 'c'), '{\r\n  inputs.a.url = "x";\r\n  inputs.a.inputs.b.follows = "c";\r\n  outputs = _: { };\r\n}\r\n');
+  assert.equal(
+    applyAndCheck(t, crlf, 'a', 'b', 'c'),
+    '{\r\n  inputs.a.url = "x";\r\n  inputs.a.inputs.b.follows = "c";\r\n  outputs = _: { };\r\n}\r\n',
+  );
 });

@@ -36,9 +36,14 @@ test('bad enum: `services.k3s.role = "banana";`', () => {
 });
 
 test('conflict: `networking.hostName` twice, once in an inline module of `imports = [ { … } ]`', () => {
-  assert.deepEqual(defs(fixture('hosts/conflict.nix'), 'networking.hostName'), ['exact@3:networking.hostName', 'exact@4:networking.hostName']);
+  assert.deepEqual(defs(fixture('hosts/conflict.nix'), 'networking.hostName'), [
+    'exact@3:networking.hostName',
+    'exact@4:networking.hostName',
+  ]);
   const text = fixture('hosts/conflict.nix');
-  const values = findOptionDefinitions(text, ['networking', 'hostName']).map((d) => text.slice(d.binding.valueRange.start, d.binding.valueRange.end));
+  const values = findOptionDefinitions(text, ['networking', 'hostName']).map((d) =>
+    text.slice(d.binding.valueRange.start, d.binding.valueRange.end),
+  );
   assert.deepEqual(values, ['"c1"', '"c2"']);
 });
 

@@ -17,7 +17,10 @@ const fixture = (name: string): string => readFileSync(`test/fixtures/source/${n
 
 /** `path = value` for every binding, for compact expectations. */
 function summary(src: NixSource): string[] {
-  return src.bindings.map((b) => `${b.path.join('.')}${b.inLet ? ' (let)' : ''}${b.inherited ? ' (inherit)' : ''} = ${src.text.slice(b.valueRange.start, b.valueRange.end)}`);
+  return src.bindings.map(
+    (b) =>
+      `${b.path.join('.')}${b.inLet ? ' (let)' : ''}${b.inherited ? ' (inherit)' : ''} = ${src.text.slice(b.valueRange.start, b.valueRange.end)}`,
+  );
 }
 
 test('nested sets and attribute paths give the same full path', () => {
@@ -32,11 +35,17 @@ test('nested sets and attribute paths give the same full path', () => {
     'x.y.z = 3',
   ]);
   const c = src.bindings[3];
-  assert.deepEqual(c.keys.map((k) => k.name), ['c']);
+  assert.deepEqual(
+    c.keys.map((k) => k.name),
+    ['c'],
+  );
   assert.equal(c.set.parent?.path.join('.'), 'a.b');
   assert.equal(src.text.slice(c.keyRange.start, c.keyRange.end), 'c');
   assert.equal(src.text.slice(c.range.start, c.range.end), 'c = 2;');
-  assert.deepEqual(src.sets.map((s) => s.kind), ['set', 'set', 'set', 'rec', 'set']);
+  assert.deepEqual(
+    src.sets.map((s) => s.kind),
+    ['set', 'set', 'set', 'rec', 'set'],
+  );
   assert.ok(src.problems.length === 0);
 });
 
@@ -139,7 +148,46 @@ test('random damage and garbage never throw or hang', () => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
     return seed % n;
   };
-  const pieces = ['{', '}', '(', ')', '[', ']', '"', "''", '${', ';', '=', '.', 'a', 'rec', 'let', 'in', 'inherit', 'with', ':', ',', '@', '?', '...', '#', '/*', '*/', '\n', ' ', './x', 'x:y', '\\', '$', "'", 'or', 'mkDerivation', 'if', 'then', 'else'];
+  const pieces = [
+    '{',
+    '}',
+    '(',
+    ')',
+    '[',
+    ']',
+    '"',
+    "''",
+    '${',
+    ';',
+    '=',
+    '.',
+    'a',
+    'rec',
+    'let',
+    'in',
+    'inherit',
+    'with',
+    ':',
+    ',',
+    '@',
+    '?',
+    '...',
+    '#',
+    '/*',
+    '*/',
+    '\n',
+    ' ',
+    './x',
+    'x:y',
+    '\\',
+    '$',
+    "'",
+    'or',
+    'mkDerivation',
+    'if',
+    'then',
+    'else',
+  ];
   const base = fixture('packages.nix');
   for (let round = 0; round < 300; round++) {
     let text: string;

@@ -37,9 +37,35 @@ test('identifiers, keywords, numbers and operators', () => {
   ]);
   assert.deepEqual(
     lex('with inherit if then else assert a == b != c <= d >= e && f || g -> !h ? i @ j ...').map(([k]) => k),
-    [K.With, K.Inherit, K.If, K.Then, K.Else, K.Assert, K.Ident, K.Operator, K.Ident, K.Operator, K.Ident, K.Operator, K.Ident,
-      K.Operator, K.Ident, K.Operator, K.Ident, K.Operator, K.Ident, K.Operator, K.Operator, K.Ident, K.Question, K.Ident, K.At,
-      K.Ident, K.Ellipsis],
+    [
+      K.With,
+      K.Inherit,
+      K.If,
+      K.Then,
+      K.Else,
+      K.Assert,
+      K.Ident,
+      K.Operator,
+      K.Ident,
+      K.Operator,
+      K.Ident,
+      K.Operator,
+      K.Ident,
+      K.Operator,
+      K.Ident,
+      K.Operator,
+      K.Ident,
+      K.Operator,
+      K.Ident,
+      K.Operator,
+      K.Operator,
+      K.Ident,
+      K.Question,
+      K.Ident,
+      K.At,
+      K.Ident,
+      K.Ellipsis,
+    ],
   );
 });
 
@@ -64,8 +90,22 @@ test('strings: escapes, nested interpolation with strings inside, `$${`', () => 
   ]);
   // A set inside an interpolation: its braces are not the interpolation's.
   const kinds = lex('"${ { a = "}"; }.a }"').map(([k]) => k);
-  assert.deepEqual(kinds, [K.StrOpen, K.InterpOpen, K.LBrace, K.Ident, K.Assign, K.StrOpen, K.StrPart, K.StrClose, K.Semicolon,
-    K.RBrace, K.Dot, K.Ident, K.InterpClose, K.StrClose]);
+  assert.deepEqual(kinds, [
+    K.StrOpen,
+    K.InterpOpen,
+    K.LBrace,
+    K.Ident,
+    K.Assign,
+    K.StrOpen,
+    K.StrPart,
+    K.StrClose,
+    K.Semicolon,
+    K.RBrace,
+    K.Dot,
+    K.Ident,
+    K.InterpClose,
+    K.StrClose,
+  ]);
 });
 
 test("indented strings: ''$ ''' ''\\n escapes and ${} interpolation", () => {
@@ -116,7 +156,10 @@ test('paths, search paths, home paths, interpolated paths', () => {
     [K.Path, '/default.nix'],
   ]);
   // Division needs spaces; `a < b` is a comparison.
-  assert.deepEqual(lex('a / b < c').map(([k]) => k), [K.Ident, K.Operator, K.Ident, K.Operator, K.Ident]);
+  assert.deepEqual(
+    lex('a / b < c').map(([k]) => k),
+    [K.Ident, K.Operator, K.Ident, K.Operator, K.Ident],
+  );
 });
 
 test('URIs are unquoted strings, as Nix lexes them; `x: x` is a function', () => {
@@ -130,7 +173,10 @@ test('URIs are unquoted strings, as Nix lexes them; `x: x` is a function', () =>
     [K.Ident, 'x'],
   ]);
   assert.deepEqual(lex('x:x'), [[K.Uri, 'x:x']]);
-  assert.deepEqual(lex('pkgs.lib.mkIf').map(([k]) => k), [K.Ident, K.Dot, K.Ident, K.Dot, K.Ident]);
+  assert.deepEqual(
+    lex('pkgs.lib.mkIf').map(([k]) => k),
+    [K.Ident, K.Dot, K.Ident, K.Dot, K.Ident],
+  );
 });
 
 test('unterminated constructs end at the end of the text, without throwing', () => {
@@ -148,7 +194,7 @@ test('unterminated constructs end at the end of the text, without throwing', () 
 });
 
 test('every character of the text is in a token, a comment or whitespace', () => {
-  const text = '{ a = "x${y}"; b = \'\'z\'\'; /* c */ d = ./e; # f\n g = <h>; i = 1.5; }';
+  const text = "{ a = \"x${y}\"; b = ''z''; /* c */ d = ./e; # f\n g = <h>; i = 1.5; }";
   const s = tokenize(text);
   const covered = new Array<boolean>(text.length).fill(false);
   for (let i = 0; i < s.count; i++) for (let j = s.starts[i]; j < s.ends[i]; j++) covered[j] = true;
@@ -181,6 +227,15 @@ test('LineIndex converts offsets and positions both ways (LF, CRLF, CR)', () => 
   const lf = '\nab\n\ncd\n';
   const fast = new LineIndex(lf);
   assert.equal(fast.lineCount, 5);
-  assert.deepEqual([0, 1, 2, 3, 4].map((l) => [fast.lineStart(l), fast.lineEnd(l)]), [[0, 0], [1, 3], [4, 4], [5, 7], [8, 8]]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((l) => [fast.lineStart(l), fast.lineEnd(l)]),
+    [
+      [0, 0],
+      [1, 3],
+      [4, 4],
+      [5, 7],
+      [8, 8],
+    ],
+  );
   assert.deepEqual(fast.positionAt(6), { line: 3, character: 1 });
 });

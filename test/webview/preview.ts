@@ -30,7 +30,7 @@ function findRoot(): string {
 const ROOT = findRoot();
 const SHOTS = join(ROOT, 'test-results/webview');
 const HOSTILE_HOST = '<img src=x onerror=alert(1)>';
-const HOSTILE_MESSAGE = 'undefined variable \'pkgs\'\n<script>alert(1)</script>\n<img src=x onerror=alert(2)>';
+const HOSTILE_MESSAGE = "undefined variable 'pkgs'\n<script>alert(1)</script>\n<img src=x onerror=alert(2)>";
 
 const DARK: Record<string, string> = {
   'font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif',
@@ -207,11 +207,7 @@ const builds = [
   drv('3ghv8m9xg0hy2kd53nb4y2qk9jg3r1xs', 'etc'),
   drv('4fmz0q6a8xv3lq3d0y5dpq4bk2x7s9hn', 'nixos-system-web-24.11.20250101.abcdef0'),
 ];
-const fetches = [
-  `/nix/store/${H('5')}-glibc-2.40-36`,
-  `/nix/store/${H('6')}-nginx-1.26.2`,
-  `/nix/store/${H('7')}-openssl-3.3.2`,
-];
+const fetches = [`/nix/store/${H('5')}-glibc-2.40-36`, `/nix/store/${H('6')}-nginx-1.26.2`, `/nix/store/${H('7')}-openssl-3.3.2`];
 const loc = (label: string, line: number, column: number) => ({ file: `${INFRA}/${label}`, label, line, column });
 
 const messages = {
@@ -226,7 +222,10 @@ const messages = {
     downloadBytes: 12_897_484,
     unpackedBytes: 58_720_256,
     errors: [],
-    log: ['evaluating derivation \'path:/home/alice/src/infra#nixosConfigurations.web.config.system.build.toplevel\'', 'these 5 derivations will be built:'],
+    log: [
+      "evaluating derivation 'path:/home/alice/src/infra#nixosConfigurations.web.config.system.build.toplevel'",
+      'these 5 derivations will be built:',
+    ],
     elapsedMs: 4213,
   },
   started2: { type: 'runStarted', runId: 'r2', flake: INFRA, host: 'db', startedAt: Date.now() - 2100 },
@@ -243,26 +242,44 @@ const messages = {
         kind: 'undefined-variable',
         location: loc('hosts/db.nix', 4, 3),
         trace: [
-          { message: 'while evaluating the attribute \'environment.systemPackages\'', location: loc('hosts/db.nix', 3, 1) },
-          { message: 'while evaluating definitions from `/home/alice/src/infra/hosts/db.nix\'', where: 'nixpkgs: lib/modules.nix:809:28' },
-          { message: 'while calling the \'head\' builtin\n<script>alert(3)</script>' },
+          { message: "while evaluating the attribute 'environment.systemPackages'", location: loc('hosts/db.nix', 3, 1) },
+          { message: "while evaluating definitions from `/home/alice/src/infra/hosts/db.nix'", where: 'nixpkgs: lib/modules.nix:809:28' },
+          { message: "while calling the 'head' builtin\n<script>alert(3)</script>" },
         ],
       },
       {
-        message: 'The option `services.postgresql.enabel\' does not exist. Definition values:\n- In `/home/alice/src/infra/modules/postgres.nix\': true',
+        message:
+          "The option `services.postgresql.enabel' does not exist. Definition values:\n- In `/home/alice/src/infra/modules/postgres.nix': true",
         kind: 'option-does-not-exist',
         location: loc('modules/postgres.nix', 12, 5),
         trace: [],
       },
     ],
-    log: ['error: undefined variable \'pkgs\'', '       at /nix/store/xxx-source/hosts/db.nix:4:3:', '<img src=x onerror=alert(4)>', '(use \'--show-trace\' to show detailed location information)'],
+    log: [
+      "error: undefined variable 'pkgs'",
+      '       at /nix/store/xxx-source/hosts/db.nix:4:3:',
+      '<img src=x onerror=alert(4)>',
+      "(use '--show-trace' to show detailed location information)",
+    ],
     // What the run left out: said on the card.
-    omitted: { messages: 2400, errorMessages: 12, logLines: 996, locations: 'timeout', lookupMs: 30_000, unreadLines: 1, unreadReason: '<img src=x onerror=alert(5)>' },
+    omitted: {
+      messages: 2400,
+      errorMessages: 12,
+      logLines: 996,
+      locations: 'timeout',
+      lookupMs: 30_000,
+      unreadLines: 1,
+      unreadReason: '<img src=x onerror=alert(5)>',
+    },
     elapsedMs: 2104,
   },
   started3: { type: 'runStarted', runId: 'r3', flake: INFRA, host: HOSTILE_HOST, startedAt: Date.now() - 800 },
-  progress3: { type: 'progress', runId: 'r3', text: 'copying \'/home/alice/src/infra\' to the store <b>bold?</b>' },
-  notice: { type: 'notice', level: 'warning', text: 'Nix 2.8 does not report evaluation progress; the status line shows only the last message.' },
+  progress3: { type: 'progress', runId: 'r3', text: "copying '/home/alice/src/infra' to the store <b>bold?</b>" },
+  notice: {
+    type: 'notice',
+    level: 'warning',
+    text: 'Nix 2.8 does not report evaluation progress; the status line shows only the last message.',
+  },
   // Malformed: must be ignored.
   bad: [
     { type: 'runStarted', runId: 'x<y', flake: INFRA, host: 'web', startedAt: 1 },
@@ -334,7 +351,8 @@ function readDist(path: string): { type: string; body: Buffer } | undefined {
 }
 
 async function main(): Promise<void> {
-  for (const f of ['webview.js', 'webview.css']) if (!existsSync(join(ROOT, 'dist', f))) throw new Error(`dist/${f} is missing: run node scripts/build.mjs first`);
+  for (const f of ['webview.js', 'webview.css'])
+    if (!existsSync(join(ROOT, 'dist', f))) throw new Error(`dist/${f} is missing: run node scripts/build.mjs first`);
   mkdirSync(SHOTS, { recursive: true });
 
   const nonce = randomBytes(16).toString('base64url');
@@ -371,7 +389,10 @@ async function main(): Promise<void> {
     await p.goto(`${origin}/dark.html`);
     await p.waitForFunction('window.__posted.length > 0');
     check((await posted(p))[0]?.type === 'ready', 'posts ready after rendering');
-    check(JSON.stringify((await posted(p))[0]) === JSON.stringify({ type: 'ready', protocolVersion: 1 }), 'ready carries the protocol version');
+    check(
+      JSON.stringify((await posted(p))[0]) === JSON.stringify({ type: 'ready', protocolVersion: 1 }),
+      'ready carries the protocol version',
+    );
     await p.screenshot({ path: join(SHOTS, 'empty-loading.png') });
 
     await deliver(p, messages.init);
@@ -402,7 +423,9 @@ async function main(): Promise<void> {
     check(!(await p.evaluate(`({}).polluted === true`)), 'no prototype pollution');
     const headings = (await p.evaluate(`[...document.querySelectorAll('vscode-collapsible.card')].map((c) => c.heading)`)) as string[];
     check(headings[0] === HOSTILE_HOST, 'hostile host name is the heading text');
-    const shadowText = (await p.evaluate(`document.querySelector('vscode-collapsible.card').shadowRoot.querySelector('.title').textContent`)) as string;
+    const shadowText = (await p.evaluate(
+      `document.querySelector('vscode-collapsible.card').shadowRoot.querySelector('.title').textContent`,
+    )) as string;
     check(shadowText.includes(HOSTILE_HOST), 'hostile host name rendered as text in the header');
     const msgText = await p.locator('.error-message').first().textContent();
     check(msgText === HOSTILE_MESSAGE, 'error message with <script> shown verbatim as text');
@@ -410,7 +433,10 @@ async function main(): Promise<void> {
     check(/^\d+\.\ds$/.test(liveTime ?? ''), `live elapsed time while evaluating (${liveTime})`);
     check((await p.locator('vscode-collapsible.card[data-run-id="r1"] .path-row').count()) === 8, '5 builds + 3 fetches listed');
     check(!(await p.locator('vscode-button.cancel').isHidden()), 'Cancel shown while running');
-    check(await p.locator('vscode-button.run').evaluate((b) => (b as unknown as { disabled: boolean }).disabled), 'Run disabled while running');
+    check(
+      await p.locator('vscode-button.run').evaluate((b) => (b as unknown as { disabled: boolean }).disabled),
+      'Run disabled while running',
+    );
     await p.screenshot({ path: join(SHOTS, 'dark-overview.png'), fullPage: true });
 
     // Cancel.
@@ -437,11 +463,20 @@ async function main(): Promise<void> {
     await failed.locator('details.log > summary .icon-button').click();
     last = (await posted(p)).at(-1);
     check(last?.type === 'copy' && String(last.text).split('\n').length === 4, 'copy log posts the log');
-    check(await failed.locator('details.log').evaluate((d) => (d as unknown as { open: boolean }).open), 'copying the log does not fold it');
+    check(
+      await failed.locator('details.log').evaluate((d) => (d as unknown as { open: boolean }).open),
+      'copying the log does not fold it',
+    );
     const note = (await failed.locator('.omitted').textContent()) ?? '';
-    check(/2,400 messages were left out \(12 errors among them/.test(note) && /not looked up: that took longer than 30s/.test(note), `the card says what the run left out (${note})`);
+    check(
+      /2,400 messages were left out \(12 errors among them/.test(note) && /not looked up: that took longer than 30s/.test(note),
+      `the card says what the run left out (${note})`,
+    );
     check(note.includes('<img src=x onerror=alert(5)>'), 'a reason from Nix in that note is text');
-    check((await failed.locator('details.log .section-extra').textContent()) === 'last 4 of 1,000 lines', 'the raw log counts the lines before it');
+    check(
+      (await failed.locator('details.log .section-extra').textContent()) === 'last 4 of 1,000 lines',
+      'the raw log counts the lines before it',
+    );
     check(await done.locator('.omitted').isHidden(), 'a card that left nothing out has no note');
     await failed.screenshot({ path: join(SHOTS, 'dark-failed.png') });
 
@@ -466,14 +501,20 @@ async function main(): Promise<void> {
     await p.screenshot({ path: join(SHOTS, 'dark-picker-open.png') });
     await p.locator('vscode-single-select.picker li.option', { hasText: 'pi' }).click();
     last = (await posted(p)).at(-1);
-    check(JSON.stringify(last) === JSON.stringify({ type: 'select', flake: LAB, host: 'pi' }), `picker posts select (${JSON.stringify(last)})`);
+    check(
+      JSON.stringify(last) === JSON.stringify({ type: 'select', flake: LAB, host: 'pi' }),
+      `picker posts select (${JSON.stringify(last)})`,
+    );
 
     // State survives a reload: cards come back from getState() before the extension answers.
     await p.reload();
     await p.waitForFunction('window.__posted.length > 0');
     check((await p.locator('vscode-collapsible.card').count()) === 3, 'cards restored from getState after reload');
     check(!(await done.evaluate((c) => (c as unknown as { open: boolean }).open)), 'collapsed card stays collapsed after reload');
-    check((await done.locator('vscode-textfield.filter').evaluate((t) => (t as unknown as { value: string }).value)) === 'nginx', 'filter restored');
+    check(
+      (await done.locator('vscode-textfield.filter').evaluate((t) => (t as unknown as { value: string }).value)) === 'nginx',
+      'filter restored',
+    );
     check((await p.locator('.host-info').textContent())?.includes('lab') === true, 'selected host restored');
     // The extension re-sends state after ready: init replaces the cards.
     await deliver(p, { ...messages.init, selected: { flake: LAB, host: 'pi' }, runs: [] });
@@ -489,14 +530,26 @@ async function main(): Promise<void> {
     check(blocked.length === 0, `no failed or outside requests (${blocked.join(', ')})`);
 
     // Light theme and a narrow panel, for the eye.
-    for (const [name, width] of [['light', 900], ['dark-narrow', 420]] as const) {
+    for (const [name, width] of [
+      ['light', 900],
+      ['dark-narrow', 420],
+    ] as const) {
       const q = await ctx.newPage();
       await q.setViewportSize({ width, height: 1100 });
       await q.goto(`${origin}/${name.startsWith('light') ? 'light' : 'dark'}.html`);
       await q.evaluate('sessionStorage.clear()');
       await q.reload();
       await q.waitForFunction('window.__posted.length > 0');
-      for (const m of [messages.init, messages.started1, messages.finished1, messages.started2, messages.finished2, messages.started3, messages.progress3]) await deliver(q, m);
+      for (const m of [
+        messages.init,
+        messages.started1,
+        messages.finished1,
+        messages.started2,
+        messages.finished2,
+        messages.started3,
+        messages.progress3,
+      ])
+        await deliver(q, m);
       await q.locator('vscode-collapsible.card[data-run-id="r2"] details.trace > summary').first().click();
       await q.waitForTimeout(300);
       await q.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });

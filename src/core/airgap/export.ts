@@ -153,134 +153,143 @@ export async function exportMedium(
     signal?.addEventListener('abort', stop, { once: true });
     const both = own.signal;
     check(signal, 'metadata');
-    const metaRun = runNix(r, ['flake', 'metadata'], ['--json', req.flakeRef], { signal: both, flakeOptions: true, what: 'Reading the flake' });
-    metaRun.catch(() => undefined);
-    try {
-
-    const items: ManifestItem[] = [];
-    for (const [i, item] of req.items.entries()) {
-      check(signal, 'build');
-      report({ phase: 'build', message: `${item.kind === 'devShell' ? 'Making the environment of' : 'Building'} ${item.display}` });
-      let paths: string[];
-      if (item.kind === 'devShell') {
-        const profile = join(work, `shell-${i}`);
-        await runNix(r, ['print-dev-env'], ['--profile', profile, item.installable], {
-          signal: both,
-          flakeOptions: true,
-          what: `Making the environment of ${item.display}`,
-          onStdoutLine: () => undefined,
-        });
-        paths = [await realpath(profile)];
-      } else {
-        paths = parseBuildOutputs(
-          (
-            await runNix(r, ['build'], ['--json', '--no-link', item.installable], {
-              signal: both,
-              flakeOptions: true,
-              what: `Building ${item.display}`,
-            })
-          ).stdout,
-        );
-      }
-      items.push({ display: item.display, kind: item.kind, installable: item.installable, paths });
-    }
-    const roots = [...new Set(items.flatMap((i) => i.paths))];
-    const meta = parseMetadata((await metaRun).stdout);
-
-    check(signal, 'closure');
-    report({ phase: 'closure', message: 'Reading the closure' });
-    // The closure's sizes are read while the copy starts; its progress counts bytes once they are known.
-    const sizes = new Map<string, number>();
-    const closureRun = roots.length
-      ? runNix(r, ['path-info'], ['-r', '--json', ...roots], { signal: both, what: 'Reading the closure' }).then((res) => {
-          for (const p of parsePathInfo(res.stdout)) sizes.set(p.path, p.narSize);
-        })
-      : Promise.resolve();
-    closureRun.catch(() => undefined);
-
-    let copied = 0;
-    check(signal, 'copy');
-    // The inputs are archived while the closure is copied; their progress is shown once the closure's is done.
-    const inputsReader = new CopyProgressReader();
-    let copying = roots.length > 0;
-    const archiveRun = runNix(r, ['flake', 'archive'], archiveArgs(writeUri, req.flakeRef), {
+    const metaRun = runNix(r, ['flake', 'metadata'], ['--json', req.flakeRef], {
       signal: both,
       flakeOptions: true,
-      what: "Copying the flake's inputs",
-      onStderrLine: (l) =>
-        inputsReader.feed(l) && !copying && report({ phase: 'inputs', message: "Copying the flake's inputs", copy: inputsReader.progress }),
-      keepStdout: true,
+      what: 'Reading the flake',
     });
-    archiveRun.catch(() => undefined);
-    if (roots.length) {
-      const reader = new CopyProgressReader(sizes);
-      report({ phase: 'copy', message: `Copying the closure of ${roots.length} output${roots.length === 1 ? '' : 's'}`, copy: reader.progress });
-      await runNix(r, ['copy'], exportCopyArgs(writeUri, roots), {
+    metaRun.catch(() => undefined);
+    try {
+      const items: ManifestItem[] = [];
+      for (const [i, item] of req.items.entries()) {
+        check(signal, 'build');
+        report({ phase: 'build', message: `${item.kind === 'devShell' ? 'Making the environment of' : 'Building'} ${item.display}` });
+        let paths: string[];
+        if (item.kind === 'devShell') {
+          const profile = join(work, `shell-${i}`);
+          await runNix(r, ['print-dev-env'], ['--profile', profile, item.installable], {
+            signal: both,
+            flakeOptions: true,
+            what: `Making the environment of ${item.display}`,
+            onStdoutLine: () => undefined,
+          });
+          paths = [await realpath(profile)];
+        } else {
+          paths = parseBuildOutputs(
+            (
+              await runNix(r, ['build'], ['--json', '--no-link', item.installable], {
+                signal: both,
+                flakeOptions: true,
+                what: `Building ${item.display}`,
+              })
+            ).stdout,
+          );
+        }
+        items.push({ display: item.display, kind: item.kind, installable: item.installable, paths });
+      }
+      const roots = [...new Set(items.flatMap((i) => i.paths))];
+      const meta = parseMetadata((await metaRun).stdout);
+
+      check(signal, 'closure');
+      report({ phase: 'closure', message: 'Reading the closure' });
+      // The closure's sizes are read while the copy starts; its progress counts bytes once they are known.
+      const sizes = new Map<string, number>();
+      const closureRun = roots.length
+        ? runNix(r, ['path-info'], ['-r', '--json', ...roots], { signal: both, what: 'Reading the closure' }).then((res) => {
+            for (const p of parsePathInfo(res.stdout)) sizes.set(p.path, p.narSize);
+          })
+        : Promise.resolve();
+      closureRun.catch(() => undefined);
+
+      let copied = 0;
+      check(signal, 'copy');
+      // The inputs are archived while the closure is copied; their progress is shown once the closure's is done.
+      const inputsReader = new CopyProgressReader();
+      let copying = roots.length > 0;
+      const archiveRun = runNix(r, ['flake', 'archive'], archiveArgs(writeUri, req.flakeRef), {
         signal: both,
-        what: 'Copying the closure',
-        onStderrLine: (l) => reader.feed(l) && report({ phase: 'copy', message: 'Copying the closure', copy: reader.progress }),
+        flakeOptions: true,
+        what: "Copying the flake's inputs",
+        onStderrLine: (l) =>
+          inputsReader.feed(l) &&
+          !copying &&
+          report({ phase: 'inputs', message: "Copying the flake's inputs", copy: inputsReader.progress }),
+        keepStdout: true,
       });
-      copied += reader.copied.length;
-      copying = false;
-    }
+      archiveRun.catch(() => undefined);
+      if (roots.length) {
+        const reader = new CopyProgressReader(sizes);
+        report({
+          phase: 'copy',
+          message: `Copying the closure of ${roots.length} output${roots.length === 1 ? '' : 's'}`,
+          copy: reader.progress,
+        });
+        await runNix(r, ['copy'], exportCopyArgs(writeUri, roots), {
+          signal: both,
+          what: 'Copying the closure',
+          onStderrLine: (l) => reader.feed(l) && report({ phase: 'copy', message: 'Copying the closure', copy: reader.progress }),
+        });
+        copied += reader.copied.length;
+        copying = false;
+      }
 
-    await closureRun;
-    check(signal, 'inputs');
-    report({ phase: 'inputs', message: "Copying the flake's inputs", copy: inputsReader.progress });
-    const inputs = parseArchive((await archiveRun).stdout);
-    copied += inputsReader.copied.length;
-    const all = [...new Set([...roots, ...inputs])];
+      await closureRun;
+      check(signal, 'inputs');
+      report({ phase: 'inputs', message: "Copying the flake's inputs", copy: inputsReader.progress });
+      const inputs = parseArchive((await archiveRun).stdout);
+      copied += inputsReader.copied.length;
+      const all = [...new Set([...roots, ...inputs])];
 
-    if (req.keyFile) {
-      check(signal, 'sign');
-      report({ phase: 'sign', message: 'Signing the paths on the medium' });
-      await runNix(r, ['store', 'sign'], signArgs(all, req.keyFile, { store: plainUri }), { signal, what: 'Signing' });
-    }
+      if (req.keyFile) {
+        check(signal, 'sign');
+        report({ phase: 'sign', message: 'Signing the paths on the medium' });
+        await runNix(r, ['store', 'sign'], signArgs(all, req.keyFile, { store: plainUri }), { signal, what: 'Signing' });
+      }
 
-    const images: ManifestImage[] = [];
-    if (req.images !== false) {
-      const found = [];
-      for (const item of items)
-        if (item.kind !== 'devShell' && item.kind !== 'host') for (const p of item.paths) found.push(...(await findImages(p)));
-      if (found.length) {
-        const total = found.reduce((s, f) => s + f.size, 0);
-        let done = 0;
-        const taken = new Set<string>();
-        for (const img of found) {
-          check(signal, 'images');
-          report({ phase: 'images', message: `Copying ${img.name}`, images: { done, total } });
-          const file = await copyImage(img, req.medium, taken, { signal, onBytes: (n) => (done += n) });
-          images.push({ file, size: img.size, from: img.path });
+      const images: ManifestImage[] = [];
+      if (req.images !== false) {
+        const found = [];
+        for (const item of items)
+          if (item.kind !== 'devShell' && item.kind !== 'host') for (const p of item.paths) found.push(...(await findImages(p)));
+        if (found.length) {
+          const total = found.reduce((s, f) => s + f.size, 0);
+          let done = 0;
+          const taken = new Set<string>();
+          for (const img of found) {
+            check(signal, 'images');
+            report({ phase: 'images', message: `Copying ${img.name}`, images: { done, total } });
+            const file = await copyImage(img, req.medium, taken, { signal, onBytes: (n) => (done += n) });
+            images.push({ file, size: img.size, from: img.path });
+          }
         }
       }
-    }
 
-    check(signal, 'manifest');
-    report({ phase: 'manifest', message: 'Writing the manifest' });
-    const offlineRef = meta.storePath ? `path:${meta.storePath}${meta.dir ? `?dir=${meta.dir}` : ''}` : undefined;
-    const base: Omit<Manifest, 'commands'> = {
-      format: MANIFEST_FORMAT,
-      version: 1,
-      createdAt: (req.now ?? new Date()).toISOString(),
-      flake: {
-        ref: req.flakeRef,
-        ...(meta.revision ? { revision: meta.revision } : {}),
-        ...(meta.storePath ? { storePath: meta.storePath } : {}),
-        ...(offlineRef ? { offlineRef } : {}),
-      },
-      items,
-      inputs,
-      paths: all,
-      closure: { paths: sizes.size, narBytes: [...sizes.values()].reduce((a, b) => a + b, 0) },
-      compression,
-      ...(publicKey ? { publicKey } : {}),
-      images,
-    };
-    const manifest: Manifest = { ...base, commands: commandsFor(base) };
-    await writeFileAtomic(join(req.medium, README), renderReadme(manifest, formatBytes));
-    check(signal, 'manifest');
-    await writeFileAtomic(join(req.medium, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-    return { manifest, copied, bytesWritten: await cacheBytes(req.medium), durationMs: Date.now() - started };
+      check(signal, 'manifest');
+      report({ phase: 'manifest', message: 'Writing the manifest' });
+      const offlineRef = meta.storePath ? `path:${meta.storePath}${meta.dir ? `?dir=${meta.dir}` : ''}` : undefined;
+      const base: Omit<Manifest, 'commands'> = {
+        format: MANIFEST_FORMAT,
+        version: 1,
+        createdAt: (req.now ?? new Date()).toISOString(),
+        flake: {
+          ref: req.flakeRef,
+          ...(meta.revision ? { revision: meta.revision } : {}),
+          ...(meta.storePath ? { storePath: meta.storePath } : {}),
+          ...(offlineRef ? { offlineRef } : {}),
+        },
+        items,
+        inputs,
+        paths: all,
+        closure: { paths: sizes.size, narBytes: [...sizes.values()].reduce((a, b) => a + b, 0) },
+        compression,
+        ...(publicKey ? { publicKey } : {}),
+        images,
+      };
+      const manifest: Manifest = { ...base, commands: commandsFor(base) };
+      await writeFileAtomic(join(req.medium, README), renderReadme(manifest, formatBytes));
+      check(signal, 'manifest');
+      await writeFileAtomic(join(req.medium, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+      return { manifest, copied, bytesWritten: await cacheBytes(req.medium), durationMs: Date.now() - started };
     } finally {
       // A failed or cancelled step ends the ones running beside it.
       stop();

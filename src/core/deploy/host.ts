@@ -73,7 +73,8 @@ export function parseSshAddress(text: string, what = 'The host'): Checked<SshAdd
   }
   let port: number | undefined;
   if (portText !== undefined) {
-    if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) return bad('has a port that is not a number from 1 to 65535');
+    if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535)
+      return bad('has a port that is not a number from 1 to 65535');
     port = Number(portText);
   }
   return { ok: true, value: { ...(user !== undefined ? { user } : {}), host, ...(port !== undefined ? { port } : {}), text } };
@@ -146,7 +147,8 @@ export function checkHostSettings(value: unknown): Checked<CheckedHost> {
  */
 export function checkSshOptions(opts: readonly string[]): Checked<string[]> {
   for (const o of opts) {
-    if (o === '' || /[\s\x00-\x1f\x7f]/.test(o)) return { ok: false, message: `The ssh option ${JSON.stringify(o)} is empty or holds whitespace, which NIX_SSHOPTS cannot carry.` };
+    if (o === '' || /[\s\x00-\x1f\x7f]/.test(o))
+      return { ok: false, message: `The ssh option ${JSON.stringify(o)} is empty or holds whitespace, which NIX_SSHOPTS cannot carry.` };
   }
   return { ok: true, value: [...opts] };
 }

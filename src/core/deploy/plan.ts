@@ -107,7 +107,12 @@ export function remoteCommand(args: readonly string[]): string {
  * `ssh <options> [-p port] [-t] -o BatchMode=yes -- <user@host> '<quoted command>'`. BatchMode (never a prompt that
  * nobody can answer) is left out for terminal commands, which get `-t` for sudo's password prompt instead.
  */
-export function sshCommand(common: readonly string[], to: SshAddress, remote: readonly string[], opts: { terminal?: boolean; tty?: boolean } = {}): Command {
+export function sshCommand(
+  common: readonly string[],
+  to: SshAddress,
+  remote: readonly string[],
+  opts: { terminal?: boolean; tty?: boolean } = {},
+): Command {
   return {
     file: 'ssh',
     args: [
@@ -132,7 +137,11 @@ function localNix(input: DeployInput, sub: string[], rest: string[], flake = fal
 /** A command that changes the system: on the target over ssh, or here; through sudo when set. */
 function onTarget(input: DeployInput, args: readonly string[], opts: { terminal: boolean }): Command {
   const sudo = input.host.sudo ? ['sudo', '--'] : [];
-  if (input.host.target) return sshCommand(input.sshOptions ?? [], input.host.target, [...sudo, ...args], { terminal: opts.terminal, tty: opts.terminal && input.host.sudo });
+  if (input.host.target)
+    return sshCommand(input.sshOptions ?? [], input.host.target, [...sudo, ...args], {
+      terminal: opts.terminal,
+      tty: opts.terminal && input.host.sudo,
+    });
   const [file = '', ...rest] = [...sudo, ...args];
   return { file, args: rest };
 }
@@ -159,7 +168,8 @@ export function checkInput(input: DeployInput): Checked<DeployInput> {
   const profile = input.profile ?? SYSTEM_PROFILE;
   const bad = checkProfilePath(profile);
   if (bad) return { ok: false, message: bad };
-  if (!nixosToplevelInstallable(input.flakeRef, input.hostName).ok) return { ok: false, message: `The host name ${JSON.stringify(input.hostName)} cannot be built.` };
+  if (!nixosToplevelInstallable(input.flakeRef, input.hostName).ok)
+    return { ok: false, message: `The host name ${JSON.stringify(input.hostName)} cannot be built.` };
   if (!DEPLOY_ACTIONS.includes(input.action)) return { ok: false, message: `Unknown action ${JSON.stringify(input.action)}.` };
   return { ok: true, value: input };
 }
@@ -177,7 +187,23 @@ export function buildStep(input: DeployInput): Step {
       if (!installable.ok) throw new Error(installable.error.message);
       const rest = ['--json', '--no-link'];
       if (input.internalJsonBuild !== false) rest.push('--log-format', 'internal-json', '-v');
-      const cmd = localNix(input, ['build'], [...rest, ...(b ? ['--max-jobs', '0', '--builders', [sshStoreUri(b), ...(input.buildHostSystems?.length ? [input.buildHostSystems.join(',')] : [])].join(' ')] : []), installable.value], true);
+      const cmd = localNix(
+        input,
+        ['build'],
+        [
+          ...rest,
+          ...(b
+            ? [
+                '--max-jobs',
+                '0',
+                '--builders',
+                [sshStoreUri(b), ...(input.buildHostSystems?.length ? [input.buildHostSystems.join(',')] : [])].join(' '),
+              ]
+            : []),
+          installable.value,
+        ],
+        true,
+      );
       if (b) cmd.env = { NIX_SSHOPTS: nixSshOpts(input.sshOptions ?? [], b) };
       return cmd;
     },
@@ -320,7 +346,11 @@ export function applySteps(input: DeployInput): Step[] {
       cancellable: true,
       command: (s) => {
         if (!s.toplevel) return undefined;
-        const cmd = localNix(input, ['copy'], ['--to', sshStoreUri(target), ...(input.host.substituteOnTarget ? ['--substitute-on-destination'] : []), s.toplevel]);
+        const cmd = localNix(
+          input,
+          ['copy'],
+          ['--to', sshStoreUri(target), ...(input.host.substituteOnTarget ? ['--substitute-on-destination'] : []), s.toplevel],
+        );
         cmd.env = { NIX_SSHOPTS: nixSshOpts(input.sshOptions ?? [], target) };
         return cmd;
       },
@@ -334,7 +364,8 @@ export function applySteps(input: DeployInput): Step[] {
       // With sudo the password is asked for here already: in the terminal.
       terminal: input.host.sudo,
       cancellable: false,
-      command: (s) => (s.toplevel ? onTarget(input, [nixEnv, '-p', profile, '--set', s.toplevel], { terminal: input.host.sudo }) : undefined),
+      command: (s) =>
+        s.toplevel ? onTarget(input, [nixEnv, '-p', profile, '--set', s.toplevel], { terminal: input.host.sudo }) : undefined,
     });
   }
   steps.push(activateStep(input, action, (s) => s.toplevel));
@@ -351,7 +382,11 @@ export function deploySteps(input: DeployInput): { preview: Step[]; apply: Step[
  * Roll back to generation `n`: the profile points at it again (`nix-env --switch-generation`), then its toplevel is
  * activated with `switch` (or `boot`). The generation's toplevel comes from a generations listing.
  */
-export function rollbackSteps(input: Pick<DeployInput, 'host' | 'sshOptions' | 'profile' | 'nix'>, n: number, action: 'switch' | 'boot' = 'switch'): Step[] {
+export function rollbackSteps(
+  input: Pick<DeployInput, 'host' | 'sshOptions' | 'profile' | 'nix'>,
+  n: number,
+  action: 'switch' | 'boot' = 'switch',
+): Step[] {
   const profile = input.profile ?? SYSTEM_PROFILE;
   const full = { ...input, action, flakeRef: '', hostName: '' } as DeployInput;
   const nixEnv = input.host.target ? 'nix-env' : nixTool(input.nix, 'nix-env');
@@ -377,7 +412,10 @@ export function rollbackSteps(input: Pick<DeployInput, 'host' | 'sshOptions' | '
 export function nixosRebuildSteps(input: DeployInput, flavor: RebuildFlavor, program = 'nixos-rebuild'): Checked<Step[]> {
   const { target, build } = input.host;
   if (target?.port !== undefined && build?.port !== undefined && target.port !== build.port) {
-    return { ok: false, message: 'nixos-rebuild takes one ssh port for both hosts (NIX_SSHOPTS): the target and the build host use different ones.' };
+    return {
+      ok: false,
+      message: 'nixos-rebuild takes one ssh port for both hosts (NIX_SSHOPTS): the target and the build host use different ones.',
+    };
   }
   const args = nixosRebuildDeployArgs(input.action, input.flakeRef, input.hostName, {
     ...input.nixOptions,

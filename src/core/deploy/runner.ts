@@ -16,7 +16,10 @@ export type DeployProgress =
 
 /** How commands are run: the editor passes its gateway (Workspace Trust, the log); tests the process layer. */
 export interface DeployIo {
-  exec(cmd: Command, opts: { signal?: AbortSignal; onStdoutLine?: (l: string) => void; onStderrLine?: (l: string) => void }): Promise<RunResult>;
+  exec(
+    cmd: Command,
+    opts: { signal?: AbortSignal; onStdoutLine?: (l: string) => void; onStderrLine?: (l: string) => void },
+  ): Promise<RunResult>;
   /** Runs a terminal step where the user sees it and can type; resolves with its exit code. Default: exec. */
   terminal?(cmd: Command, step: Step): Promise<{ exitCode: number; output?: string[] }>;
 }
@@ -33,14 +36,7 @@ export interface RunStepsOptions {
 }
 
 export type DeployErrorKind =
-  | 'unsigned'
-  | 'host-key'
-  | 'auth'
-  | 'unreachable'
-  | 'sudo-password'
-  | 'not-found'
-  | 'activation-failed'
-  | 'failed';
+  'unsigned' | 'host-key' | 'auth' | 'unreachable' | 'sudo-password' | 'not-found' | 'activation-failed' | 'failed';
 
 /** A step failed: which one, why in words a person can act on, and the command's output. */
 export class DeployError extends Error {
@@ -59,7 +55,15 @@ export class DeployError extends Error {
 /** The default io: the process layer, with `env` under each command's own. */
 export function processIo(env: NodeJS.ProcessEnv = process.env, log?: (m: string) => void): DeployIo {
   return {
-    exec: (cmd, opts) => run(cmd.file, cmd.args, { env: { ...env, ...cmd.env }, signal: opts.signal, onStdoutLine: opts.onStdoutLine, onStderrLine: opts.onStderrLine, keepStdout: true, log }),
+    exec: (cmd, opts) =>
+      run(cmd.file, cmd.args, {
+        env: { ...env, ...cmd.env },
+        signal: opts.signal,
+        onStdoutLine: opts.onStdoutLine,
+        onStderrLine: opts.onStderrLine,
+        keepStdout: true,
+        log,
+      }),
   };
 }
 
@@ -78,7 +82,7 @@ export function readableOutput(lines: readonly string[], max = 40): string {
 
 const SIGN_HELP =
   'sign them with a key the target trusts (nix key generate-secret --key-name NAME > key.sec; nix key convert-secret-to-public < key.sec, ' +
-  'added to trusted-public-keys in the target\'s nix.conf; then nix store sign -r --key-file key.sec <path>, or set the host\'s signing key file), ' +
+  "added to trusted-public-keys in the target's nix.conf; then nix store sign -r --key-file key.sec <path>, or set the host's signing key file), " +
   'or make the user that connects a trusted user on the target (trusted-users in its nix.conf)';
 
 /** Words for a failed step, from its output (untrusted: only matched, never interpreted). */
@@ -88,25 +92,50 @@ export function classifyFailure(step: StepId, output: string, target?: string): 
     return { kind: 'unsigned', message: `${where} refused paths that are not signed by a key it trusts: ${SIGN_HELP}.` };
   }
   if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/.test(output)) {
-    return { kind: 'host-key', message: `ssh could not verify the host key of ${where}: connect once with ssh in a terminal to accept it, or add it to known_hosts.` };
+    return {
+      kind: 'host-key',
+      message: `ssh could not verify the host key of ${where}: connect once with ssh in a terminal to accept it, or add it to known_hosts.`,
+    };
   }
   if (/Permission denied \(/.test(output)) {
-    return { kind: 'auth', message: `ssh could not log in to ${where} without a prompt: use a key (IdentityFile in ssh_config, or a key ssh already holds).` };
+    return {
+      kind: 'auth',
+      message: `ssh could not log in to ${where} without a prompt: use a key (IdentityFile in ssh_config, or a key ssh already holds).`,
+    };
   }
   if (/Could not resolve hostname|Connection refused|Connection timed out|No route to host|Network is unreachable/.test(output)) {
-    return { kind: 'unreachable', message: `${where} cannot be reached: ${truncate(output.split('\n').find((l) => /ssh:|Connection|resolve/.test(l)) ?? '', 300)}` };
+    return {
+      kind: 'unreachable',
+      message: `${where} cannot be reached: ${truncate(output.split('\n').find((l) => /ssh:|Connection|resolve/.test(l)) ?? '', 300)}`,
+    };
   }
   if (/a terminal is required|a password is required|no tty present/.test(output)) {
-    return { kind: 'sudo-password', message: `sudo on ${where} needs a password: run this step in a terminal, or allow it without one (NOPASSWD).` };
+    return {
+      kind: 'sudo-password',
+      message: `sudo on ${where} needs a password: run this step in a terminal, or allow it without one (NOPASSWD).`,
+    };
   }
   if (/command not found|No such file or directory/.test(output) && (step === 'activate' || step === 'profile')) {
-    return { kind: 'not-found', message: `A program the step needs is missing on ${where}: ${truncate(output.split('\n').pop() ?? '', 300)}` };
+    return {
+      kind: 'not-found',
+      message: `A program the step needs is missing on ${where}: ${truncate(output.split('\n').pop() ?? '', 300)}`,
+    };
   }
-  if (step === 'activate') return { kind: 'activation-failed', message: `The activation failed; the output says why, and an earlier generation can be activated again (roll back).` };
+  if (step === 'activate')
+    return {
+      kind: 'activation-failed',
+      message: `The activation failed; the output says why, and an earlier generation can be activated again (roll back).`,
+    };
   return { kind: 'failed', message: `${step} failed` };
 }
 
-async function runStep(step: Step, cmd: Command, io: DeployIo, signal: AbortSignal | undefined, onProgress: RunStepsOptions['onProgress']): Promise<string> {
+async function runStep(
+  step: Step,
+  cmd: Command,
+  io: DeployIo,
+  signal: AbortSignal | undefined,
+  onProgress: RunStepsOptions['onProgress'],
+): Promise<string> {
   const onStdoutLine = onProgress ? (line: string) => onProgress({ type: 'line', step: step.id, stream: 'stdout', line }) : undefined;
   const onStderrLine = onProgress ? (line: string) => onProgress({ type: 'line', step: step.id, stream: 'stderr', line }) : undefined;
   if (step.terminal && io.terminal) {
@@ -148,7 +177,13 @@ export async function runSteps(steps: readonly Step[], state: DeployState, opts:
       if (e instanceof CancelledError || !(e instanceof RunError)) throw e;
       const output = readableOutput(e.stderrLines);
       const c = classifyFailure(step.id, output, opts.target);
-      throw new DeployError(step.id, c.kind, c.kind === 'failed' ? `${step.title} failed: ${output.split('\n').slice(-3).join(' ') || e.message}` : c.message, e.command, output);
+      throw new DeployError(
+        step.id,
+        c.kind,
+        c.kind === 'failed' ? `${step.title} failed: ${output.split('\n').slice(-3).join(' ') || e.message}` : c.message,
+        e.command,
+        output,
+      );
     }
     step.parse?.(stdout, state);
     opts.onProgress?.({ type: 'done', step: step.id, title: step.title, index, total, durationMs: Date.now() - started });

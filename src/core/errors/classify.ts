@@ -27,7 +27,8 @@ const STORE_SOURCE_FILE = /^\/[^']*?\/[0-9a-df-np-sv-z]{32}-source\/(.+)$/;
 
 const OPTION_MISSING = /The option `(.+?)' does not exist\. Definition values:/;
 const OPTION_TYPE = /A definition for option `(.+?)' is not of type `(.*)'\. Definition values:/;
-const OPTION_CONFLICT = /The option `(.+?)' (?:has conflicting definition values:|is defined multiple times while it's expected to be unique\.)/;
+const OPTION_CONFLICT =
+  /The option `(.+?)' (?:has conflicting definition values:|is defined multiple times while it's expected to be unique\.)/;
 const OPTION_UNDEFINED = /The option `(.+?)' (?:was accessed but has no value defined|is used but not defined)/;
 const DEFINITION = /^\s*- In `(.+?)'(?:: ?(.*))?$/gm;
 const DID_YOU_MEAN = /Did you mean (.+?)\?\s*$/m;
@@ -94,7 +95,12 @@ export function classifyError(message: string, ctx: ClassifyContext): ErrorDetai
   if (untracked) return untracked;
 
   if ((m = OPTION_MISSING.exec(first))) {
-    return { kind: 'option-does-not-exist', optionPath: m[1]!, definitions: parseOptionDefinitions(first), suggestions: parseSuggestions(first) };
+    return {
+      kind: 'option-does-not-exist',
+      optionPath: m[1]!,
+      definitions: parseOptionDefinitions(first),
+      suggestions: parseSuggestions(first),
+    };
   }
   if ((m = OPTION_TYPE.exec(first))) {
     return { kind: 'option-type-mismatch', optionPath: m[1]!, expectedType: m[2]!, definitions: parseOptionDefinitions(first) };

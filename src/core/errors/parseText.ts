@@ -78,8 +78,15 @@ export function parseErrorBlock(lines: readonly string[]): ParsedBlock {
     const message = it.lines.join('\n').trim();
     return it.position ? { message, position: it.position } : { message };
   };
-  const before = items.slice(0, Math.max(0, primary)).filter((it) => it.kind === 'trace').map(frame).reverse();
-  const after = items.slice(primary + 1).filter((it) => it.kind === 'trace').map(frame);
+  const before = items
+    .slice(0, Math.max(0, primary))
+    .filter((it) => it.kind === 'trace')
+    .map(frame)
+    .reverse();
+  const after = items
+    .slice(primary + 1)
+    .filter((it) => it.kind === 'trace')
+    .map(frame);
   const main = primary >= 0 ? items[primary] : undefined;
   return {
     message: truncate((main?.lines ?? []).join('\n').trim(), MAX_MESSAGE),

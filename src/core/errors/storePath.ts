@@ -129,7 +129,13 @@ export function localizePaths(message: string, map: (file: string) => MappedFile
  * parsed flake.lock): the `locked` reference (newer Nix names files `«<reference>»/<path>`) and, for `path:` and
  * `git+file:` inputs, the local directory.
  */
-export function sourcesFromFlake(args: { gitRoot: string; metadata?: unknown; archive?: unknown; lock?: unknown; label?: string }): KnownSource[] {
+export function sourcesFromFlake(args: {
+  gitRoot: string;
+  metadata?: unknown;
+  archive?: unknown;
+  lock?: unknown;
+  label?: string;
+}): KnownSource[] {
   const out: KnownSource[] = [];
   const label = args.label ?? 'flake';
   const meta = asRecord(args.metadata);
@@ -151,7 +157,11 @@ export function sourcesFromFlake(args: { gitRoot: string; metadata?: unknown; ar
       const next = [...chain, name];
       if (typeof path === 'string') {
         const local = localPathOfInput(locks, next, args.gitRoot);
-        const source: KnownSource = { storePath: path, ...(local !== undefined ? { localPath: local } : {}), label: `input ${next.join('/')}` };
+        const source: KnownSource = {
+          storePath: path,
+          ...(local !== undefined ? { localPath: local } : {}),
+          label: `input ${next.join('/')}`,
+        };
         out.push(source);
         byLabel.set(source.label, source);
       }
@@ -215,7 +225,8 @@ function parseFlakeRef(ref: string): RefIdentity {
   const colon = base.indexOf(':');
   const scheme = base.slice(0, colon).toLowerCase();
   const rest = base.slice(colon + 1);
-  if (scheme === 'path') return { local: decodeURIComponentSafe(rest), key: `path:${decodeURIComponentSafe(rest)}`, ...(rev ? { rev } : {}) };
+  if (scheme === 'path')
+    return { local: decodeURIComponentSafe(rest), key: `path:${decodeURIComponentSafe(rest)}`, ...(rev ? { rev } : {}) };
   if (scheme === 'git+file' || scheme === 'file') {
     const path = decodeURIComponentSafe(rest.replace(/^\/\/(?:localhost)?/, ''));
     return { local: path, key: `git+file://${path}`, ...(rev ? { rev } : {}) };
@@ -235,7 +246,8 @@ function lockedKey(locked: Readonly<Record<string, unknown>>): string | undefine
   if (type === 'github' || type === 'gitlab' || type === 'sourcehut') return `${type}:${str('owner')}/${str('repo')}`.toLowerCase();
   if (type === 'path') return str('path') !== undefined ? `path:${str('path')}` : undefined;
   const url = str('url');
-  if (type === 'git' && url) return url.startsWith('file://') ? `git+file://${decodeURIComponentSafe(url.slice(7))}` : `git+${url}`.replace(/\.git$/, '');
+  if (type === 'git' && url)
+    return url.startsWith('file://') ? `git+file://${decodeURIComponentSafe(url.slice(7))}` : `git+${url}`.replace(/\.git$/, '');
   return url;
 }
 

@@ -21,7 +21,8 @@ export interface CacheKeyOptions {
  * and nothing is cached).
  */
 export async function flakeCacheKey(dir: string, opts: CacheKeyOptions = {}): Promise<string | undefined> {
-  const git = (...args: string[]) => (opts.run ?? run)('git', ['-C', dir, ...args], { signal: opts.signal, env: opts.env, maxStdout: 16 << 20 });
+  const git = (...args: string[]) =>
+    (opts.run ?? run)('git', ['-C', dir, ...args], { signal: opts.signal, env: opts.env, maxStdout: 16 << 20 });
   let root: string;
   let head: string;
   let status: string;

@@ -88,7 +88,11 @@ export function readCheckPositions(json: unknown): Map<string, CheckPosition> {
     if (!attr || typeof attr !== 'object') continue;
     const p = attr as { file?: unknown; line?: unknown; column?: unknown };
     if (typeof p.file !== 'string' || typeof p.line !== 'number' || !Number.isInteger(p.line) || p.line < 1) continue;
-    out.set(name, { file: p.file, line: p.line, column: typeof p.column === 'number' && Number.isInteger(p.column) && p.column > 0 ? p.column : 1 });
+    out.set(name, {
+      file: p.file,
+      line: p.line,
+      column: typeof p.column === 'number' && Number.isInteger(p.column) && p.column > 0 ? p.column : 1,
+    });
   }
   return out;
 }
@@ -154,7 +158,12 @@ export function readKeepGoing(
   for (const [key, drv] of drvPaths) {
     const error = byDrv.get(drv);
     if (error) out.set(key, { status: 'failed', error, lastLines: lines.get(drv) ?? [] });
-    else if (lines.has(drv)) out.set(key, { status: 'failed', error: { kind: 'builder-failed', drvPath: drv, message: `builder for '${drv}' failed`, trace: [], raw: '' }, lastLines: lines.get(drv) ?? [] });
+    else if (lines.has(drv))
+      out.set(key, {
+        status: 'failed',
+        error: { kind: 'builder-failed', drvPath: drv, message: `builder for '${drv}' failed`, trace: [], raw: '' },
+        lastLines: lines.get(drv) ?? [],
+      });
     else out.set(key, completed && !otherError ? { status: 'passed' } : { status: 'unknown' });
   }
   return out;

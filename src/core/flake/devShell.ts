@@ -86,7 +86,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
  * associative variables cannot reach another process's environment and are ignored.
  */
 export function readDevEnv(text: string): ReadDevEnv {
-  if (text.length > DEV_ENV_LIMITS.maxBytes) return { ok: false, message: `the dev shell's environment is larger than ${DEV_ENV_LIMITS.maxBytes} bytes` };
+  if (text.length > DEV_ENV_LIMITS.maxBytes)
+    return { ok: false, message: `the dev shell's environment is larger than ${DEV_ENV_LIMITS.maxBytes} bytes` };
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -96,7 +97,8 @@ export function readDevEnv(text: string): ReadDevEnv {
   if (!isObject(json) || !isObject(json.variables)) return { ok: false, message: 'nix print-dev-env printed no variables' };
   const vars = json.variables;
   const names = Object.keys(vars);
-  if (names.length > DEV_ENV_LIMITS.maxVariables) return { ok: false, message: `the dev shell has more than ${DEV_ENV_LIMITS.maxVariables} variables` };
+  if (names.length > DEV_ENV_LIMITS.maxVariables)
+    return { ok: false, message: `the dev shell has more than ${DEV_ENV_LIMITS.maxVariables} variables` };
   const exported = (name: string): string | undefined => {
     const v = Object.prototype.hasOwnProperty.call(vars, name) ? vars[name] : undefined;
     return isObject(v) && v.type === 'exported' && typeof v.value === 'string' ? v.value : undefined;
@@ -118,7 +120,8 @@ export function readDevEnv(text: string): ReadDevEnv {
       continue;
     }
     total += name.length + value.length;
-    if (total > DEV_ENV_LIMITS.maxTotal) return { ok: false, message: `the dev shell's variables are larger than ${DEV_ENV_LIMITS.maxTotal} bytes` };
+    if (total > DEV_ENV_LIMITS.maxTotal)
+      return { ok: false, message: `the dev shell's variables are larger than ${DEV_ENV_LIMITS.maxTotal} bytes` };
     variables[name] = value;
   }
   return { ok: true, env: { variables, dropped, invalid } };
@@ -143,10 +146,14 @@ export function envMutations(env: DevEnv): EnvMutation[] {
 }
 
 /** The environment a process gets: `base` with the mutations applied (a prepend onto nothing is the shell's value). */
-export function applyMutations(base: Readonly<Record<string, string | undefined>>, mutations: readonly EnvMutation[]): Record<string, string> {
+export function applyMutations(
+  base: Readonly<Record<string, string | undefined>>,
+  mutations: readonly EnvMutation[],
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined) out[k] = v;
-  for (const m of mutations) out[m.name] = m.op === 'prepend' && out[m.name] ? `${m.value}${out[m.name]}` : m.op === 'prepend' ? m.value.slice(0, -1) : m.value;
+  for (const m of mutations)
+    out[m.name] = m.op === 'prepend' && out[m.name] ? `${m.value}${out[m.name]}` : m.op === 'prepend' ? m.value.slice(0, -1) : m.value;
   return out;
 }
 
@@ -219,7 +226,13 @@ export function devShellId(flakeDir: string, system: string, name: string): stri
 }
 
 /** What the cache key of a dev shell adds to the flake's state: the shell and the nix (and settings) that made it. */
-export function devShellKeyParts(parts: { nix: string; system: string; name: string; extraArgs: readonly string[]; offline: boolean }): string[] {
+export function devShellKeyParts(parts: {
+  nix: string;
+  system: string;
+  name: string;
+  extraArgs: readonly string[];
+  offline: boolean;
+}): string[] {
   return ['devShell', parts.nix, parts.system, parts.name, parts.extraArgs.join('\0'), String(parts.offline)];
 }
 
@@ -309,7 +322,12 @@ export async function evaluateDevShell(opts: EvaluateDevShellOptions): Promise<E
  * flake it was evaluated for (undefined: no state known, never current), and removes the profile's older
  * generations.
  */
-export async function saveDevShell(opts: { installable: string; profile: string; json: string; key: string | undefined }): Promise<DevShellRecord> {
+export async function saveDevShell(opts: {
+  installable: string;
+  profile: string;
+  json: string;
+  key: string | undefined;
+}): Promise<DevShellRecord> {
   const record: DevShellRecord = { version: 1, key: opts.key ?? '', installable: opts.installable, profile: opts.profile, json: opts.json };
   await writeFileAtomic(`${opts.profile}.json`, writeDevShellRecord(record));
   await dropOldGenerations(opts.profile);

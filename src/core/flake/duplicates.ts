@@ -90,7 +90,10 @@ export function sourceOf(input: LockInput): { key: string; label: string } | und
       const repo = str(locked.repo) ?? str(original.repo);
       if (!owner || !repo) return undefined;
       const host = str(locked.host) ?? str(original.host) ?? DEFAULT_HOSTS[input.type];
-      return { key: withDir(`${input.type}:${host.toLowerCase()}/${owner.toLowerCase()}/${repo.toLowerCase()}`), label: `${input.type}:${owner}/${repo}` };
+      return {
+        key: withDir(`${input.type}:${host.toLowerCase()}/${owner.toLowerCase()}/${repo.toLowerCase()}`),
+        label: `${input.type}:${owner}/${repo}`,
+      };
     }
     case 'git':
     case 'mercurial': {
@@ -237,9 +240,7 @@ function suggest(list: readonly Occurrence[]): FollowsSuggestion[] {
 
 /** The occurrence with the shortest path, then the newest, then the first by path. */
 function newestShallowest(list: readonly Occurrence[]): Occurrence | undefined {
-  return [...list].sort(
-    (a, b) => a.path.length - b.path.length || (b.lastModified ?? 0) - (a.lastModified ?? 0) || cmp(a.id, b.id),
-  )[0];
+  return [...list].sort((a, b) => a.path.length - b.path.length || (b.lastModified ?? 0) - (a.lastModified ?? 0) || cmp(a.id, b.id))[0];
 }
 
 /**
@@ -290,7 +291,9 @@ function publicOccurrence(o: Occurrence): DuplicateOccurrence {
 
 /** github.com / gitlab.com git URLs are the same source as `github:` / `gitlab:` references. */
 function forgeOf(url: string): { key: string; label: string } | undefined {
-  const m = /^(?:git\+)?(?:https?|ssh|git):\/\/(?:[^@/]+@)?(github\.com|gitlab\.com)[:/]([^/]+)\/([^/?#]+?)(?:\.git)?\/?(?:[?#].*)?$/i.exec(url);
+  const m = /^(?:git\+)?(?:https?|ssh|git):\/\/(?:[^@/]+@)?(github\.com|gitlab\.com)[:/]([^/]+)\/([^/?#]+?)(?:\.git)?\/?(?:[?#].*)?$/i.exec(
+    url,
+  );
   if (!m) return undefined;
   const type = m[1]!.toLowerCase() === 'github.com' ? 'github' : 'gitlab';
   return { key: `${type}:${m[1]!.toLowerCase()}/${m[2]!.toLowerCase()}/${m[3]!.toLowerCase()}`, label: `${type}:${m[2]}/${m[3]}` };

@@ -8,7 +8,16 @@ import { formatString } from '../source';
 export type GuardedShape = 'per-system' | 'per-system-single' | 'flat';
 
 /** Categories listed by name only: evaluating them (a NixOS configuration!) is costly and not needed to list them. */
-const NAMES_ONLY = new Set(['nixosConfigurations', 'darwinConfigurations', 'homeConfigurations', 'nixosModules', 'overlays', 'templates', 'lib', 'hydraJobs']);
+const NAMES_ONLY = new Set([
+  'nixosConfigurations',
+  'darwinConfigurations',
+  'homeConfigurations',
+  'nixosModules',
+  'overlays',
+  'templates',
+  'lib',
+  'hydraJobs',
+]);
 
 const SHAPES: Record<string, GuardedShape> = {
   packages: 'per-system',
@@ -23,8 +32,20 @@ const SHAPES: Record<string, GuardedShape> = {
 
 /** The categories tried when nothing better is known (no earlier successful listing). */
 export const STANDARD_CATEGORIES = [
-  'packages', 'checks', 'devShells', 'apps', 'formatter', 'overlays', 'nixosModules', 'nixosConfigurations',
-  'darwinConfigurations', 'homeConfigurations', 'templates', 'defaultPackage', 'devShell', 'defaultApp',
+  'packages',
+  'checks',
+  'devShells',
+  'apps',
+  'formatter',
+  'overlays',
+  'nixosModules',
+  'nixosConfigurations',
+  'darwinConfigurations',
+  'homeConfigurations',
+  'templates',
+  'defaultPackage',
+  'devShell',
+  'defaultApp',
 ];
 
 export function guardedShape(category: string): GuardedShape {
@@ -120,7 +141,8 @@ export function readNames(json: unknown): Map<string, string[]> {
     out.set('', strings(json));
     return out;
   }
-  if (json && typeof json === 'object') for (const [s, names] of Object.entries(json as Record<string, unknown>)) out.set(s, strings(names));
+  if (json && typeof json === 'object')
+    for (const [s, names] of Object.entries(json as Record<string, unknown>)) out.set(s, strings(names));
   return out;
 }
 
@@ -161,11 +183,18 @@ const FLAT_TYPES: Record<string, string> = {
 function leafJson(category: string, leaf: GuardedLeaf): Record<string, unknown> {
   switch (leaf.t) {
     case 'derivation':
-      return { type: 'derivation', ...(leaf.name ? { name: leaf.name } : {}), ...(leaf.description ? { description: leaf.description } : {}) };
+      return {
+        type: 'derivation',
+        ...(leaf.name ? { name: leaf.name } : {}),
+        ...(leaf.description ? { description: leaf.description } : {}),
+      };
     case 'app':
       return { type: 'app', ...(leaf.description ? { description: leaf.description } : {}) };
     case 'named':
-      return { type: Object.hasOwn(FLAT_TYPES, category) ? FLAT_TYPES[category] : 'unknown', ...(category === 'templates' ? { description: '' } : {}) };
+      return {
+        type: Object.hasOwn(FLAT_TYPES, category) ? FLAT_TYPES[category] : 'unknown',
+        ...(category === 'templates' ? { description: '' } : {}),
+      };
     case 'broken':
     case 'other':
       return { type: 'unknown' };

@@ -8,7 +8,5 @@ export function isInside(dir: string, path: string): boolean {
 
 /** The items whose folder (`dirOf`) holds `path`, innermost (longest folder) first. */
 export function holding<T>(items: readonly T[], dirOf: (item: T) => string, path: string): T[] {
-  return items
-    .filter((item) => isInside(dirOf(item), path))
-    .sort((a, b) => dirOf(b).length - dirOf(a).length);
+  return items.filter((item) => isInside(dirOf(item), path)).sort((a, b) => dirOf(b).length - dirOf(a).length);
 }

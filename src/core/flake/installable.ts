@@ -97,7 +97,10 @@ export function nixosToplevelAttrPath(host: string): string[] {
  */
 export function nixosToplevelInstallable(flakeRef: string, host: string): InstallableResult {
   if (host === '' || host.includes('"')) {
-    return fail(host === '' ? 'empty-name' : 'unquotable-name', `The host name ${JSON.stringify(host)} cannot be written in an attribute path.`);
+    return fail(
+      host === '' ? 'empty-name' : 'unquotable-name',
+      `The host name ${JSON.stringify(host)} cannot be written in an attribute path.`,
+    );
   }
   if (flakeRef === '') return fail('missing-flake-ref', 'The flake reference is empty.');
   return { ok: true, value: `${flakeRef}#${encodeFragment(`nixosConfigurations."${host}".${NIXOS_TOPLEVEL.join('.')}`)}` };

@@ -10,14 +10,7 @@ export const MAX_JSON_CHARS = 64 * 1024 * 1024;
 export const MAX_KEPT_STRING = 4096;
 
 /** Why a flake-related JSON document could not be used. */
-export type FlakeParseErrorKind =
-  | 'empty'
-  | 'too-large'
-  | 'too-deep'
-  | 'invalid-json'
-  | 'schema'
-  | 'unsupported-version'
-  | 'missing-node';
+export type FlakeParseErrorKind = 'empty' | 'too-large' | 'too-deep' | 'invalid-json' | 'schema' | 'unsupported-version' | 'missing-node';
 
 /** A typed parse failure, with the position in the text when there is one. */
 export interface FlakeParseError {
@@ -142,6 +135,7 @@ export function parseJson(text: string, what: string): JsonParseResult {
   } catch {
     return { ok: false, error: { kind: 'too-deep', message: `${what} is nested too deeply.` } };
   }
-  if (errors.length === 0) return { ok: false, error: { kind: 'invalid-json', message: `${what} is not valid JSON: ${clip(nativeMessage, 200)}` } };
+  if (errors.length === 0)
+    return { ok: false, error: { kind: 'invalid-json', message: `${what} is not valid JSON: ${clip(nativeMessage, 200)}` } };
   return { ok: false, error: jsoncError(text, errors, what) };
 }

@@ -16,25 +16,13 @@ import { parseTree, type Node as JsonNode, type ParseError as JsoncParseError } 
 import { checkSize, clip, compareStrings, errorAt, jsoncError, type FlakeParseError, type TextRange } from './json';
 
 /** The fetcher type of an input (`hg` is reported as `mercurial`). */
-export type InputType =
-  | 'github'
-  | 'gitlab'
-  | 'sourcehut'
-  | 'git'
-  | 'path'
-  | 'tarball'
-  | 'file'
-  | 'indirect'
-  | 'mercurial'
-  | 'unknown';
+export type InputType = 'github' | 'gitlab' | 'sourcehut' | 'git' | 'path' | 'tarball' | 'file' | 'indirect' | 'mercurial' | 'unknown';
 
 /** Fetcher attributes as stored in `locked` / `original` (strings, integers, Booleans). */
 export type LockAttrs = Readonly<Record<string, string | number | boolean>>;
 
 /** An edge from a node to one of its inputs. */
-export type LockEdge =
-  | { kind: 'node'; key: string; range: TextRange }
-  | { kind: 'follows'; path: string[]; range: TextRange };
+export type LockEdge = { kind: 'node'; key: string; range: TextRange } | { kind: 'follows'; path: string[]; range: TextRange };
 
 /** A node of `nodes`, as stored. */
 export interface LockNode {
@@ -372,7 +360,8 @@ class LockReader {
     if (!version) throw this.fail('unsupported-version', 0, [], 'flake.lock has no "version": unsupported lock version (missing).');
     if (version.type !== 'number' || !Number.isInteger(version.value)) throw this.error(version, ['version'], 'expected an integer');
     const v = version.value as number;
-    if (v < 5 || v > 7) throw this.fail('unsupported-version', version.offset, ['version'], `unsupported lock version ${v} (Nix reads versions 5 to 7).`);
+    if (v < 5 || v > 7)
+      throw this.fail('unsupported-version', version.offset, ['version'], `unsupported lock version ${v} (Nix reads versions 5 to 7).`);
     const root = top.get('root')?.value;
     if (!root) throw this.fail('schema', 0, ['root'], 'flake.lock has no "root" key.');
     if (root.type !== 'string') throw this.error(root, ['root'], 'expected a string');
@@ -391,7 +380,14 @@ class LockReader {
     const cached = this.nodes.get(key);
     if (cached) return cached;
     const raw = this.rawNodes.get(key);
-    if (!raw) throw this.fail('missing-node', referrer.offset, ['nodes', key], `flake.lock refers to a missing node '${clip(key, 200)}'.`, rangeOf(referrer));
+    if (!raw)
+      throw this.fail(
+        'missing-node',
+        referrer.offset,
+        ['nodes', key],
+        `flake.lock refers to a missing node '${clip(key, 200)}'.`,
+        rangeOf(referrer),
+      );
     const path = ['nodes', key];
     if (raw.value.type !== 'object') throw this.error(raw.value, path, 'expected an object');
     const props = properties(raw.value);
@@ -400,7 +396,14 @@ class LockReader {
     const original = this.attrs(props.get('original')?.value, [...path, 'original']);
     const info = this.attrs(props.get('info')?.value, [...path, 'info']); // version 5
     if (info) locked = { ...locked, ...info };
-    if (!isRoot && !locked) throw this.fail('schema', raw.value.offset, [...path, 'locked'], `Node '${clip(key, 200)}' has no "locked" attributes.`, rangeOf(raw.value));
+    if (!isRoot && !locked)
+      throw this.fail(
+        'schema',
+        raw.value.offset,
+        [...path, 'locked'],
+        `Node '${clip(key, 200)}' has no "locked" attributes.`,
+        rangeOf(raw.value),
+      );
     const flake = props.get('flake')?.value;
     if (flake && flake.type !== 'boolean') throw this.error(flake, [...path, 'flake'], 'expected true or false');
     const parentNode = props.get('parent')?.value;
@@ -498,7 +501,13 @@ class LockReader {
         continue;
       }
       if (edge.key === this.rootKey) {
-        throw this.fail('schema', edge.range.offset, ['nodes', node.key, 'inputs', name], 'flake.lock contains a cycle to the root node.', edge.range);
+        throw this.fail(
+          'schema',
+          edge.range.offset,
+          ['nodes', node.key, 'inputs', name],
+          'flake.lock contains a cycle to the root node.',
+          edge.range,
+        );
       }
       const child = this.node(edge.key, this.nodeAt(edge.range.offset));
       const input = this.makeInput(path, id, edge.range, child);
@@ -584,7 +593,8 @@ class LockReader {
       } else {
         const r = this.byEdge.get(next);
         if (r === 'resolving') finish(CYCLE);
-        else if (r) done = r; // taken at the top of the loop, as if a frame had just resolved it
+        else if (r)
+          done = r; // taken at the top of the loop, as if a frame had just resolved it
         else {
           this.byEdge.set(next, 'resolving');
           stack.push({ edge: next, i: 0, pos: root });

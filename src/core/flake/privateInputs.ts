@@ -30,7 +30,8 @@ const PUBLICKEY = /(?:^|\n)(?:([^\s:]+): )?Permission denied \(([^)\n]*publickey
 const HOST_KEY_FAILED = /Host key verification failed/;
 const HOST_KEY_UNKNOWN = /No [\w-]+ host key is known for (\S+) and you have requested strict checking/;
 const HOST_KEY_CHANGED = /REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for (\S+) has changed/;
-const PROMPT = /Enter passphrase for key|Enter PIN for|[Pp]assword(?: for '[^'\n]*')?:\s*$|could not read (?:Username|Password) for '([^'\n]+)'|terminal prompts disabled|read_passphrase: can't open \/dev\/tty|ssh_askpass: exec\(/m;
+const PROMPT =
+  /Enter passphrase for key|Enter PIN for|[Pp]assword(?: for '[^'\n]*')?:\s*$|could not read (?:Username|Password) for '([^'\n]+)'|terminal prompts disabled|read_passphrase: can't open \/dev\/tty|ssh_askpass: exec\(/m;
 const HTTP = /unable to download '([^'\n]+)': HTTP error (\d{3})/;
 const FETCHING = /while fetching the input '([^'\n]+)'/;
 const GIT_FETCH = /Failed to fetch git repository '([^'\n]+)'|(?:fetching|fetching Git repository) '([^'\n]+)'/;
@@ -70,7 +71,13 @@ export function classifyPrivateInputFailure(stderr: string): PrivateInputFailure
       `give nix credentials for ${tokenHost ?? 'that host'}: for GitHub and GitLab a token in nix.conf (\`access-tokens = ${tokenHost ?? 'github.com'}=<token>\`, in ~/.config/nix/nix.conf or /etc/nix/nix.conf), ` +
       'for other servers a `machine` entry in the file of the `netrc-file` setting.';
     if (status === 401 || status === 403) {
-      return with_({ kind: 'http-unauthorized', status, ...(host ? { host } : {}), terminal: false, message: `The download of ${download} was refused (HTTP ${status}): it needs credentials. To fetch it, ${token}` });
+      return with_({
+        kind: 'http-unauthorized',
+        status,
+        ...(host ? { host } : {}),
+        terminal: false,
+        message: `The download of ${download} was refused (HTTP ${status}): it needs credentials. To fetch it, ${token}`,
+      });
     }
     if (status === 404) {
       return with_({

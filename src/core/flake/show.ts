@@ -9,30 +9,13 @@
 
 import { hashedName } from '../nix/store';
 import { NIXOS_TOPLEVEL } from './installable';
-import {
-  checkSize,
-  clip,
-  compareStrings,
-  isJsonObject,
-  own,
-  parseJson,
-  type FlakeParseError,
-  type JsonObject,
-} from './json';
+import { checkSize, clip, compareStrings, isJsonObject, own, parseJson, type FlakeParseError, type JsonObject } from './json';
 import { omittedReasonFor, type NixWarning, type OmittedReason } from './warnings';
 
 export type { OmittedReason } from './warnings';
 
 /** What a leaf is. `overlay` is Nix's `nixpkgs-overlay`; `omitted` is a `{}` marker. */
-export type OutputKind =
-  | 'derivation'
-  | 'app'
-  | 'template'
-  | 'nixos-configuration'
-  | 'nixos-module'
-  | 'overlay'
-  | 'unknown'
-  | 'omitted';
+export type OutputKind = 'derivation' | 'app' | 'template' | 'nixos-configuration' | 'nixos-module' | 'overlay' | 'unknown' | 'omitted';
 
 /** `maybe`: a package may have a main program (`nix run` decides); the adapter decides whether to offer it. */
 export type Runnable = boolean | 'maybe';
@@ -515,13 +498,15 @@ class Walker {
     }
     const what = optionalString(value, 'what', path);
     const description = optionalString(value, 'shortDescription', path) ?? optionalString(value, 'description', path);
-    if (own(value, 'filtered') === true) return this.leaf(category, schema, path, 'omitted', { omitted: 'other-system', what, description });
+    if (own(value, 'filtered') === true)
+      return this.leaf(category, schema, path, 'omitted', { omitted: 'other-system', what, description });
     if (own(value, 'failed') === true) return this.leaf(category, schema, path, 'omitted', { omitted: 'failed', what, description });
     if (own(value, 'skipped') === true || (own(value, 'isLegacy') === true && what === undefined)) {
       return this.leaf(category, schema, path, 'omitted', { omitted: 'legacy', what, description });
     }
     const derivationName = inventoryDerivationName(value, path);
-    const hasDerivation = derivationName !== undefined || isJsonObject(own(value, 'derivation')) || typeof own(value, 'derivation') === 'string';
+    const hasDerivation =
+      derivationName !== undefined || isJsonObject(own(value, 'derivation')) || typeof own(value, 'derivation') === 'string';
     if (what === undefined && !hasDerivation && Object.keys(value).length === 0) {
       return this.leaf(category, schema, path, 'omitted', { omitted: this.omittedReason(schema, path) ?? 'unknown' });
     }
@@ -550,7 +535,14 @@ class Walker {
    * those that are undefined left out so that models compare and print cleanly, in the order the format gives them:
    * the classic format's derivation name comes before the description, the inventory's after.
    */
-  private leaf(category: string, schema: CategorySchema, path: string[], kind: OutputKind, details?: LeafDetails, inventoryOrder = false): OutputLeaf {
+  private leaf(
+    category: string,
+    schema: CategorySchema,
+    path: string[],
+    kind: OutputKind,
+    details?: LeafDetails,
+    inventoryOrder = false,
+  ): OutputLeaf {
     const leaf = this.newLeaf(schema, path, kind);
     if (details) {
       if (details.omitted !== undefined) leaf.omitted = details.omitted;
@@ -642,7 +634,8 @@ function inventoryDerivationName(value: JsonObject, path: readonly string[]): st
     const name = hashedName(drv);
     return name ? clip(name) : undefined;
   }
-  if (drv !== undefined && drv !== null) throw new ShowSchemaError(schemaErrorValue([...path, 'derivation'], "'derivation' should be an object or a string"));
+  if (drv !== undefined && drv !== null)
+    throw new ShowSchemaError(schemaErrorValue([...path, 'derivation'], "'derivation' should be an object or a string"));
   return undefined;
 }
 

@@ -197,7 +197,9 @@ function stateOf(i: LockInput): InputState {
 
 function sameState(a?: InputState, b?: InputState): boolean {
   if (!a || !b) return false;
-  return a.follows === b.follows && a.rev === b.rev && a.narHash === b.narHash && a.locked === b.locked && a.lastModified === b.lastModified;
+  return (
+    a.follows === b.follows && a.rev === b.rev && a.narHash === b.narHash && a.locked === b.locked && a.lastModified === b.lastModified
+  );
 }
 
 /** `sha256-AbCdEf…` → `AbCdEfG` (7 characters after the algorithm). */
@@ -249,7 +251,8 @@ export interface ExplainOptions {
   offline?: boolean;
 }
 
-const NETWORK = /unable to download|could(?: not|n't) resolve host|failed to connect|connection refused|network is unreachable|timed out|SSL connect error|couldn't connect/i;
+const NETWORK =
+  /unable to download|could(?: not|n't) resolve host|failed to connect|connection refused|network is unreachable|timed out|SSL connect error|couldn't connect/i;
 const GIT_FAILED = /program ['"]git['"] failed with exit code (\d+)/;
 const GIT_IDENTITY = /Please tell me who you are|Author identity unknown|empty ident name|no email was given|unable to auto-detect email/;
 const REGISTRY = /cannot find flake ['"]flake:([^'"]*)['"] in the flake registries/;
@@ -270,35 +273,62 @@ export function explainUpdateFailure(stderr: string, opts: ExplainOptions = {}):
   const input = primary?.trace.map((f) => INPUT_FRAME.exec(f.message)?.[1]).find((x) => x !== undefined) ?? INPUT_FRAME.exec(text)?.[1];
   const lockWritten = parseLockUpdateMessages(text).lockFile !== undefined;
   const of = input !== undefined ? ` (input ${clip(input, 200)})` : '';
-  const result = (kind: UpdateFailureKind, message: string): UpdateFailure => ({ kind, message, ...(input !== undefined ? { input: clip(input, 1024) } : {}), lockWritten });
+  const result = (kind: UpdateFailureKind, message: string): UpdateFailure => ({
+    kind,
+    message,
+    ...(input !== undefined ? { input: clip(input, 1024) } : {}),
+    lockWritten,
+  });
 
   const git = GIT_FAILED.exec(text);
   if (opts.commitLockFile && git) {
     const head = 'flake.lock could not be committed (nixFlakes.inputs.commitLockFile): git commit failed';
     const written = lockWritten ? ' The updated flake.lock is on disk, not committed.' : '';
     if (GIT_IDENTITY.test(text)) {
-      return result('commit-identity', `${head} because git does not know who you are. Set user.name and user.email (git config --global user.email …), or turn the setting off.${written}`);
+      return result(
+        'commit-identity',
+        `${head} because git does not know who you are. Set user.name and user.email (git config --global user.email …), or turn the setting off.${written}`,
+      );
     }
     const said = gitOutput(lines);
-    return result('commit-refused', `${head} (exit code ${git[1]})${said ? `: ${said}` : ''}. Check the repository's hooks and state; the log has git's whole message.${written}`);
+    return result(
+      'commit-refused',
+      `${head} (exit code ${git[1]})${said ? `: ${said}` : ''}. Check the repository's hooks and state; the log has git's whole message.${written}`,
+    );
   }
   const registry = REGISTRY.exec(text);
   if (registry) {
-    return result('registry', `No flake registry knows '${clip(registry[1]!, 200)}'${of}: write the input's full URL in flake.nix (for example github:owner/repo), or add it to a registry.`);
+    return result(
+      'registry',
+      `No flake registry knows '${clip(registry[1]!, 200)}'${of}: write the input's full URL in flake.nix (for example github:owner/repo), or add it to a registry.`,
+    );
   }
   const credentials = classifyPrivateInputFailure(text);
-  if (credentials) return { ...result('credentials', input !== undefined ? `Input '${clip(input, 200)}': ${credentials.message}` : credentials.message), terminal: credentials.terminal };
+  if (credentials)
+    return {
+      ...result('credentials', input !== undefined ? `Input '${clip(input, 200)}': ${credentials.message}` : credentials.message),
+      terminal: credentials.terminal,
+    };
   if (NETWORK.test(text)) {
     const downloads = [...text.matchAll(DOWNLOAD)];
     const last = downloads[downloads.length - 1];
     const what = last ? ` Could not download ${clip(last[1] ?? last[2] ?? '', 300)}: ${balance(last[3]!.trim())}.` : '';
-    return result('network', `Updating needs the network to fetch new revisions${opts.offline ? ', and nixFlakes.offline is on' : ''}${of}.${what}`);
+    return result(
+      'network',
+      `Updating needs the network to fetch new revisions${opts.offline ? ', and nixFlakes.offline is on' : ''}${of}.${what}`,
+    );
   }
   if (primary?.message) {
-    const where = primary.position?.file ? ` (${primary.position.file}:${primary.position.line}${primary.position.column ? `:${primary.position.column}` : ''})` : '';
+    const where = primary.position?.file
+      ? ` (${primary.position.file}:${primary.position.line}${primary.position.column ? `:${primary.position.column}` : ''})`
+      : '';
     return result('other', `Update failed${of}: ${clip(primary.message.split('\n')[0]!, 500)}${where}`);
   }
-  const tail = lines.map((l) => l.trim()).filter(Boolean).slice(-3).join(' ');
+  const tail = lines
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(-3)
+    .join(' ');
   return result('other', `Update failed${of}: ${clip(tail || 'nix gave no message', 500)}`);
 }
 
@@ -353,7 +383,9 @@ export function planCancelRestore(before: string | undefined, now: string | unde
     const announced = new Set(messages.added.map((a) => a.path));
     const present = allInputs(parsedNow.lock).map((i) => i.id);
     // 2.8 lists nothing when creating; newer versions list every input added.
-    return announced.size === 0 || present.every((p) => announced.has(p)) ? { action: 'remove' } : { action: 'keep', why: 'changed-elsewhere' };
+    return announced.size === 0 || present.every((p) => announced.has(p))
+      ? { action: 'remove' }
+      : { action: 'keep', why: 'changed-elsewhere' };
   }
   if (messages.created) return { action: 'keep', why: 'changed-elsewhere' };
   if (!parsedNow.ok) return { action: 'restore', text: before };

@@ -61,12 +61,7 @@ export interface EvaluationWarning extends WarningBase {
 }
 
 export type NixWarning =
-  | EvaluationWarning
-  | UntrustedConfigWarning
-  | DirtyTreeWarning
-  | OmittedWarning
-  | NotADerivationWarning
-  | ImportFromDerivationWarning;
+  EvaluationWarning | UntrustedConfigWarning | DirtyTreeWarning | OmittedWarning | NotADerivationWarning | ImportFromDerivationWarning;
 
 const UNTRUSTED = /^ignoring untrusted flake configuration setting '([^']*)'/;
 const DIRTY = /^Git tree '(.*)' (?:is dirty|has uncommitted changes)/;
@@ -183,7 +178,11 @@ function classify(rawText: string): NixWarning | undefined {
     let attrPath = m[1]!.trim();
     if (TREE_CHARS.test(attrPath)) {
       // 2.8: `│   └───x86_64-linux: omitted (use '--legacy' to show)`; only legacyPackages is reported this way.
-      const name = attrPath.split(/[│├└─\s]+/).filter((s) => s !== '').pop() ?? '';
+      const name =
+        attrPath
+          .split(/[│├└─\s]+/)
+          .filter((s) => s !== '')
+          .pop() ?? '';
       attrPath = flag === '--legacy' ? `legacyPackages.${name}` : name;
     }
     attrPath = clip(attrPath, 1024);

@@ -169,7 +169,7 @@ export function bindingByKey(src: NixSource, key: string): Binding | undefined {
   // The last name follows the path's last NUL (were there a NUL inside a name, an earlier one: each is tried).
   const index = lastKeyIndex(src);
   const matches: number[] = [];
-  for (let end = path.length; ; ) {
+  for (let end = path.length; ;) {
     const cut = end > 0 ? path.lastIndexOf('\0', end - 1) : -1;
     for (const i of index.get(nameHash(path, cut + 1)) ?? []) if (pathText(bindingOf(src, i).path) === path) matches.push(i);
     if (cut < 0) break;
@@ -232,7 +232,12 @@ export function syntacticLenses(input: SourceInput, opts: AnchorOptions = {}): S
   if (pkgs.length > 0) {
     for (const p of pkgs) {
       if (a.callByBinding.has(p.binding.index)) continue;
-      out.push({ kind: 'binding', range: { start: p.keyRange.start, end: p.keyRange.end }, key: bindingKey(a.src, p.binding), guess: packageGuess(p) });
+      out.push({
+        kind: 'binding',
+        range: { start: p.keyRange.start, end: p.keyRange.end },
+        key: bindingKey(a.src, p.binding),
+        guess: packageGuess(p),
+      });
     }
     out.sort((x, y) => x.range.start - y.range.start);
   }

@@ -362,7 +362,8 @@ const REFERENCE_PROBLEM = /getFlake|unlocked|narHash|hash mismatch|does not exis
  * stderr of a run whose flake needs lock file changes, which `getFlake` never makes (pure or impure): 2.8 says
  * `cannot update flake input 'x' in pure mode`, 2.26 and 2.34 `cannot update unlocked flake input 'x' in pure mode`.
  */
-const LOCK_PROBLEM = /requires lock file changes|cannot update (?:unlocked )?flake input|no-update-lock-file|lock file (?:needs|is out of date)/i;
+const LOCK_PROBLEM =
+  /requires lock file changes|cannot update (?:unlocked )?flake input|no-update-lock-file|lock file (?:needs|is out of date)/i;
 
 export interface RetryOptions {
   /** The reference for an impure retry, when the locked one could not be evaluated at all (`PositionsRef.unlocked`). */
@@ -385,12 +386,21 @@ export interface RetryOptions {
  *  - else the attrPos-only query, which forces no derivation; after that, nothing.
  * In per-category mode, the next category follows each run (after the skips of its own broken outputs).
  */
-export function nextPositionsQuery(prev: PositionsQueryOptions, run: PositionsRun, opts: RetryOptions = {}): PositionsQueryOptions | undefined {
+export function nextPositionsQuery(
+  prev: PositionsQueryOptions,
+  run: PositionsRun,
+  opts: RetryOptions = {},
+): PositionsQueryOptions | undefined {
   const out = readPositionsOutput(run.stdout);
   const skipped = prev.skipMeta ?? [];
   const failed = run.exitCode !== 0 ? (out.failedAt ?? (run.stderr !== undefined ? failedOutput(run.stderr) : undefined)) : undefined;
   const metaOn = prev.meta ?? true;
-  const canSkip = run.exitCode !== 0 && metaOn && failed !== undefined && skipped.length < (opts.maxSkips ?? 3) && !skipped.some((p) => samePath(p, failed));
+  const canSkip =
+    run.exitCode !== 0 &&
+    metaOn &&
+    failed !== undefined &&
+    skipped.length < (opts.maxSkips ?? 3) &&
+    !skipped.some((p) => samePath(p, failed));
   if (canSkip) return { ...prev, skipMeta: [...skipped, failed] };
   if (prev.installableRef !== undefined) {
     const rest = (prev.categories ?? BUILDABLE_CATEGORIES).slice(1);

@@ -7,7 +7,13 @@ import type { LensInstallable, SemanticLens } from './semantic';
 /** A lens to show. */
 export type ReconciledLens =
   /** Evaluation has not answered for this file yet: a guess from the source. */
-  | { readonly state: 'pending'; readonly kind: LensAnchor['kind']; readonly range: Range; readonly key: string; readonly guess?: LensGuess }
+  | {
+      readonly state: 'pending';
+      readonly kind: LensAnchor['kind'];
+      readonly range: Range;
+      readonly key: string;
+      readonly guess?: LensGuess;
+    }
   /** Placed by evaluation, at its range in the current text. */
   | {
       readonly state: 'resolved';

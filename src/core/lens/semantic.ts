@@ -303,7 +303,8 @@ export function semanticLenses(o: SemanticLensOptions): Map<string, SemanticLens
     const metaCtx = metaPath !== undefined ? context(metaPath) : undefined;
     if (r.metaPosition && metaPath !== undefined && metaCtx) {
       const call = enclosingCall(metaCtx, r.metaPosition.line);
-      if (call !== undefined) placed = { path: metaPath, ctx: metaCtx, anchor: callAnchor(metaCtx.anchors, call), placement: 'metaPosition' };
+      if (call !== undefined)
+        placed = { path: metaPath, ctx: metaCtx, anchor: callAnchor(metaCtx.anchors, call), placement: 'metaPosition' };
     }
     if (!placed && r.metaPosition && metaPath !== undefined && metaCtx && (!r.attrPos || workspaceFile(r.attrPos.file) !== metaPath)) {
       const anchor = anchorAtMetaSet(metaCtx, r.metaPosition.line) ?? lineAnchor(metaCtx, r.metaPosition.line);

@@ -238,7 +238,13 @@ export function decodeResult(type: number, f: readonly LogField[]): ResultData {
       if (typeof done === 'number' && typeof expected === 'number') {
         const running = f[2];
         const failed = f[3];
-        return { type: 'progress', done, expected, running: typeof running === 'number' ? running : 0, failed: typeof failed === 'number' ? failed : 0 };
+        return {
+          type: 'progress',
+          done,
+          expected,
+          running: typeof running === 'number' ? running : 0,
+          failed: typeof failed === 'number' ? failed : 0,
+        };
       }
       break;
     }
@@ -256,7 +262,8 @@ export function decodeResult(type: number, f: readonly LogField[]): ResultData {
     case ResultType.FileLinked: {
       const bytesFreed = f[0];
       const blocksFreed = f[1];
-      if (typeof bytesFreed === 'number') return { type: 'fileLinked', bytesFreed, blocksFreed: typeof blocksFreed === 'number' ? blocksFreed : 0 };
+      if (typeof bytesFreed === 'number')
+        return { type: 'fileLinked', bytesFreed, blocksFreed: typeof blocksFreed === 'number' ? blocksFreed : 0 };
       break;
     }
     case ResultType.UntrustedPath:
@@ -264,7 +271,8 @@ export function decodeResult(type: number, f: readonly LogField[]): ResultData {
     case ResultType.FetchToStore: {
       const path = f[0];
       if (typeof path !== 'string') break;
-      const name = type === ResultType.UntrustedPath ? 'untrustedPath' : type === ResultType.CorruptedPath ? 'corruptedPath' : 'fetchToStore';
+      const name =
+        type === ResultType.UntrustedPath ? 'untrustedPath' : type === ResultType.CorruptedPath ? 'corruptedPath' : 'fetchToStore';
       return { type: name, path };
     }
   }

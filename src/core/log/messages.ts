@@ -95,7 +95,10 @@ export class MessageLog {
 
   /** Drops the oldest others until at most `maxOthers` of them are kept and everything fits in `maxChars`. */
   private trimOthers(): void {
-    while (this.start < this.others.length && (this.others.length - this.start > this.maxOthers || this.errorChars + this.otherChars > this.maxChars)) {
+    while (
+      this.start < this.others.length &&
+      (this.others.length - this.start > this.maxOthers || this.errorChars + this.otherChars > this.maxChars)
+    ) {
       this.otherChars -= this.others[this.start]!.chars;
       this.start++;
       this.droppedOtherCount++;

@@ -390,7 +390,10 @@ export class BuildProgress {
       return;
     }
     const running = [...this.builds.values()].find((b) => b.drvPath === failure.drvPath);
-    this.recordFailure(running ?? { id: '', drvPath: failure.drvPath, name: storePathName(failure.drvPath), log: [], failed: true }, failure.exitCode);
+    this.recordFailure(
+      running ?? { id: '', drvPath: failure.drvPath, name: storePathName(failure.drvPath), log: [], failed: true },
+      failure.exitCode,
+    );
   }
 
   private recordFailure(b: BuildRecord, exitCode: number | undefined): void {
@@ -473,7 +476,10 @@ export function statusText(s: ProgressSnapshot): string {
   if (s.interrupted) parts.push('interrupted');
   if (parts.length === 0 && s.plan) {
     const p = s.plan;
-    const fetch = p.fetches.length > 0 ? `${p.fetches.length} to fetch${p.downloadBytes !== undefined ? ` (${formatBytes(p.downloadBytes)})` : ''}` : '';
+    const fetch =
+      p.fetches.length > 0
+        ? `${p.fetches.length} to fetch${p.downloadBytes !== undefined ? ` (${formatBytes(p.downloadBytes)})` : ''}`
+        : '';
     parts.push([`${p.builds.length} to build`, fetch].filter(Boolean).join(', '));
   }
   return parts.join(' · ');

@@ -59,6 +59,9 @@ export function describeLeftOut(run: { truncated?: Truncation; dropped?: Dropped
   if (t?.longLines) parts.push(`${t.longLines.toLocaleString('en-US')} over-long line${t.longLines === 1 ? '' : 's'} cut`);
   if (t?.stdout) parts.push('output over its size bound');
   if (messagesDropped) parts.push(`${messagesDropped.toLocaleString('en-US')} message${messagesDropped === 1 ? '' : 's'} not kept`);
-  if (run.dropped) parts.push(`${run.dropped.lines.toLocaleString('en-US')} unreadable line${run.dropped.lines === 1 ? '' : 's'} skipped (${run.dropped.firstError})`);
+  if (run.dropped)
+    parts.push(
+      `${run.dropped.lines.toLocaleString('en-US')} unreadable line${run.dropped.lines === 1 ? '' : 's'} skipped (${run.dropped.firstError})`,
+    );
   return parts.length ? `Left out to stay within bounds: ${parts.join('; ')}.` : undefined;
 }

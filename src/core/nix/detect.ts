@@ -27,7 +27,13 @@ export function hostSystem(arch: string = process.arch, platform: string = proce
 
 /** Looks `name` up on PATH (or checks an explicit path); undefined when not found or not executable. */
 export async function which(name: string, pathEnv = process.env.PATH ?? ''): Promise<string | undefined> {
-  const candidates = isAbsolute(name) || name.includes('/') ? [name] : pathEnv.split(delimiter).filter(Boolean).map((d) => join(d, name));
+  const candidates =
+    isAbsolute(name) || name.includes('/')
+      ? [name]
+      : pathEnv
+          .split(delimiter)
+          .filter(Boolean)
+          .map((d) => join(d, name));
   for (const c of candidates) {
     try {
       await access(c, constants.X_OK);
@@ -78,7 +84,11 @@ export async function detectNix(
   } catch (e) {
     if (e instanceof SpawnError) return { ok: false, reason: 'not-found', message: `${path} could not be started (${e.code}).` };
     if (e instanceof CancelledError && !opts.signal?.aborted) {
-      return { ok: false, reason: 'failed', message: `${path} --version did not answer within ${Math.round((opts.timeoutMs ?? 20_000) / 1000)} s; it was stopped. Check that nix works in a terminal (a stuck nix-daemon?), then run "Nix: Show Nix Version".` };
+      return {
+        ok: false,
+        reason: 'failed',
+        message: `${path} --version did not answer within ${Math.round((opts.timeoutMs ?? 20_000) / 1000)} s; it was stopped. Check that nix works in a terminal (a stuck nix-daemon?), then run "Nix: Show Nix Version".`,
+      };
     }
     return { ok: false, reason: 'failed', message: `${path} --version failed: ${(e as Error).message}` };
   }

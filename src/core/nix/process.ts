@@ -458,30 +458,32 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     }, graceMs);
   };
 
-  const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null } | { spawnError: NodeJS.ErrnoException }>((resolve) => {
-    let spawned = false;
-    child.once('spawn', () => {
-      spawned = true;
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      if (opts.signal?.aborted) onAbort();
-    });
-    child.once('error', (e: NodeJS.ErrnoException) => {
-      if (!spawned) resolve({ spawnError: e });
-    });
-    if (child.stdin) {
-      // A program that exits without reading all of its input closes the pipe: that is its business (EPIPE ignored).
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(opts.input);
-    }
-    child.stdout?.on('data', (b: Buffer) => stdoutSplitter.write(b));
-    child.stderr?.on('data', (b: Buffer) => stderrSplitter.write(b));
-    child.once('close', (code, signal) => {
-      closed = true;
-      stdoutSplitter.end();
-      stderrSplitter.end();
-      resolve({ code, signal });
-    });
-  });
+  const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null } | { spawnError: NodeJS.ErrnoException }>(
+    (resolve) => {
+      let spawned = false;
+      child.once('spawn', () => {
+        spawned = true;
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
+        if (opts.signal?.aborted) onAbort();
+      });
+      child.once('error', (e: NodeJS.ErrnoException) => {
+        if (!spawned) resolve({ spawnError: e });
+      });
+      if (child.stdin) {
+        // A program that exits without reading all of its input closes the pipe: that is its business (EPIPE ignored).
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(opts.input);
+      }
+      child.stdout?.on('data', (b: Buffer) => stdoutSplitter.write(b));
+      child.stderr?.on('data', (b: Buffer) => stderrSplitter.write(b));
+      child.once('close', (code, signal) => {
+        closed = true;
+        stdoutSplitter.end();
+        stderrSplitter.end();
+        resolve({ code, signal });
+      });
+    },
+  );
   opts.signal?.removeEventListener('abort', onAbort);
   if (killTimer) {
     // The program is gone; members of its group that outlive it still get SIGKILL when the grace period ends.
@@ -499,11 +501,19 @@ export async function run(file: string, args: readonly string[], opts: RunOption
   truncation.stderrLines = Math.max(0, stderrSplitter.lines - stderrLines.length);
   const truncated = truncation.stderrLines > 0 || truncation.longLines > 0 || truncation.stdout ? truncation : undefined;
   const notes = [
-    ...(truncation.stderrLines ? [`${plural(truncation.stderrLines, 'stderr line', 'stderr lines')} dropped (over ${maxStderr} bytes)`] : []),
-    ...(truncation.longLines
-      ? [`${plural(truncation.longLines, 'line', 'lines')} longer than ${stderrBound === maxLine ? maxLine : `${maxLine} (on stderr ${stderrBound})`} characters ${truncation.longLines === 1 ? 'was' : 'were'} cut`]
+    ...(truncation.stderrLines
+      ? [`${plural(truncation.stderrLines, 'stderr line', 'stderr lines')} dropped (over ${maxStderr} bytes)`]
       : []),
-    ...(dropped ? [`a line handler failed on ${plural(dropped.lines, 'line', 'lines')} (first, on ${droppedFirstOn}: ${truncate(dropped.firstError, 300)})`] : []),
+    ...(truncation.longLines
+      ? [
+          `${plural(truncation.longLines, 'line', 'lines')} longer than ${stderrBound === maxLine ? maxLine : `${maxLine} (on stderr ${stderrBound})`} characters ${truncation.longLines === 1 ? 'was' : 'were'} cut`,
+        ]
+      : []),
+    ...(dropped
+      ? [
+          `a line handler failed on ${plural(dropped.lines, 'line', 'lines')} (first, on ${droppedFirstOn}: ${truncate(dropped.firstError, 300)})`,
+        ]
+      : []),
   ];
   const noted = notes.length ? `; ${notes.join('; ')}` : '';
   const withLoss = <E extends RunError>(e: E): E => {

@@ -20,7 +20,10 @@ export function nixosRebuildArgs(action: string, flakeRef: string, host: string,
   const checked = nixosToplevelInstallable(flakeRef, host);
   if (!checked.ok) return checked;
   if (/[#?\n\r\0]/.test(host)) {
-    return { ok: false, error: { kind: 'unquotable-name', message: `The host name ${JSON.stringify(host)} cannot be passed to nixos-rebuild.` } };
+    return {
+      ok: false,
+      error: { kind: 'unquotable-name', message: `The host name ${JSON.stringify(host)} cannot be passed to nixos-rebuild.` },
+    };
   }
   const options: string[] = [];
   const extra = sanitizeExtraArgs(opts.extraArgs ?? []).args;
@@ -76,7 +79,12 @@ const SSH_DESTINATION = /^[A-Za-z0-9_.][A-Za-z0-9._-]*@?[A-Za-z0-9_[\]:.%-]*$/;
  * nixosRebuildArgs with the deployment options. A host address that starts with `-`, holds whitespace or anything
  * but an `user@host` address is refused.
  */
-export function nixosRebuildDeployArgs(action: string, flakeRef: string, host: string, opts: RebuildDeployOptions = {}): InstallableResult<string[]> {
+export function nixosRebuildDeployArgs(
+  action: string,
+  flakeRef: string,
+  host: string,
+  opts: RebuildDeployOptions = {},
+): InstallableResult<string[]> {
   const base = nixosRebuildArgs(action, flakeRef, host, opts);
   if (!base.ok) return base;
   const extra: string[] = [];
@@ -86,7 +94,10 @@ export function nixosRebuildDeployArgs(action: string, flakeRef: string, host: s
   ] as const) {
     if (value === undefined) continue;
     if (!SSH_DESTINATION.test(value)) {
-      return { ok: false, error: { kind: 'unquotable-name', message: `The address ${JSON.stringify(value)} cannot be passed to nixos-rebuild ${flag}.` } };
+      return {
+        ok: false,
+        error: { kind: 'unquotable-name', message: `The address ${JSON.stringify(value)} cannot be passed to nixos-rebuild ${flag}.` },
+      };
     }
     extra.push(flag, value);
   }

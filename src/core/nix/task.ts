@@ -52,16 +52,22 @@ export function checkTaskDefinition(def: unknown): TaskCheck {
   if (d.type !== 'nix') return { ok: false, message: 'Not a nix task (its "type" is not "nix").' };
   const command = typeof d.command === 'string' ? d.command.trim().replace(/\s+/g, ' ') : undefined;
   if (!command || !(command in COMMANDS)) {
-    return { ok: false, message: `"command" must be one of ${TASK_COMMANDS.map((c) => `"${c}"`).join(', ')}${typeof d.command === 'string' ? ` (not "${d.command}")` : ''}.` };
+    return {
+      ok: false,
+      message: `"command" must be one of ${TASK_COMMANDS.map((c) => `"${c}"`).join(', ')}${typeof d.command === 'string' ? ` (not "${d.command}")` : ''}.`,
+    };
   }
   const out: NixTaskDefinition = { type: 'nix', command };
   if (d.installable !== undefined) {
-    if (typeof d.installable !== 'string' || !/^[^\s-]\S*$/.test(d.installable)) return { ok: false, message: '"installable" must be one word that does not start with "-", e.g. ".#hello".' };
-    if (COMMANDS[command]!.takes === 'none') return { ok: false, message: `"nix ${command}" takes no installable: give its arguments in "args".` };
+    if (typeof d.installable !== 'string' || !/^[^\s-]\S*$/.test(d.installable))
+      return { ok: false, message: '"installable" must be one word that does not start with "-", e.g. ".#hello".' };
+    if (COMMANDS[command]!.takes === 'none')
+      return { ok: false, message: `"nix ${command}" takes no installable: give its arguments in "args".` };
     out.installable = d.installable;
   }
   if (d.args !== undefined) {
-    if (!Array.isArray(d.args) || !d.args.every((a): a is string => typeof a === 'string')) return { ok: false, message: '"args" must be a list of strings.' };
+    if (!Array.isArray(d.args) || !d.args.every((a): a is string => typeof a === 'string'))
+      return { ok: false, message: '"args" must be a list of strings.' };
     out.args = [...d.args];
   }
   if (d.writeLockFile !== undefined) {
@@ -70,7 +76,8 @@ export function checkTaskDefinition(def: unknown): TaskCheck {
   }
   if (d.flake !== undefined) {
     const f = typeof d.flake === 'string' ? d.flake.replace(/\\/g, '/').replace(/\/+$/, '') : undefined;
-    if (f === undefined || f.startsWith('/') || f.split('/').some((p) => p === '..')) return { ok: false, message: '"flake" must be a folder inside the workspace folder, relative to it.' };
+    if (f === undefined || f.startsWith('/') || f.split('/').some((p) => p === '..'))
+      return { ok: false, message: '"flake" must be a folder inside the workspace folder, relative to it.' };
     if (f !== '' && f !== '.') out.flake = f;
   }
   return { ok: true, value: out };

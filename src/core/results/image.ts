@@ -59,7 +59,12 @@ function str(v: unknown): string | undefined {
 }
 
 function strings(v: unknown): string[] {
-  return Array.isArray(v) ? v.slice(0, MAX_ITEMS).map(str).filter((x): x is string => x !== undefined) : [];
+  return Array.isArray(v)
+    ? v
+        .slice(0, MAX_ITEMS)
+        .map(str)
+        .filter((x): x is string => x !== undefined)
+    : [];
 }
 
 function obj(v: unknown): Json | undefined {
@@ -116,7 +121,18 @@ function applyConfig(info: ImageInfo, config: Json | undefined): void {
 }
 
 function emptyInfo(format: ImageInfo['format']): ImageInfo {
-  return { format, tags: [], platform: 'unknown', layers: [], totalSize: 0, env: [], entrypoint: [], cmd: [], labels: {}, exposedPorts: [] };
+  return {
+    format,
+    tags: [],
+    platform: 'unknown',
+    layers: [],
+    totalSize: 0,
+    env: [],
+    entrypoint: [],
+    cmd: [],
+    labels: {},
+    exposedPorts: [],
+  };
 }
 
 /** The images of an OCI layout (its index, nested indexes followed to a bounded depth). */
@@ -152,7 +168,8 @@ async function readOci(files: ImageFiles): Promise<ImageInfo[]> {
       const cfgPath = info.configDigest ? blobPath(info.configDigest) : undefined;
       applyConfig(info, cfgPath ? obj(await json(files, cfgPath)) : undefined);
       const platform = obj(d.platform);
-      if (info.platform === 'unknown/unknown' && platform) info.platform = [str(platform.os), str(platform.architecture), str(platform.variant)].filter(Boolean).join('/');
+      if (info.platform === 'unknown/unknown' && platform)
+        info.platform = [str(platform.os), str(platform.architecture), str(platform.variant)].filter(Boolean).join('/');
       info.totalSize = info.layers.reduce((s, l) => s + l.size, 0);
       out.push(info);
     }
@@ -190,7 +207,8 @@ function normalise(name: string): string {
 /** Reads the images of an archive's or folder's files. Never throws: an error says what is wrong. */
 export async function readImages(files: ImageFiles): Promise<ImageRead> {
   try {
-    if (files.sizes.has('index.json') && (files.sizes.has('oci-layout') || !files.sizes.has('manifest.json'))) return { ok: true, images: await readOci(files) };
+    if (files.sizes.has('index.json') && (files.sizes.has('oci-layout') || !files.sizes.has('manifest.json')))
+      return { ok: true, images: await readOci(files) };
     if (files.sizes.has('manifest.json')) return { ok: true, images: await readDocker(files) };
     return { ok: false, error: 'neither an OCI image layout (index.json) nor a docker archive (manifest.json)' };
   } catch (e) {
@@ -200,7 +218,10 @@ export async function readImages(files: ImageFiles): Promise<ImageRead> {
 
 /** Whether an archive entry is worth keeping to read images: the JSON documents, not the layers. */
 function small(e: TarEntry): boolean {
-  return e.size <= MAX_JSON_BYTES && (/^(index\.json|manifest\.json|oci-layout|repositories)$/.test(e.name) || e.name.endsWith('.json') || e.name.startsWith('blobs/'));
+  return (
+    e.size <= MAX_JSON_BYTES &&
+    (/^(index\.json|manifest\.json|oci-layout|repositories)$/.test(e.name) || e.name.endsWith('.json') || e.name.startsWith('blobs/'))
+  );
 }
 
 async function isGzip(path: string): Promise<boolean> {
@@ -325,11 +346,17 @@ export function diffImages(a: ImageInfo, b: ImageInfo): ImageDiff {
   cmp('exposedPorts', list(a.exposedPorts), list(b.exposedPorts));
   const ea = envMap(a.env);
   const eb = envMap(b.env);
-  for (const k of new Set([...ea.keys(), ...eb.keys()])) if (ea.get(k) !== eb.get(k)) fields.push({ field: `env ${k}`, before: ea.get(k), after: eb.get(k) });
+  for (const k of new Set([...ea.keys(), ...eb.keys()]))
+    if (ea.get(k) !== eb.get(k)) fields.push({ field: `env ${k}`, before: ea.get(k), after: eb.get(k) });
   for (const k of new Set([...Object.keys(a.labels), ...Object.keys(b.labels)])) {
     if (a.labels[k] !== b.labels[k]) fields.push({ field: `label ${k}`, before: a.labels[k], after: b.labels[k] });
   }
-  return { layers, fields, size: { before: a.totalSize, after: b.totalSize }, changedLayers: layers.filter((l) => l.status !== 'same').length };
+  return {
+    layers,
+    fields,
+    size: { before: a.totalSize, after: b.totalSize },
+    changedLayers: layers.filter((l) => l.status !== 'same').length,
+  };
 }
 
 /** Bytes as people read them. */
@@ -347,7 +374,10 @@ export function formatSize(n: number): string {
 
 /** Text from the archive, safe inside a Markdown table cell or line: no HTML, no table breaks, no line breaks. */
 export function mdText(s: string): string {
-  return s.replace(/[\\`*_{}[\]<>()#+!|~]/g, (c) => `\\${c}`).replace(/[\r\n]+/g, ' ').replace(/&/g, '&amp;');
+  return s
+    .replace(/[\\`*_{}[\]<>()#+!|~]/g, (c) => `\\${c}`)
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/&/g, '&amp;');
 }
 
 function short(digest: string): string {
@@ -371,7 +401,9 @@ export function imageMarkdown(title: string, info: ImageInfo): string {
   out.push(`| Size | ${formatSize(info.totalSize)} in ${info.layers.length} layer${info.layers.length === 1 ? '' : 's'} |`);
   if (info.configDigest) out.push(`| Config | ${mdText(info.configDigest)} |`);
   out.push('', '## Layers', '', '| # | Digest | Size | Created by |', '|---:|---|---:|---|');
-  info.layers.forEach((l, i) => out.push(`| ${i + 1} | ${mdText(short(l.digest))} | ${formatSize(l.size)} | ${mdText(l.createdBy ?? '')} |`));
+  info.layers.forEach((l, i) =>
+    out.push(`| ${i + 1} | ${mdText(short(l.digest))} | ${formatSize(l.size)} | ${mdText(l.createdBy ?? '')} |`),
+  );
   out.push('', '## Environment', '');
   if (info.env.length) for (const e of info.env) out.push(`- ${mdText(e)}`);
   else out.push('None.');
@@ -400,7 +432,10 @@ export function imageDiffMarkdown(title: string, d: ImageDiff): string {
   out.push('', '## Config', '');
   if (d.fields.length) {
     out.push('| Field | Before | After |', '|---|---|---|');
-    for (const f of d.fields) out.push(`| ${mdText(f.field)} | ${f.before === undefined ? '—' : mdText(f.before)} | ${f.after === undefined ? '—' : mdText(f.after)} |`);
+    for (const f of d.fields)
+      out.push(
+        `| ${mdText(f.field)} | ${f.before === undefined ? '—' : mdText(f.before)} | ${f.after === undefined ? '—' : mdText(f.after)} |`,
+      );
   } else out.push('No difference.');
   return `${out.join('\n')}\n`;
 }

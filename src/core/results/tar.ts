@@ -44,7 +44,10 @@ function octal(b: Buffer, start: number, len: number): number {
     }
     return n;
   }
-  const s = b.toString('latin1', start, start + len).replace(/\0.*$/s, '').trim();
+  const s = b
+    .toString('latin1', start, start + len)
+    .replace(/\0.*$/s, '')
+    .trim();
   if (!s) return 0;
   if (!/^[0-7]+$/.test(s)) throw new TarError(`a header field is not an octal number: ${JSON.stringify(s.slice(0, 20))}`);
   return parseInt(s, 8);
@@ -102,7 +105,11 @@ export interface TarContents {
  * Reads a tar stream: every entry's header, and the data of each entry for which `want(entry)` is true, while the
  * kept bytes stay within `maxKeptBytes`. Throws TarError for what is not a tar archive or breaks its bounds.
  */
-export async function readTar(chunks: AsyncIterable<Buffer | Uint8Array>, want: (e: TarEntry) => boolean, limits: TarLimits = {}): Promise<TarContents> {
+export async function readTar(
+  chunks: AsyncIterable<Buffer | Uint8Array>,
+  want: (e: TarEntry) => boolean,
+  limits: TarLimits = {},
+): Promise<TarContents> {
   const maxEntries = limits.maxEntries ?? 200_000;
   let budget = limits.maxKeptBytes ?? 64 * 1024 * 1024;
   const entries: TarEntry[] = [];
@@ -146,7 +153,13 @@ export async function readTar(chunks: AsyncIterable<Buffer | Uint8Array>, want: 
     const pad = (BLOCK - (size % BLOCK)) % BLOCK;
     if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
       if (size > MAX_EXTENDED) throw new TarError('an extended header is too large');
-      state = { t: 'data', left: size, pad, keep: [], ext: flag === 'x' ? 'pax' : flag === 'g' ? 'global' : flag === 'L' ? 'gnuname' : 'gnulink' };
+      state = {
+        t: 'data',
+        left: size,
+        pad,
+        keep: [],
+        ext: flag === 'x' ? 'pax' : flag === 'g' ? 'global' : flag === 'L' ? 'gnuname' : 'gnulink',
+      };
       return;
     }
     const ustar = h.toString('latin1', 257, 262) === 'ustar';

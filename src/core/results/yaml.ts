@@ -64,7 +64,10 @@ export function splitYamlDocuments(text: string): YamlDocument[] {
     const body = r.lines.slice(start, end);
     if (body.every((l) => !l.trim() || /^\s*#/.test(l))) continue;
     const fields = readResourceFields(body);
-    let key = fields.kind && fields.name ? `${fields.kind} ${fields.namespace ? `${fields.namespace}/` : ''}${fields.name}` : `document ${++unnamed}`;
+    let key =
+      fields.kind && fields.name
+        ? `${fields.kind} ${fields.namespace ? `${fields.namespace}/` : ''}${fields.name}`
+        : `document ${++unnamed}`;
     // The same resource twice (a render that repeats one): told apart by their order.
     const n = (seen.get(key) ?? 0) + 1;
     seen.set(key, n);

@@ -150,7 +150,8 @@ export function findDerivationCalls(input: SourceInput, builders: readonly strin
     // identifier or a parenthesised expression (`nixpkgs.legacyPackages.${system}.…`, `(import nixpkgs { }).…`).
     const head = s >= 1 && kinds[s - 1] === TokenKind.Dot ? selectStart(src, s - 1) : kinds[s] === TokenKind.Ident ? s : -1;
     if (head < 0) continue;
-    if (head >= 1 && (endsOperand(src, head - 1) || kinds[head - 1] === TokenKind.LBracket || kinds[head - 1] === TokenKind.Inherit)) continue;
+    if (head >= 1 && (endsOperand(src, head - 1) || kinds[head - 1] === TokenKind.LBracket || kinds[head - 1] === TokenKind.Inherit))
+      continue;
     const names = tailNames(src, s, t + 1);
     const spec = matchBuilder(names, specs);
     if (!spec) continue;
@@ -188,7 +189,12 @@ export function findDerivationCalls(input: SourceInput, builders: readonly strin
 function isStaticSegment(src: NixSource, close: number): boolean {
   const { kinds, pairs } = src.tokens;
   const open = pairs[close] ?? -1;
-  return open >= 0 && open < close && kinds[open] === TokenKind.StrOpen && (close - open === 1 || (close - open === 2 && kinds[open + 1] === TokenKind.StrPart));
+  return (
+    open >= 0 &&
+    open < close &&
+    kinds[open] === TokenKind.StrOpen &&
+    (close - open === 1 || (close - open === 2 && kinds[open + 1] === TokenKind.StrPart))
+  );
 }
 
 /**
@@ -198,7 +204,7 @@ function isStaticSegment(src: NixSource, close: number): boolean {
  */
 function selectStart(src: NixSource, dot: number): number {
   const { kinds, pairs } = src.tokens;
-  for (let d = dot; ; ) {
+  for (let d = dot; ;) {
     const e = d - 1;
     if (e < 0) return -1;
     const k = kinds[e];
@@ -247,7 +253,7 @@ function parenBefore(src: NixSource, close: number): number {
 function tailNames(src: NixSource, start: number, end: number): string[] {
   const { kinds, starts, ends, text, pairs } = src.tokens;
   const names: string[] = [];
-  for (let j = start; j < end; ) {
+  for (let j = start; j < end;) {
     if (kinds[j] === TokenKind.StrOpen) {
       names.push(staticString(src.tokens, j) ?? '');
       j = pairs[j]! + 1; // a static segment: paired (see isStaticSegment)
@@ -268,7 +274,7 @@ function tailNames(src: NixSource, start: number, end: number): string[] {
 function calleeText(src: NixSource, head: number, end: number): string {
   const { kinds, starts, ends, text, pairs } = src.tokens;
   let out = '';
-  for (let j = head; j < end; ) {
+  for (let j = head; j < end;) {
     const k = kinds[j];
     if (k === TokenKind.LParen) {
       out += '(…)';

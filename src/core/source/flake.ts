@@ -1,7 +1,17 @@
 // flake.nix queries: where an input is declared, which bindings are packages, and the edit that makes an input's
 // dependency follow another input, written in the style the file already uses. No `vscode` import.
 
-import { pathRoot, setAtToken, sourceOf, scanNix, type AttrKey, type AttrSet, type Binding, type NixSource, type SourceInput } from './syntax';
+import {
+  pathRoot,
+  setAtToken,
+  sourceOf,
+  scanNix,
+  type AttrKey,
+  type AttrSet,
+  type Binding,
+  type NixSource,
+  type SourceInput,
+} from './syntax';
 import { B_FLAGS, F_IN_LET, storeOf } from './rows';
 import { tokenEnd } from './tokens';
 import { applyEdit, indentationAt, isFirstOnLine, rangeOf, type Range, type TextEdit } from './offsets';
@@ -76,7 +86,8 @@ export interface PackageBinding {
   readonly binding: Binding;
 }
 
-const SYSTEM_NAME = /^[a-z0-9_]+-(linux|darwin|freebsd|netbsd|openbsd|windows|cygwin|none|wasi|redox|genode|mmixware|ghcjs|solaris|illumos)$/;
+const SYSTEM_NAME =
+  /^[a-z0-9_]+-(linux|darwin|freebsd|netbsd|openbsd|windows|cygwin|none|wasi|redox|genode|mmixware|ghcjs|solaris|illumos)$/;
 
 /** A path relative to the flake outputs, and whether it went through a function call (a per-system function). */
 interface OutputPath {

@@ -36,7 +36,16 @@ const TRANSPARENT_FUNCTIONS: ReadonlyMap<string, number> = new Map([
 ]);
 
 /** Attributes of a module that are not option definitions. */
-const MODULE_ATTRIBUTES: ReadonlySet<string> = new Set(['imports', 'options', 'meta', '_file', 'key', 'disabledModules', 'freeformType', '_class']);
+const MODULE_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'imports',
+  'options',
+  'meta',
+  '_file',
+  'key',
+  'disabledModules',
+  'freeformType',
+  '_class',
+]);
 
 /** How a binding matches the option path asked for. */
 export type OptionMatch =
@@ -123,7 +132,7 @@ function collectArgument(src: NixSource, t: number, end: number, listOfValues: b
 /** The sets of each element of the list opened at token `bracket` (`[ a { … } (f { … }) ]`). */
 function collectListElements(src: NixSource, bracket: number, out: AttrSet[], depth: number): void {
   const stop = innerEnd(src, bracket);
-  for (let u = bracket + 1; u < stop; ) {
+  for (let u = bracket + 1; u < stop;) {
     const ue = operandEnd(src, u);
     if (ue < 0) {
       u = stepOver(src, u);
@@ -161,7 +170,7 @@ function listedModules(src: NixSource, binding: Binding): AttrSet[] {
   const out: AttrSet[] = [];
   const span = tokenSpan(src, binding.valueRange);
   const { kinds } = src.tokens;
-  for (let t = span.start; t < span.end; ) {
+  for (let t = span.start; t < span.end;) {
     if (kinds[t] === TokenKind.LBracket) {
       collectListElements(src, t, out, 1);
       t = groupEnd(src, t);
@@ -234,7 +243,12 @@ export function findOptionDefinitions(input: SourceInput, optionPath: readonly s
       if (i < keys.length && m < optionPath.length) continue; // the paths part ways
       if (m === optionPath.length) {
         const segment = keys[Math.max(i - 1, 0)] ?? b.keyRange;
-        found.set(b.index, { range: b.keyRange, segmentRange: rangeOf(segment), match: i === keys.length ? 'exact' : 'nested', binding: b });
+        found.set(b.index, {
+          range: b.keyRange,
+          segmentRange: rangeOf(segment),
+          match: i === keys.length ? 'exact' : 'nested',
+          binding: b,
+        });
         continue;
       }
       // Every key matched and the option goes on: look into the value.

@@ -142,7 +142,8 @@ export class ScanStore {
         const after = groupEnd[u] ?? 0;
         const end = tokenEnd(tokens, after - 1);
         const value = k === TokenKind.StrOpen ? staticString(this.tokens, u) : undefined;
-        out[j] = value === undefined ? { name: text.slice(start, end), kind: 'dynamic', start, end } : { name: value, kind: 'string', start, end };
+        out[j] =
+          value === undefined ? { name: text.slice(start, end), kind: 'dynamic', start, end } : { name: value, kind: 'string', start, end };
         u = after;
       }
     }

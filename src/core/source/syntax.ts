@@ -870,7 +870,11 @@ class Parser {
       if (this.i >= this.n || this.kinds[this.i] !== TokenKind.Dot) break;
       // A half-typed `a.b.` at the end of a line must not swallow the next line's binding.
       const after = this.i + 1;
-      if (after < this.n && this.lineBreakBefore(after) && columnAt(this.text, this.startOf(after)) <= columnAt(this.text, this.startOf(first))) {
+      if (
+        after < this.n &&
+        this.lineBreakBefore(after) &&
+        columnAt(this.text, this.startOf(after)) <= columnAt(this.text, this.startOf(first))
+      ) {
         this.i++;
         this.problemAt(after, 'expected an attribute name');
         break;
@@ -1010,7 +1014,10 @@ class Parser {
     for (let i = 0, r = 0; i < this.bindingCount; i++, r += B_STRIDE) {
       const sr = b[r + B_SET]! * S_STRIDE;
       const parent = s[sr + S_PARENT]!;
-      if (s[sr + S_KIND] === SK_LET || ((s[sr + S_FLAGS]! & SF_DIRECT) !== 0 && parent >= 0 && (b[parent * B_STRIDE + B_FLAGS]! & F_IN_LET) !== 0)) {
+      if (
+        s[sr + S_KIND] === SK_LET ||
+        ((s[sr + S_FLAGS]! & SF_DIRECT) !== 0 && parent >= 0 && (b[parent * B_STRIDE + B_FLAGS]! & F_IN_LET) !== 0)
+      ) {
         b[r + B_FLAGS]! |= F_IN_LET;
       }
     }

@@ -619,7 +619,7 @@ class Lexer {
     }
     // Only these characters can make a URI or a path longer than the identifier. A select chain `a.b.c` is one
     // run of path characters: once it is known to end in neither `/` nor `:`, no word inside it is looked at again.
-    if ((next === 58 /* : */ || next === 47 /* / */ || next === 46 /* . */ || next === 43 /* + */) && p >= this.plainUntil) {
+    if ((next === 58 /* : */ || next === 47 /* / */ || next === 46 /* . */ || next === 43) /* + */ && p >= this.plainUntil) {
       let r = q;
       while (is(codes, r, PATH_CHAR)) r++;
       const after = codes[r];

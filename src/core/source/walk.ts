@@ -181,7 +181,8 @@ export function tokenAfter(src: NixSource, offset: number): number {
   let hi = count;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (starts[mid]! < offset) lo = mid + 1; // lo <= mid < hi <= count
+    if (starts[mid]! < offset)
+      lo = mid + 1; // lo <= mid < hi <= count
     else hi = mid;
   }
   return lo;

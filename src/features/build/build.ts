@@ -79,22 +79,27 @@ export class Builds implements vscode.Disposable {
       return existing.promise;
     }
     let cancel = () => {};
-    const promise = Promise.resolve(vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Building ${req.display}`, cancellable: true },
-      (progress, token) => {
-        const ac = new AbortController();
-        cancel = () => ac.abort();
-        token.onCancellationRequested(() => ac.abort());
-        return this.run(req, ac.signal, (text) => progress.report({ message: text }));
-      },
-    ));
+    const promise = Promise.resolve(
+      vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Building ${req.display}`, cancellable: true },
+        (progress, token) => {
+          const ac = new AbortController();
+          cancel = () => ac.abort();
+          token.onCancellationRequested(() => ac.abort());
+          return this.run(req, ac.signal, (text) => progress.report({ message: text }));
+        },
+      ),
+    );
     const entry: Running = { request: req, promise, cancel: () => cancel() };
     this.running.set(k, entry);
     void promise.finally(() => {
       this.running.delete(k);
       this.updateStatus();
     });
-    promise.then((o) => this.finished.fire(o), () => undefined);
+    promise.then(
+      (o) => this.finished.fire(o),
+      () => undefined,
+    );
     rememberTarget(this.ctx, req);
     return promise;
   }
@@ -170,7 +175,11 @@ export class Builds implements vscode.Disposable {
       if (builderFailure) {
         const at = await derivationPosition(this.ctx, req.flake, inst.value, mapper);
         if (at) {
-          const d = new vscode.Diagnostic(at.range, `${builderFailure.message}${lastLines.length ? `\n${lastLines.slice(-10).join('\n')}` : ''}`, vscode.DiagnosticSeverity.Error);
+          const d = new vscode.Diagnostic(
+            at.range,
+            `${builderFailure.message}${lastLines.length ? `\n${lastLines.slice(-10).join('\n')}` : ''}`,
+            vscode.DiagnosticSeverity.Error,
+          );
           d.source = 'nix';
           d.code = builderFailure.kind;
           placed.push({ uri: at.uri, diagnostic: d, error: builderFailure, placement: { sites: [], related: [] } });
@@ -181,10 +190,12 @@ export class Builds implements vscode.Disposable {
       this.output.appendLine(`failed after ${formatDuration(Date.now() - started)}: ${first}`);
       if (r.leftOut) this.output.appendLine(r.leftOut);
       const tail = lastLines.length ? `\n${lastLines.slice(-5).join('\n')}` : '';
-      void vscode.window.showErrorMessage(`Build of ${req.display} failed: ${first}${tail}`, 'Show Log', ...(placed.length ? ['Show Problems'] : [])).then((a) => {
-        if (a === 'Show Log') this.output.show(true);
-        if (a === 'Show Problems') void vscode.commands.executeCommand('workbench.actions.view.problems');
-      });
+      void vscode.window
+        .showErrorMessage(`Build of ${req.display} failed: ${first}${tail}`, 'Show Log', ...(placed.length ? ['Show Problems'] : []))
+        .then((a) => {
+          if (a === 'Show Log') this.output.show(true);
+          if (a === 'Show Problems') void vscode.commands.executeCommand('workbench.actions.view.problems');
+        });
       return { status: 'failed', outputs: {}, errors, lastLines };
     } finally {
       clearInterval(timer);

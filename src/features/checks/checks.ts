@@ -12,12 +12,25 @@ import type { OutputsService } from '../../workspace/outputs';
 import { placeDiagnostics } from '../../workspace/diagnostics';
 import { derivationPosition, lineLocation, runNixBuild } from '../../workspace/build';
 import { CancelledError, ExitError } from '../../core/nix/process';
-import { checksOf, drvPathsApply, flakeCheckArgs, POSITIONS_APPLY, readCheckPositions, readDrvPaths, readFlakeCheck, readKeepGoing, type FlakeCheck } from '../../core/flake/checks';
+import {
+  checksOf,
+  drvPathsApply,
+  flakeCheckArgs,
+  POSITIONS_APPLY,
+  readCheckPositions,
+  readDrvPaths,
+  readFlakeCheck,
+  readKeepGoing,
+  type FlakeCheck,
+} from '../../core/flake/checks';
 import { installable } from '../../core/flake/installable';
 import type { NixError } from '../../core/errors/types';
 import { stripAnsi } from '../../core/text';
 
-type ItemData = { kind: 'flake'; flake: Flake } | { kind: 'flakeCheck'; flake: Flake } | { kind: 'check'; flake: Flake; check: FlakeCheck; position?: vscode.Location };
+type ItemData =
+  | { kind: 'flake'; flake: Flake }
+  | { kind: 'flakeCheck'; flake: Flake }
+  | { kind: 'check'; flake: Flake; check: FlakeCheck; position?: vscode.Location };
 
 /** The last outcome of a test, as the extension reported it (for its own tests and other extensions). */
 export interface CheckResult {
@@ -51,8 +64,20 @@ export class FlakeChecks implements vscode.Disposable {
     this.controller.refreshHandler = async () => {
       for (const flake of await this.ctx.flakes()) await this.outputs.evaluate(flake, { force: true });
     };
-    this.runProfile = this.controller.createRunProfile('Build', vscode.TestRunProfileKind.Run, (r, t) => this.run(r, t, false), true, undefined, true);
-    this.keepGoingProfile = this.controller.createRunProfile('Build All (--keep-going)', vscode.TestRunProfileKind.Run, (r, t) => this.run(r, t, true), false);
+    this.runProfile = this.controller.createRunProfile(
+      'Build',
+      vscode.TestRunProfileKind.Run,
+      (r, t) => this.run(r, t, false),
+      true,
+      undefined,
+      true,
+    );
+    this.keepGoingProfile = this.controller.createRunProfile(
+      'Build All (--keep-going)',
+      vscode.TestRunProfileKind.Run,
+      (r, t) => this.run(r, t, true),
+      false,
+    );
     this.disposables.push(
       this.outputs.onDidChange((flake) => {
         if (flake) void this.sync(flake);
@@ -129,7 +154,9 @@ export class FlakeChecks implements vscode.Disposable {
     parent.canResolveChildren = false;
     if (checks.length && s.cacheKey !== this.positionsFor.get(parent.id)) {
       this.positionsFor.set(parent.id, s.cacheKey ?? '');
-      const reading = this.readPositions(flake, children).catch((e) => this.ctx.log.warn(`positions of the checks of ${flake.label}: ${(e as Error).message}`));
+      const reading = this.readPositions(flake, children).catch((e) =>
+        this.ctx.log.warn(`positions of the checks of ${flake.label}: ${(e as Error).message}`),
+      );
       this.reading.add(reading);
       void reading.finally(() => this.reading.delete(reading));
     }
@@ -154,7 +181,13 @@ export class FlakeChecks implements vscode.Disposable {
     for (const [system, group] of bySystem) {
       const inst = installable(ref, ['checks', system]);
       if (!inst.ok) continue;
-      const json = await this.ctx.nixJson(['eval'], ['--json', inst.value, '--apply', POSITIONS_APPLY], { cwd: flake.uri.fsPath, scope: flake.folder, signal: AbortSignal.timeout(60_000) }).catch(() => undefined);
+      const json = await this.ctx
+        .nixJson(['eval'], ['--json', inst.value, '--apply', POSITIONS_APPLY], {
+          cwd: flake.uri.fsPath,
+          scope: flake.folder,
+          signal: AbortSignal.timeout(60_000),
+        })
+        .catch(() => undefined);
       const positions = readCheckPositions(json);
       for (const item of group) {
         const d = this.data.get(item);
@@ -248,7 +281,13 @@ export class FlakeChecks implements vscode.Disposable {
     token.onCancellationRequested(() => sub.dispose());
   }
 
-  private report(run: vscode.TestRun, item: vscode.TestItem, state: CheckResult['state'], messages: vscode.TestMessage[] = [], duration?: number): void {
+  private report(
+    run: vscode.TestRun,
+    item: vscode.TestItem,
+    state: CheckResult['state'],
+    messages: vscode.TestMessage[] = [],
+    duration?: number,
+  ): void {
     if (state === 'passed') run.passed(item, duration);
     else if (state === 'failed') run.failed(item, messages, duration);
     else if (state === 'errored') run.errored(item, messages, duration);
@@ -297,7 +336,13 @@ export class FlakeChecks implements vscode.Disposable {
         const names = group.map((i) => this.data.get(i)).flatMap((d) => (d?.kind === 'check' ? [d.check.name] : []));
         const inst = installable(ref, ['checks', system]);
         if (!inst.ok) throw new Error(inst.error.message);
-        const found = readDrvPaths(await this.ctx.nixJson(['eval'], ['--json', inst.value, '--apply', drvPathsApply(names)], { cwd: flake.uri.fsPath, scope: flake.folder, signal }));
+        const found = readDrvPaths(
+          await this.ctx.nixJson(['eval'], ['--json', inst.value, '--apply', drvPathsApply(names)], {
+            cwd: flake.uri.fsPath,
+            scope: flake.folder,
+            signal,
+          }),
+        );
         for (const item of group) {
           const d = this.data.get(item);
           const drv = d?.kind === 'check' ? found.get(d.check.name) : undefined;
@@ -313,7 +358,9 @@ export class FlakeChecks implements vscode.Disposable {
         return;
       }
       // An evaluation error: each check gets its own (and its own error) when built alone.
-      out(`The checks' derivations do not evaluate (${e instanceof ExitError ? stripAnsi(e.stderrTail(3)) : (e as Error).message}): building them one by one.`);
+      out(
+        `The checks' derivations do not evaluate (${e instanceof ExitError ? stripAnsi(e.stderrTail(3)) : (e as Error).message}): building them one by one.`,
+      );
       for (const item of items) {
         if (signal.aborted) this.report(run, item, 'skipped');
         else await this.runCheck(run, item, signal);
@@ -331,7 +378,13 @@ export class FlakeChecks implements vscode.Disposable {
       if (o?.status === 'passed') this.report(run, item, 'passed', [], Date.now() - started);
       else if (o?.status === 'failed' && d?.kind === 'check') {
         const inst = installable(ref, d.check.attrPath);
-        this.report(run, item, 'failed', await this.failure(d, inst.ok ? inst.value : '', [o.error], o.lastLines, signal), Date.now() - started);
+        this.report(
+          run,
+          item,
+          'failed',
+          await this.failure(d, inst.ok ? inst.value : '', [o.error], o.lastLines, signal),
+          Date.now() - started,
+        );
       } else if (r.status === 'cancelled') this.report(run, item, 'skipped');
       else this.report(run, item, 'errored', [new vscode.TestMessage(r.summary || 'nix build stopped before this check was built')]);
     }
@@ -344,7 +397,12 @@ export class FlakeChecks implements vscode.Disposable {
     try {
       const ref = await flakeRef(this.ctx, flake);
       out(`nix flake check ${flakeCheckArgs(ref).join(' ')}`);
-      await this.ctx.runNix(['flake', 'check'], flakeCheckArgs(ref), { cwd: flake.uri.fsPath, scope: flake.folder, signal, onStderrLine: out });
+      await this.ctx.runNix(['flake', 'check'], flakeCheckArgs(ref), {
+        cwd: flake.uri.fsPath,
+        scope: flake.folder,
+        signal,
+        onStderrLine: out,
+      });
       this.report(run, item, 'passed', [], Date.now() - started);
     } catch (e) {
       if (e instanceof CancelledError) return this.report(run, item, 'skipped');
@@ -364,7 +422,13 @@ export class FlakeChecks implements vscode.Disposable {
    * The messages of a failed check: evaluation errors at their file and line; a failing builder's last lines at the
    * check's definition (its meta.position, else where its name is written).
    */
-  private async failure(d: Extract<ItemData, { kind: 'check' }>, inst: string, errors: readonly NixError[], lastLines: readonly string[], signal: AbortSignal): Promise<vscode.TestMessage[]> {
+  private async failure(
+    d: Extract<ItemData, { kind: 'check' }>,
+    inst: string,
+    errors: readonly NixError[],
+    lastLines: readonly string[],
+    signal: AbortSignal,
+  ): Promise<vscode.TestMessage[]> {
     let mapper: Mapper | undefined;
     try {
       mapper = await flakeMapper(this.ctx, d.flake, (await this.ctx.requireNix()).storeDir);

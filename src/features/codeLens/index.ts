@@ -59,7 +59,10 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
   /** How many positions queries ran (nix processes), for tests and the log. */
   queries = 0;
 
-  constructor(private readonly ctx: Ctx, private readonly outputs: OutputsService) {
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly outputs: OutputsService,
+  ) {
     ctx.register(
       this.changed,
       outputs.onDidChange((flake) => {
@@ -91,7 +94,7 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
       this.scans.set(key, scan);
     }
     const semantic = this.perFlake.get(flake.uri.toString());
-    const reconciled = reconcile(scan.lenses, semantic ? semantic.byFile.get(doc.uri.fsPath) ?? [] : undefined, doc.getText());
+    const reconciled = reconcile(scan.lenses, semantic ? (semantic.byFile.get(doc.uri.fsPath) ?? []) : undefined, doc.getText());
     const idx = new LineIndex(doc.getText());
     const out: NixLens[] = [];
     for (const lens of reconciled) {
@@ -120,7 +123,12 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
       const guess = 'guess' in l ? l.guess : undefined;
       const attrPath = guess?.attrPath ? [...guess.attrPath] : ['packages', system, guess?.name ?? 'default'];
       const display = `.#${guess?.name ?? attrPath.join('.')}`;
-      lens.command = { title: `$(tools) Build ${display}`, command: 'nixFlakes.build', arguments: [{ flake: lens.flake, attrPath, display }], tooltip: 'Not evaluated yet: guessed from the source' };
+      lens.command = {
+        title: `$(tools) Build ${display}`,
+        command: 'nixFlakes.build',
+        arguments: [{ flake: lens.flake, attrPath, display }],
+        tooltip: 'Not evaluated yet: guessed from the source',
+      };
       return lens;
     }
     const all = l.installables;
@@ -131,16 +139,35 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
     const target = (i: (typeof all)[number], display: string) => ({ flake: lens.flake, attrPath: [...i.attrPath], display });
     switch (lens.action) {
       case 'develop':
-        lens.command = { title: `$(terminal) Develop ${first.display}`, command: 'nixFlakes.develop', arguments: [target(first, first.display)] };
+        lens.command = {
+          title: `$(terminal) Develop ${first.display}`,
+          command: 'nixFlakes.develop',
+          arguments: [target(first, first.display)],
+        };
         break;
       case 'build':
-        lens.command = { title: `$(tools) Build ${first.buildDisplay}${also}`, command: 'nixFlakes.build', arguments: [target(first, first.buildDisplay)], tooltip: all.map((i) => i.installable).join('\n') };
+        lens.command = {
+          title: `$(tools) Build ${first.buildDisplay}${also}`,
+          command: 'nixFlakes.build',
+          arguments: [target(first, first.buildDisplay)],
+          tooltip: all.map((i) => i.installable).join('\n'),
+        };
         break;
       case 'run':
-        lens.command = { title: `$(play) Run`, command: 'nixFlakes.run', arguments: [{ ...target(first, first.buildDisplay), attrPath: [...first.attrPath] }], tooltip: first.mainProgram ? `runs ${first.mainProgram}` : undefined };
+        lens.command = {
+          title: `$(play) Run`,
+          command: 'nixFlakes.run',
+          arguments: [{ ...target(first, first.buildDisplay), attrPath: [...first.attrPath] }],
+          tooltip: first.mainProgram ? `runs ${first.mainProgram}` : undefined,
+        };
         break;
       case 'copy':
-        lens.command = { title: '$(copy) Copy', command: 'nixFlakes.copyInstallable', arguments: [target(first, first.buildDisplay)], tooltip: `Copy ${first.buildDisplay}` };
+        lens.command = {
+          title: '$(copy) Copy',
+          command: 'nixFlakes.copyInstallable',
+          arguments: [target(first, first.buildDisplay)],
+          tooltip: `Copy ${first.buildDisplay}`,
+        };
         break;
     }
     return lens;
@@ -173,7 +200,9 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
     let records: PositionRecord[];
     let metadata: unknown;
     const json = (sub: string[], rest: string[]) =>
-      this.ctx.nixJson(sub, rest, { cwd: flake.uri.fsPath, scope: flake.folder, signal: AbortSignal.timeout(LENS_QUERY_TIMEOUT_MS) }).catch(() => undefined);
+      this.ctx
+        .nixJson(sub, rest, { cwd: flake.uri.fsPath, scope: flake.folder, signal: AbortSignal.timeout(LENS_QUERY_TIMEOUT_MS) })
+        .catch(() => undefined);
     if (cacheKey && stored?.key === cacheKey) {
       records = stored.records;
       metadata = undefined;
@@ -187,7 +216,12 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
         async (args) => {
           this.queries++;
           try {
-            const r = await this.ctx.runNix([], args, { flakeOptions: false, scope: flake.folder, cwd: flake.uri.fsPath, signal: AbortSignal.timeout(LENS_QUERY_TIMEOUT_MS) });
+            const r = await this.ctx.runNix([], args, {
+              flakeOptions: false,
+              scope: flake.folder,
+              cwd: flake.uri.fsPath,
+              signal: AbortSignal.timeout(LENS_QUERY_TIMEOUT_MS),
+            });
             return { exitCode: 0, stdout: r.stdout, stderr: r.stderrLines.join('\n') };
           } catch (e) {
             if (e instanceof ExitError) return { exitCode: e.exitCode ?? 1, stdout: e.stdout, stderr: e.stderrLines.join('\n') };
@@ -197,9 +231,12 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
         { impureRef: ref.unlocked, flakeRef: folderRef },
       );
       records = result.records;
-      this.ctx.log.info(`lenses of ${flake.label}: ${records.length} outputs located in ${result.runs} nix process${result.runs === 1 ? '' : 'es'}`);
+      this.ctx.log.info(
+        `lenses of ${flake.label}: ${records.length} outputs located in ${result.runs} nix process${result.runs === 1 ? '' : 'es'}`,
+      );
       if (!result.ok && records.length === 0) return; // keep the syntactic lenses
-      if (cacheKey) await this.ctx.extension.workspaceState.update(STORE_KEY + k, { key: cacheKey, records, ref: ref.ref } satisfies StoredPositions);
+      if (cacheKey)
+        await this.ctx.extension.workspaceState.update(STORE_KEY + k, { key: cacheKey, records, ref: ref.ref } satisfies StoredPositions);
     }
     const map = await flakeMapper(this.ctx, flake, nix.storeDir, metadata);
     // Read every file the records point at (asynchronously, once), then place the lenses.
@@ -210,7 +247,14 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
         if (m.kind === 'workspace' && !texts.has(m.path)) texts.set(m.path, await readFile(m.path, 'utf8').catch(() => ''));
       }),
     );
-    const placed = semanticLenses({ records, map, sources: (p) => texts.get(p), flakeRef: flake.uri.fsPath, system: nix.system, builders: this.builders(flake.folder) });
+    const placed = semanticLenses({
+      records,
+      map,
+      sources: (p) => texts.get(p),
+      flakeRef: flake.uri.fsPath,
+      system: nix.system,
+      builders: this.builders(flake.folder),
+    });
     // Outputs the listing found broken (they throw, or do not evaluate) get no lens: only they lose theirs.
     const broken = this.outputs.get(flake).broken;
     const byFile = new Map<string, SemanticLens[]>();

@@ -156,7 +156,11 @@ export class DevShells implements vscode.Disposable {
    * Chooses a folder's shell: `shell` a name of `devShells.<system>.*` of `flake` (default: the folder's only flake
    * with one), `null` for none; without a shell, the user picks. Resolves when the environment is applied (or failed).
    */
-  async select(arg?: { folder?: vscode.WorkspaceFolder | vscode.Uri; shell?: string | null; flake?: vscode.Uri | string }): Promise<DevShellState | undefined> {
+  async select(arg?: {
+    folder?: vscode.WorkspaceFolder | vscode.Uri;
+    shell?: string | null;
+    flake?: vscode.Uri | string;
+  }): Promise<DevShellState | undefined> {
     if (!this.ctx.trusted) {
       void vscode.window.showWarningMessage('Restricted Mode: trust this folder to apply its dev shell.');
       return undefined;
@@ -167,7 +171,7 @@ export class DevShells implements vscode.Disposable {
     let choice: Choice | null | undefined;
     if (arg?.shell === null) choice = null;
     else if (typeof arg?.shell === 'string') {
-      const flakeDir = typeof arg.flake === 'string' ? arg.flake : arg.flake?.fsPath ?? (await this.flakesOf(folder))[0]?.uri.fsPath;
+      const flakeDir = typeof arg.flake === 'string' ? arg.flake : (arg.flake?.fsPath ?? (await this.flakesOf(folder))[0]?.uri.fsPath);
       if (!flakeDir) return this.state(folder);
       choice = { flakeDir, name: arg.shell };
     } else choice = await this.pick(fs);
@@ -188,12 +192,18 @@ export class DevShells implements vscode.Disposable {
    * Makes a folder's environment current: applied again from the cache when the flake is as it was (no nix), else
    * evaluated again (`force`: always).
    */
-  async reload(arg?: vscode.WorkspaceFolder | vscode.Uri | { folder?: vscode.WorkspaceFolder | vscode.Uri }, force = false): Promise<DevShellState | undefined> {
+  async reload(
+    arg?: vscode.WorkspaceFolder | vscode.Uri | { folder?: vscode.WorkspaceFolder | vscode.Uri },
+    force = false,
+  ): Promise<DevShellState | undefined> {
     if (!this.ctx.trusted) {
       void vscode.window.showWarningMessage('Restricted Mode: trust this folder to apply its dev shell.');
       return undefined;
     }
-    const folder = await this.folderOf(arg && !(arg instanceof vscode.Uri) && 'folder' in arg ? arg.folder : (arg as vscode.WorkspaceFolder | vscode.Uri | undefined), true);
+    const folder = await this.folderOf(
+      arg && !(arg instanceof vscode.Uri) && 'folder' in arg ? arg.folder : (arg as vscode.WorkspaceFolder | vscode.Uri | undefined),
+      true,
+    );
     if (!folder) return undefined;
     const fs = this.folderShell(folder);
     const choice = fs.choice;
@@ -271,7 +281,10 @@ export class DevShells implements vscode.Disposable {
   }
 
   /** The folder a command is for: the one given, else the active editor's, else the only one with a flake, else a pick. */
-  private async folderOf(given: vscode.WorkspaceFolder | vscode.Uri | undefined, withShell = false): Promise<vscode.WorkspaceFolder | undefined> {
+  private async folderOf(
+    given: vscode.WorkspaceFolder | vscode.Uri | undefined,
+    withShell = false,
+  ): Promise<vscode.WorkspaceFolder | undefined> {
     if (given instanceof vscode.Uri) return vscode.workspace.getWorkspaceFolder(given);
     if (given && typeof given === 'object' && given.uri instanceof vscode.Uri) return vscode.workspace.getWorkspaceFolder(given.uri);
     const flakes = await this.ctx.flakes();
@@ -289,14 +302,23 @@ export class DevShells implements vscode.Disposable {
     const items = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Listing dev shells' }, async () => {
       const nix = await this.ctx.requireNix();
       const flakes = await this.flakesOf(fs.folder);
-      const out: Item[] = [{ label: '$(circle-slash) None', description: fs.choice ? undefined : 'current', detail: 'The environment without a dev shell', choice: null }];
+      const out: Item[] = [
+        {
+          label: '$(circle-slash) None',
+          description: fs.choice ? undefined : 'current',
+          detail: 'The environment without a dev shell',
+          choice: null,
+        },
+      ];
       for (const flake of flakes) {
         const s = await this.outputs.ensure(flake);
         for (const leaf of devShellsOf(s.model, nix.system)) {
           const current = fs.choice?.flakeDir === flake.uri.fsPath && fs.choice.name === leaf.name;
           out.push({
             label: `$(terminal) ${leaf.name}`,
-            description: [flakes.length > 1 ? flake.label : undefined, leaf.derivationName, current ? 'current' : undefined].filter(Boolean).join(' · '),
+            description: [flakes.length > 1 ? flake.label : undefined, leaf.derivationName, current ? 'current' : undefined]
+              .filter(Boolean)
+              .join(' · '),
             detail: leaf.description,
             choice: { flakeDir: flake.uri.fsPath, name: leaf.name },
           });
@@ -307,7 +329,10 @@ export class DevShells implements vscode.Disposable {
     if (items.length === 1) {
       void vscode.window.showInformationMessage(`The flakes of ${fs.folder.name} have no devShells for this system.`);
     }
-    const picked = await vscode.window.showQuickPick(items, { title: `Dev shell for ${fs.folder.name}`, placeHolder: 'The environment of new terminals and tasks of this folder' });
+    const picked = await vscode.window.showQuickPick(items, {
+      title: `Dev shell for ${fs.folder.name}`,
+      placeHolder: 'The environment of new terminals and tasks of this folder',
+    });
     return picked ? picked.choice : undefined;
   }
 
@@ -318,7 +343,13 @@ export class DevShells implements vscode.Disposable {
   private async currentKey(flake: Flake, name: string): Promise<string | undefined> {
     const nix = await this.ctx.requireNix();
     const s = this.ctx.settings(flake.folder);
-    const extra = devShellKeyParts({ nix: `${describe(nix.version)}\0${nix.path}`, system: nix.system, name, extraArgs: s.extraArgs, offline: s.offline });
+    const extra = devShellKeyParts({
+      nix: `${describe(nix.version)}\0${nix.path}`,
+      system: nix.system,
+      name,
+      extraArgs: s.extraArgs,
+      offline: s.offline,
+    });
     return flakeCacheKey(flake.uri.fsPath, { extra, run: (f, a, o) => this.ctx.exec(f, a, { ...o, devShell: false }) });
   }
 
@@ -368,12 +399,15 @@ export class DevShells implements vscode.Disposable {
     const started = Date.now();
     let r: Awaited<ReturnType<typeof evaluateDevShell>>;
     try {
-      r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Dev shell ${choice.name} of ${flake.label}` }, () =>
-        evaluateDevShell({
-          installable: inst,
-          profile,
-          printDevEnv: (args) => this.ctx.runNix(['print-dev-env'], args, { cwd: flake.uri.fsPath, scope: flake.folder, signal, maxStdout: 32 << 20 }),
-        }),
+      r = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: `Dev shell ${choice.name} of ${flake.label}` },
+        () =>
+          evaluateDevShell({
+            installable: inst,
+            profile,
+            printDevEnv: (args) =>
+              this.ctx.runNix(['print-dev-env'], args, { cwd: flake.uri.fsPath, scope: flake.folder, signal, maxStdout: 32 << 20 }),
+          }),
       );
     } catch (e) {
       if (!(e instanceof ExitError)) throw e;
@@ -384,7 +418,9 @@ export class DevShells implements vscode.Disposable {
     if (signal.aborted) return;
     const applied: Applied = { choice, env: r.env, mutations: r.mutations, key: undefined, fromCache: false };
     this.apply(fs, applied);
-    this.ctx.log.info(`dev shell ${choice.name} of ${flake.label}: ${Object.keys(r.env.variables).length} variables applied (left out: ${r.env.dropped.join(' ') || 'none'})`);
+    this.ctx.log.info(
+      `dev shell ${choice.name} of ${flake.label}: ${Object.keys(r.env.variables).length} variables applied (left out: ${r.env.dropped.join(' ') || 'none'})`,
+    );
     // Then kept for the next time, by the flake's state: read after the evaluation, so a file that changed since it
     // started (a watcher event) leaves no key (the shell shows as stale) rather than a key nix did not see.
     const key = await this.currentKey(flake, choice.name).catch(() => undefined);
@@ -398,7 +434,8 @@ export class DevShells implements vscode.Disposable {
   private async showFailure(fs: FolderShell, flake: Flake, choice: Choice, stderr: string, storeDir: string): Promise<void> {
     const nix = await this.ctx.requireNix();
     const errors = parseNixErrors(stderr);
-    const message = errors[0]?.message ?? (truncate(stripAnsi(stderr).trim().split('\n').slice(-8).join('\n'), 2000) || 'nix print-dev-env failed');
+    const message =
+      errors[0]?.message ?? (truncate(stripAnsi(stderr).trim().split('\n').slice(-8).join('\n'), 2000) || 'nix print-dev-env failed');
     const mapper = await flakeMapper(this.ctx, flake, storeDir);
     const { placed, unplaced } = await placeDiagnostics(errors, mapper);
     const items: { uri: vscode.Uri; diagnostic: vscode.Diagnostic }[] = placed;
@@ -416,9 +453,9 @@ export class DevShells implements vscode.Disposable {
     fs.error = message;
     const kept = fs.applied ? ` The environment of ${fs.applied.choice.name} stays applied.` : '';
     this.ctx.log.warn(`dev shell ${choice.name} of ${flake.label} failed: ${message}`);
-    void vscode.window.showErrorMessage(`The dev shell ${choice.name} of ${flake.label} failed: ${truncate(message, 300)}.${kept}`, 'Show Problems').then(
-      (a) => a && vscode.commands.executeCommand('workbench.actions.view.problems'),
-    );
+    void vscode.window
+      .showErrorMessage(`The dev shell ${choice.name} of ${flake.label} failed: ${truncate(message, 300)}.${kept}`, 'Show Problems')
+      .then((a) => a && vscode.commands.executeCommand('workbench.actions.view.problems'));
   }
 
   private apply(fs: FolderShell, applied: Applied): void {
@@ -430,7 +467,11 @@ export class DevShells implements vscode.Disposable {
     }
     scoped.description = `Nix dev shell ${applied.choice.name}`;
     this.ctx.setFolderEnvironment(fs.folder, applied.mutations);
-    const changed = !fs.applied || fs.applied.choice.name !== applied.choice.name || fs.applied.choice.flakeDir !== applied.choice.flakeDir || !sameMutations(fs.applied.mutations, applied.mutations);
+    const changed =
+      !fs.applied ||
+      fs.applied.choice.name !== applied.choice.name ||
+      fs.applied.choice.flakeDir !== applied.choice.flakeDir ||
+      !sameMutations(fs.applied.mutations, applied.mutations);
     fs.applied = applied;
     fs.stale = false;
     fs.error = undefined;
@@ -507,14 +548,21 @@ export class DevShells implements vscode.Disposable {
         tip.appendMarkdown(fs.applied?.choice.name === name ? `${n} variables applied to new terminals and tasks.` : 'not applied yet.');
         if (fs.loading) tip.appendMarkdown('\n\nEvaluating…');
         if (fs.stale) tip.appendMarkdown('\n\nThe flake changed since this environment was made.');
-        const kept = fs.applied && fs.applied.choice.name !== name ? `the environment of ${fs.applied.choice.name} stays` : 'the previous environment stays';
-        if (fs.error) tip.appendMarkdown(`\n\nThe last evaluation failed (${kept}): ${fs.error.slice(0, 300).replace(/[\\`*_[\]<>]/g, '\\$&')}`);
-        tip.appendMarkdown(`\n\n[Reload](command:nixFlakes.devShell.reload?${folderArg}) · [Choose another shell](command:nixFlakes.devShell.select?${folderArg})`);
+        const kept =
+          fs.applied && fs.applied.choice.name !== name
+            ? `the environment of ${fs.applied.choice.name} stays`
+            : 'the previous environment stays';
+        if (fs.error)
+          tip.appendMarkdown(`\n\nThe last evaluation failed (${kept}): ${fs.error.slice(0, 300).replace(/[\\`*_[\]<>]/g, '\\$&')}`);
+        tip.appendMarkdown(
+          `\n\n[Reload](command:nixFlakes.devShell.reload?${folderArg}) · [Choose another shell](command:nixFlakes.devShell.select?${folderArg})`,
+        );
         if (fs.error) item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
         else if (fs.stale) item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
-        item.command = fs.stale || fs.error
-          ? { title: 'Reload Dev Shell', command: 'nixFlakes.devShell.reload', arguments: [{ folder: fs.folder.uri }] }
-          : { title: 'Select Dev Shell', command: 'nixFlakes.devShell.select', arguments: [{ folder: fs.folder.uri }] };
+        item.command =
+          fs.stale || fs.error
+            ? { title: 'Reload Dev Shell', command: 'nixFlakes.devShell.reload', arguments: [{ folder: fs.folder.uri }] }
+            : { title: 'Select Dev Shell', command: 'nixFlakes.devShell.select', arguments: [{ folder: fs.folder.uri }] };
       }
       item.tooltip = tip;
       if (show) item.show();
@@ -547,7 +595,9 @@ function folderArg(v: unknown): vscode.WorkspaceFolder | vscode.Uri | undefined 
   return undefined;
 }
 
-function selectArg(v: unknown): { folder?: vscode.WorkspaceFolder | vscode.Uri; shell?: string | null; flake?: vscode.Uri | string } | undefined {
+function selectArg(
+  v: unknown,
+): { folder?: vscode.WorkspaceFolder | vscode.Uri; shell?: string | null; flake?: vscode.Uri | string } | undefined {
   if (!v || typeof v !== 'object') return undefined;
   const o = v as { folder?: unknown; shell?: unknown; flake?: unknown };
   const shell = o.shell === null ? null : typeof o.shell === 'string' && o.shell.length > 0 && o.shell.length < 256 ? o.shell : undefined;

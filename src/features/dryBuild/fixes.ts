@@ -38,7 +38,10 @@ export class DryBuildFixes implements vscode.CodeActionProvider {
       const e = this.errors.get(doc.uri, d);
       if (!e) continue;
       if (e.kind === 'untracked-file') {
-        const a = new vscode.CodeAction(`Track ${doc.uri.path.split('/').pop()} in git (git add -N), so Nix sees it`, vscode.CodeActionKind.QuickFix);
+        const a = new vscode.CodeAction(
+          `Track ${doc.uri.path.split('/').pop()} in git (git add -N), so Nix sees it`,
+          vscode.CodeActionKind.QuickFix,
+        );
         a.command = { command: 'nixFlakes.gitAddIntent', title: 'git add -N', arguments: [doc.uri] };
         a.diagnostics = [d];
         a.isPreferred = true;
@@ -63,7 +66,11 @@ function renameActions(doc: vscode.TextDocument, d: vscode.Diagnostic, optionPat
     const segs = s.split('.');
     // A bare suggestion ("Did you mean motd?") names the last segment.
     const full = segs.length === 1 ? [...pathSegs.slice(0, -1), s] : segs;
-    if (full.length !== pathSegs.length || full.slice(0, -writtenSegs.length).join('.') !== pathSegs.slice(0, -writtenSegs.length).join('.')) return [];
+    if (
+      full.length !== pathSegs.length ||
+      full.slice(0, -writtenSegs.length).join('.') !== pathSegs.slice(0, -writtenSegs.length).join('.')
+    )
+      return [];
     const replacement = full.slice(-writtenSegs.length).join('.');
     const a = new vscode.CodeAction(`Change to \`${full.join('.')}\``, vscode.CodeActionKind.QuickFix);
     a.edit = new vscode.WorkspaceEdit();
@@ -88,7 +95,10 @@ function priorityActions(doc: vscode.TextDocument, d: vscode.Diagnostic, optionP
   if (!value || /^lib\.mk(Force|Default|Override)\b/.test(value)) return [];
   const simple = /^("[^"]*"|[\w.'-]+|\[[^\]]*\]|\{[^}]*\})$/.test(value);
   return (['mkForce', 'mkDefault'] as const).map((fn) => {
-    const a = new vscode.CodeAction(`Use lib.${fn} for this definition (${fn === 'mkForce' ? 'it wins' : 'others win'})`, vscode.CodeActionKind.QuickFix);
+    const a = new vscode.CodeAction(
+      `Use lib.${fn} for this definition (${fn === 'mkForce' ? 'it wins' : 'others win'})`,
+      vscode.CodeActionKind.QuickFix,
+    );
     a.edit = new vscode.WorkspaceEdit();
     const e = idx.positionAt(v.start + text.slice(v.start, v.end).trimEnd().length);
     const lead = text.slice(v.start, v.end).length - text.slice(v.start, v.end).trimStart().length;
@@ -108,7 +118,9 @@ export function registerGitAddIntent(ctx: Ctx, after: (uri: vscode.Uri) => void)
     vscode.commands.registerCommand('nixFlakes.gitAddIntent', async (uri: vscode.Uri) => {
       if (!ctx.trusted) return false;
       try {
-        await ctx.git(['-C', dirname(uri.fsPath), 'add', '--intent-to-add', '--', uri.fsPath], { signal: AbortSignal.timeout(GIT_TIMEOUT_MS) });
+        await ctx.git(['-C', dirname(uri.fsPath), 'add', '--intent-to-add', '--', uri.fsPath], {
+          signal: AbortSignal.timeout(GIT_TIMEOUT_MS),
+        });
       } catch (e) {
         void vscode.window.showErrorMessage(`git add -N failed: ${(e as Error).message}`);
         return false;

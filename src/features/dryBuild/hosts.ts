@@ -27,11 +27,15 @@ export class HostList {
         const cat = s.model?.categories.find((c) => c.name === 'nixosConfigurations');
         if (!cat) continue;
         byKey.set(flake.uri.fsPath, flake);
-        for (const leaf of cat.leaves) out.push({ flake: fitText(flake.uri.fsPath, LIMITS.path), flakeLabel: fitText(flake.label, LIMITS.name), host: leaf.name });
+        for (const leaf of cat.leaves)
+          out.push({ flake: fitText(flake.uri.fsPath, LIMITS.path), flakeLabel: fitText(flake.label, LIMITS.name), host: leaf.name });
       }
     }
     this.flakesByKey = byKey;
-    this.hosts = fitList(out.filter((h) => h.host.length <= LIMITS.name), LIMITS.hosts);
+    this.hosts = fitList(
+      out.filter((h) => h.host.length <= LIMITS.name),
+      LIMITS.hosts,
+    );
     this.listed = true;
     return this.hosts;
   }

@@ -23,7 +23,9 @@ export function registerDryBuild(ctx: Ctx, outputs: OutputsService): DryBuilds {
     vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
       deserializeWebviewPanel: async (panel) => dry.revive(panel),
     }),
-    vscode.languages.registerCodeActionsProvider({ language: 'nix', scheme: 'file' }, new DryBuildFixes(errors), { providedCodeActionKinds: DryBuildFixes.kinds }),
+    vscode.languages.registerCodeActionsProvider({ language: 'nix', scheme: 'file' }, new DryBuildFixes(errors), {
+      providedCodeActionKinds: DryBuildFixes.kinds,
+    }),
     vscode.commands.registerCommand('nixFlakes.dryBuild', async (arg?: unknown) => {
       const output = asTarget(arg);
       const host = output?.kind === 'nixos-configuration' ? nixosHostOf(output.attrPath) : undefined;
@@ -55,7 +57,11 @@ export function registerDryBuild(ctx: Ctx, outputs: OutputsService): DryBuilds {
       if (uri.fsPath.startsWith(`${flake.uri.fsPath}/`)) dry.clearFlake(flake, mtime);
     }
   };
-  ctx.register(watcher.onDidChange((u) => changed(u)), watcher.onDidCreate((u) => changed(u)), watcher.onDidDelete((u) => changed(u, true)));
+  ctx.register(
+    watcher.onDidChange((u) => changed(u)),
+    watcher.onDidCreate((u) => changed(u)),
+    watcher.onDidDelete((u) => changed(u, true)),
+  );
   ctx.register(
     vscode.workspace.onDidSaveTextDocument(async (doc) => {
       if (doc.languageId !== 'nix' && !doc.uri.path.endsWith('/flake.lock')) return;

@@ -70,13 +70,22 @@ export async function errorMapper(ctx: Ctx, flake: Flake, signal: AbortSignal): 
     undefined,
   );
   const [metadata, archive] = ref
-    ? await Promise.all([nixJson(ctx, flake, ['flake', 'metadata'], ['--json', ref], signal), nixJson(ctx, flake, ['flake', 'archive'], ['--json', '--dry-run', ref], signal)])
+    ? await Promise.all([
+        nixJson(ctx, flake, ['flake', 'metadata'], ['--json', ref], signal),
+        nixJson(ctx, flake, ['flake', 'archive'], ['--json', '--dry-run', ref], signal),
+      ])
     : [undefined, undefined];
   return { map: await flakeMapper(ctx, flake, nix.storeDir, metadata, archive), root: await gitRootOf(ctx, flake) };
 }
 
 /** Where `nixosConfigurations.<host>` is defined (unsafeGetAttrPos: forces nothing), when it is in the workspace. */
-export async function hostPosition(ctx: Ctx, flake: Flake, host: string, map: Mapper, signal: AbortSignal): Promise<{ uri: vscode.Uri; range: vscode.Range } | undefined> {
+export async function hostPosition(
+  ctx: Ctx,
+  flake: Flake,
+  host: string,
+  map: Mapper,
+  signal: AbortSignal,
+): Promise<{ uri: vscode.Uri; range: vscode.Range } | undefined> {
   if (signal.aborted) return undefined;
   const at = await attrPosition(ctx, flake, ['nixosConfigurations', host], { signal, mapper: map });
   if (!at || signal.aborted) return undefined;

@@ -23,9 +23,16 @@ export function panelMessages(ctx: Ctx, hosts: HostList, runs: PanelRuns, post: 
   return async (m) => {
     switch (m.type) {
       case 'ready': {
-        if (m.protocolVersion !== PROTOCOL_VERSION) ctx.log.warn(`dry-build: webview protocol ${m.protocolVersion}, expected ${PROTOCOL_VERSION}`);
+        if (m.protocolVersion !== PROTOCOL_VERSION)
+          ctx.log.warn(`dry-build: webview protocol ${m.protocolVersion}, expected ${PROTOCOL_VERSION}`);
         const list = await hosts.current();
-        post({ type: 'init', protocolVersion: PROTOCOL_VERSION, hosts: list, selected: hosts.selected(list), runs: runs.cards().slice(0, LIMITS.runs) });
+        post({
+          type: 'init',
+          protocolVersion: PROTOCOL_VERSION,
+          hosts: list,
+          selected: hosts.selected(list),
+          runs: runs.cards().slice(0, LIMITS.runs),
+        });
         return;
       }
       case 'select':

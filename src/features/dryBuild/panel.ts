@@ -53,7 +53,11 @@ export class DryBuildPanel implements vscode.Disposable {
   }
 
   private options(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-    return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'dist')], enableFindWidget: true };
+    return {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'dist')],
+      enableFindWidget: true,
+    };
   }
 
   private attach(panel: vscode.WebviewPanel): void {
@@ -88,7 +92,9 @@ export class DryBuildPanel implements vscode.Disposable {
   }
 
   private html(webview: vscode.Webview): string {
-    const nonce = randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
+    const nonce = randomBytes(18)
+      .toString('base64')
+      .replace(/[^A-Za-z0-9]/g, '');
     const dist = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'dist');
     const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js'));
     const css = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css'));

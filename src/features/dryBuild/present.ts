@@ -49,7 +49,14 @@ export async function presentErrors(
     if (!pos || pos.origin !== 'path') return {};
     const m = map(pos.file);
     if (m.kind === 'workspace') {
-      return { location: sent({ file: fitText(m.path, LIMITS.path), label: fitText(relative(root, m.path) || m.path, LIMITS.path), line: Math.max(1, pos.line), column: Math.max(1, pos.column) }) };
+      return {
+        location: sent({
+          file: fitText(m.path, LIMITS.path),
+          label: fitText(relative(root, m.path) || m.path, LIMITS.path),
+          line: Math.max(1, pos.line),
+          column: Math.max(1, pos.column),
+        }),
+      };
     }
     if (m.kind === 'input') return { where: fitText(`${m.label.replace(/^input /, '')}: ${m.rel}:${pos.line}:${pos.column}`, LIMITS.path) };
     return { where: fitText(`${pos.file}:${pos.line}:${pos.column}`, LIMITS.path) };
@@ -61,7 +68,12 @@ export async function presentErrors(
     let location = own.location;
     if (!location && target) {
       const r = target.diagnostic.range;
-      location = sent({ file: fitText(target.uri.fsPath, LIMITS.path), label: fitText(relative(root, target.uri.fsPath) || target.uri.fsPath, LIMITS.path), line: r.start.line + 1, column: r.start.character + 1 });
+      location = sent({
+        file: fitText(target.uri.fsPath, LIMITS.path),
+        label: fitText(relative(root, target.uri.fsPath) || target.uri.fsPath, LIMITS.path),
+        line: r.start.line + 1,
+        column: r.start.character + 1,
+      });
     }
     return {
       message: fitText(e.message, LIMITS.message, 'multiline'),
@@ -79,7 +91,8 @@ function addHint(p: PlacedDiagnostic): void {
   const d = p.diagnostic;
   switch (p.error.kind) {
     case 'infinite-recursion':
-      d.message += '\nHint: `imports` are resolved before `config` exists, so `imports = lib.optional config.… ./x.nix` recurses. Import the module unconditionally and guard its settings with `lib.mkIf`.';
+      d.message +=
+        '\nHint: `imports` are resolved before `config` exists, so `imports = lib.optional config.… ./x.nix` recurses. Import the module unconditionally and guard its settings with `lib.mkIf`.';
       break;
     case 'option-used-but-not-defined':
       d.message += '\nHint: set this option in the host’s configuration (or give it a default where it is declared).';

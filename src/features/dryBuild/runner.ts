@@ -48,7 +48,13 @@ const LOG_TAIL = 200;
 /** The messages kept for the errors: errors and warnings only (the informational ones are not read). */
 const MESSAGES = { maxErrors: 200, maxOthers: 2000, maxChars: 16 * 1024 * 1024 };
 
-export async function runDryBuild(ctx: Ctx, flake: Flake, host: string, signal: AbortSignal, onProgress: (text: string) => void): Promise<DryBuildResult> {
+export async function runDryBuild(
+  ctx: Ctx,
+  flake: Flake,
+  host: string,
+  signal: AbortSignal,
+  onProgress: (text: string) => void,
+): Promise<DryBuildResult> {
   const started = Date.now();
   const plan = new DryRunPlanParser();
   const log: string[] = [];
@@ -87,7 +93,8 @@ export async function runDryBuild(ctx: Ctx, flake: Flake, host: string, signal: 
     let command: string;
     if (mode === 'nixos-rebuild') {
       const rebuild = await which('nixos-rebuild');
-      if (!rebuild) throw new Error('nixos-rebuild was not found on PATH; set nixFlakes.dryBuild.command to "nix" to use nix build --dry-run.');
+      if (!rebuild)
+        throw new Error('nixos-rebuild was not found on PATH; set nixFlakes.dryBuild.command to "nix" to use nix build --dry-run.');
       const s = ctx.settings(flake.folder);
       const args = nixosRebuildArgs('dry-build', ref, host, { offline: s.offline, extraArgs: s.extraArgs });
       if (!args.ok) throw new Error(args.error.message);
@@ -131,15 +138,25 @@ export async function runDryBuild(ctx: Ctx, flake: Flake, host: string, signal: 
   } catch (e) {
     const elapsedMs = Date.now() - started;
     const loss = lost(e instanceof RunError ? e : undefined);
-    if (e instanceof CancelledError) return { status: 'cancelled', plan: plan.plan ?? empty(), errors: [], log, elapsedMs, command: e.command, ...loss };
+    if (e instanceof CancelledError)
+      return { status: 'cancelled', plan: plan.plan ?? empty(), errors: [], log, elapsedMs, command: e.command, ...loss };
     if (e instanceof ExitError) {
       let errors = errorsFromEvents(messages.messages());
       if (errors.length === 0) errors = parseNixErrors(e.stderrLines.join('\n'));
-      if (errors.length === 0) errors = [{ kind: 'other', message: stripAnsi(e.stderrTail(5)) || e.message, trace: [], raw: e.stderrTail(20) }];
+      if (errors.length === 0)
+        errors = [{ kind: 'other', message: stripAnsi(e.stderrTail(5)) || e.message, trace: [], raw: e.stderrTail(20) }];
       return { status: 'failed', plan: plan.plan ?? empty(), errors, log, elapsedMs, command: e.command, ...loss };
     }
     const message = (e as Error).message;
     keep(message);
-    return { status: 'failed', plan: empty(), errors: [{ kind: 'other', message, trace: [], raw: message }], log, elapsedMs, command: '', ...lost() };
+    return {
+      status: 'failed',
+      plan: empty(),
+      errors: [{ kind: 'other', message, trace: [], raw: message }],
+      log,
+      elapsedMs,
+      command: '',
+      ...lost(),
+    };
   }
 }

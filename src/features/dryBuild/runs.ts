@@ -83,7 +83,10 @@ export class DryBuilds implements vscode.Disposable, PanelRuns {
   // --- PanelRuns: what the webview's messages act on
 
   cards(): RunState[] {
-    return this.runs.map((r) => ({ ...r.state, elapsedMs: r.state.state === 'evaluating' ? Date.now() - r.state.startedAt : r.state.elapsedMs }));
+    return this.runs.map((r) => ({
+      ...r.state,
+      elapsedMs: r.state.state === 'evaluating' ? Date.now() - r.state.startedAt : r.state.elapsedMs,
+    }));
   }
 
   start(flake: Flake, host: string): void {
@@ -160,7 +163,12 @@ export class DryBuilds implements vscode.Disposable, PanelRuns {
    * Places a run's errors: the lookups are bounded by `lookupTimeoutMs` and stop when the run is aborted (a new run
    * of the host, Cancel) or the panel closes. Whatever they did not find, the errors are shown.
    */
-  private async place(flake: Flake, host: string, result: DryBuildResult, runSignal: AbortSignal): Promise<Presented & { miss?: LookupMiss }> {
+  private async place(
+    flake: Flake,
+    host: string,
+    result: DryBuildResult,
+    runSignal: AbortSignal,
+  ): Promise<Presented & { miss?: LookupMiss }> {
     if (result.errors.length === 0) return { views: [], placed: [], locations: [] };
     const deadline = new Deadline(this.lookupTimeoutMs, [runSignal, this.panel.signal]);
     try {
@@ -171,7 +179,12 @@ export class DryBuilds implements vscode.Disposable, PanelRuns {
     } catch (e) {
       // No mapping at all (no nix, say): the errors as Nix printed them.
       this.ctx.log.warn(`dry-build: the errors of ${host} could not be placed: ${(e as Error).message}`);
-      return presentErrors(result.errors, () => ({ kind: 'none' }), flake.uri.fsPath, async () => undefined);
+      return presentErrors(
+        result.errors,
+        () => ({ kind: 'none' }),
+        flake.uri.fsPath,
+        async () => undefined,
+      );
     } finally {
       deadline.dispose();
     }

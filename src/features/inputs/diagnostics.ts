@@ -70,7 +70,11 @@ function duplicateDiagnostics(g: DuplicateGroup, flakeLabel: string, text: strin
     for (const o of mine.filter((m) => m.path.length === 1)) {
       const r = range(o.path[0]!);
       if (!r) continue;
-      const d = new vscode.Diagnostic(r, `${g.label} is pinned at ${o.shortRev ?? '?'} here but at another revision elsewhere in the workspace: ${others.map(describe).join(', ')}.`, vscode.DiagnosticSeverity.Information);
+      const d = new vscode.Diagnostic(
+        r,
+        `${g.label} is pinned at ${o.shortRev ?? '?'} here but at another revision elsewhere in the workspace: ${others.map(describe).join(', ')}.`,
+        vscode.DiagnosticSeverity.Information,
+      );
       d.source = 'nix flake inputs';
       d.code = 'diverging-pin';
       out.push(d);

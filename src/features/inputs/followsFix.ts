@@ -7,7 +7,9 @@ import type { FollowsDiagnostic } from './diagnostics';
 
 export function registerFollowsFix(ctx: Ctx): void {
   ctx.register(
-    vscode.languages.registerCodeActionsProvider({ language: 'nix', scheme: 'file' }, new FollowsFix(ctx), { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
+    vscode.languages.registerCodeActionsProvider({ language: 'nix', scheme: 'file' }, new FollowsFix(ctx), {
+      providedCodeActionKinds: [vscode.CodeActionKind.QuickFix],
+    }),
   );
 }
 
@@ -26,7 +28,11 @@ class FollowsFix implements vscode.CodeActionProvider {
       }
       const action = new vscode.CodeAction(`Make ${s.input} follow ${s.target} (${s.nix})`, vscode.CodeActionKind.QuickFix);
       const edit = new vscode.WorkspaceEdit();
-      edit.replace(doc.uri, new vscode.Range(doc.positionAt(plan.offset), doc.positionAt(plan.offset + plan.deleteLength)), plan.insertText);
+      edit.replace(
+        doc.uri,
+        new vscode.Range(doc.positionAt(plan.offset), doc.positionAt(plan.offset + plan.deleteLength)),
+        plan.insertText,
+      );
       action.edit = edit;
       action.diagnostics = [d];
       action.isPreferred = true;
@@ -45,7 +51,10 @@ export function registerRelockOffer(ctx: Ctx): void {
       const flake = flakes.find((f) => uri.fsPath === join(f.uri.fsPath, 'flake.nix'));
       if (!flake) return;
       const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-      const a = await vscode.window.showInformationMessage(`Re-lock ${flake.label} so flake.lock uses the follows?${doc?.isDirty ? ' (flake.nix is saved first)' : ''}`, 'Save and Re-lock');
+      const a = await vscode.window.showInformationMessage(
+        `Re-lock ${flake.label} so flake.lock uses the follows?${doc?.isDirty ? ' (flake.nix is saved first)' : ''}`,
+        'Save and Re-lock',
+      );
       if (a !== 'Save and Re-lock') return;
       if (doc?.isDirty) await doc.save();
       await vscode.commands.executeCommand('nixFlakes.lockFlake', flake);

@@ -14,7 +14,10 @@ export function registerNavigation(ctx: Ctx, locks: Locks): void {
       const doc = await vscode.workspace.openTextDocument(node.state.lockPath);
       const r = node.input.nodeRange ?? node.input.entryRange;
       const start = doc.positionAt(r.offset);
-      await vscode.window.showTextDocument(doc, { selection: new vscode.Range(start, doc.positionAt(r.offset + Math.min(r.length, 1))), preview: true });
+      await vscode.window.showTextDocument(doc, {
+        selection: new vscode.Range(start, doc.positionAt(r.offset + Math.min(r.length, 1))),
+        preview: true,
+      });
     }),
     vscode.commands.registerCommand('nixFlakes.goToInputDeclaration', async (node?: InputNode) => {
       if (!node || node.kind !== 'input') return undefined;

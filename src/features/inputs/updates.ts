@@ -13,7 +13,15 @@ import type { Flake } from '../../workspace/flakes';
 import { FlakeLockState, Locks, readLock } from './model';
 import { flakeOfNode, InputNode } from './view';
 import { CancelledError, ExitError } from '../../core/nix/process';
-import { diffLocks, diffSummary, explainUpdateFailure, lockArgs, parseLockUpdateMessages, planCancelRestore, updateArgs } from '../../core/flake/update';
+import {
+  diffLocks,
+  diffSummary,
+  explainUpdateFailure,
+  lockArgs,
+  parseLockUpdateMessages,
+  planCancelRestore,
+  updateArgs,
+} from '../../core/flake/update';
 import { allInputs, isValidInputPath } from '../../core/flake/lock';
 import { writeFileAtomic } from '../../core/fs/atomic';
 import { KeyedSerialiser } from '../../core/serial';
@@ -57,7 +65,9 @@ interface Deps {
 export function registerUpdates(ctx: Ctx, locks: Locks): Updates {
   const deps: Deps = { ctx, locks, serial: new KeyedSerialiser(), before: new Map() };
   ctx.register(
-    vscode.workspace.registerTextDocumentContentProvider(BEFORE_SCHEME, { provideTextDocumentContent: (uri) => deps.before.get(uri.query) ?? '' }),
+    vscode.workspace.registerTextDocumentContentProvider(BEFORE_SCHEME, {
+      provideTextDocumentContent: (uri) => deps.before.get(uri.query) ?? '',
+    }),
   );
   const update = (flake: Flake, inputs: string[], signal?: AbortSignal) => updateInputs(deps, flake, inputs, signal);
   const lock = (flake: Flake, signal?: AbortSignal) => lockFlake(deps, flake, signal);
@@ -66,7 +76,10 @@ export function registerUpdates(ctx: Ctx, locks: Locks): Updates {
     if (f) return f;
     const flakes = await ctx.flakes();
     if (flakes.length <= 1) return flakes[0];
-    const picked = await vscode.window.showQuickPick(flakes.map((fl) => ({ label: fl.label, description: fl.uri.fsPath, fl })), { placeHolder: 'Which flake?' });
+    const picked = await vscode.window.showQuickPick(
+      flakes.map((fl) => ({ label: fl.label, description: fl.uri.fsPath, fl })),
+      { placeHolder: 'Which flake?' },
+    );
     return picked?.fl;
   };
 
@@ -78,7 +91,9 @@ export function registerUpdates(ctx: Ctx, locks: Locks): Updates {
       let input = node?.kind === 'input' ? node.input.id : name;
       if (!input) {
         const state = await readLock(flake);
-        const items = (state.lock ? allInputs(state.lock) : []).filter((i) => !i.follows && i.path.length === 1).map((i) => ({ label: i.id, description: [i.shortRev, i.original].filter(Boolean).join(' · ') }));
+        const items = (state.lock ? allInputs(state.lock) : [])
+          .filter((i) => !i.follows && i.path.length === 1)
+          .map((i) => ({ label: i.id, description: [i.shortRev, i.original].filter(Boolean).join(' · ') }));
         if (!items.length) {
           void vscode.window.showInformationMessage(`${flake.label} has no locked inputs to update.`);
           return undefined;
@@ -108,7 +123,14 @@ function isFlake(x: unknown): x is Flake {
  * Runs `body` in a cancellable notification, after any other change of the same flake's lock has finished (the
  * notification says what it waits for). Cancel, or `signal`, gives up waiting or cancels the run.
  */
-function exclusive(deps: Deps, flake: Flake, title: string, what: string, signal: AbortSignal | undefined, body: (signal: AbortSignal, progress: vscode.Progress<{ message?: string }>) => Promise<UpdateOutcome>): Promise<UpdateOutcome> {
+function exclusive(
+  deps: Deps,
+  flake: Flake,
+  title: string,
+  what: string,
+  signal: AbortSignal | undefined,
+  body: (signal: AbortSignal, progress: vscode.Progress<{ message?: string }>) => Promise<UpdateOutcome>,
+): Promise<UpdateOutcome> {
   return Promise.resolve(
     vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
       const ac = new AbortController();
@@ -119,7 +141,12 @@ function exclusive(deps: Deps, flake: Flake, title: string, what: string, signal
         progress.report({ message: `waiting for ${holder} of ${flake.label} to finish…` }),
       );
       if (!release) {
-        return { status: 'cancelled', summary: [], lock: 'unchanged', message: `Cancelled before it started (another change of ${flake.label}'s flake.lock was running); nothing ran.` } satisfies UpdateOutcome;
+        return {
+          status: 'cancelled',
+          summary: [],
+          lock: 'unchanged',
+          message: `Cancelled before it started (another change of ${flake.label}'s flake.lock was running); nothing ran.`,
+        } satisfies UpdateOutcome;
       }
       try {
         progress.report({ message: '' });
@@ -156,55 +183,86 @@ async function updateInputs(deps: Deps, flake: Flake, inputs: string[], signal?:
   const args = updateArgs(nix.version, ref, inputs, { commitLockFile: commit });
   const what = inputs.length ? inputs.join(', ') : 'all inputs';
   let old: FlakeLockState | undefined;
-  const result = await exclusive(deps, flake, `Updating ${what} of ${flake.label}`, `the update of ${what}`, signal, async (abort, progress) => {
-    // Read when this run's turn came: what an earlier run wrote is this one's starting point.
-    const before = await readLock(flake);
-    old = before;
-    const head = commit ? await headOf(ctx, flake) : undefined;
-    try {
-      const r = await ctx.runNix(args.slice(0, 2), args.slice(2), {
-        cwd: flake.uri.fsPath,
-        scope: flake.folder,
-        signal: abort,
-        writeLockFile: true,
-        onStderrLine: (l) => {
-          const t = stripAnsi(l).trim();
-          if (/^(fetching|downloading|unpacking|• |warning: updating)/.test(t)) progress.report({ message: t.slice(0, 120) });
-        },
-      });
-      const messages = parseLockUpdateMessages(r.stderrLines.join('\n'));
-      const now = await readLock(flake);
-      const summary = before.lock && now.lock ? diffSummary(diffLocks(before.lock, now.lock)) : [];
-      if (messages.unknownInputs.length) {
-        return { status: 'failed', summary, message: `${flake.label} has no input named ${messages.unknownInputs.join(', ')}: nothing was updated.` };
+  const result = await exclusive(
+    deps,
+    flake,
+    `Updating ${what} of ${flake.label}`,
+    `the update of ${what}`,
+    signal,
+    async (abort, progress) => {
+      // Read when this run's turn came: what an earlier run wrote is this one's starting point.
+      const before = await readLock(flake);
+      old = before;
+      const head = commit ? await headOf(ctx, flake) : undefined;
+      try {
+        const r = await ctx.runNix(args.slice(0, 2), args.slice(2), {
+          cwd: flake.uri.fsPath,
+          scope: flake.folder,
+          signal: abort,
+          writeLockFile: true,
+          onStderrLine: (l) => {
+            const t = stripAnsi(l).trim();
+            if (/^(fetching|downloading|unpacking|• |warning: updating)/.test(t)) progress.report({ message: t.slice(0, 120) });
+          },
+        });
+        const messages = parseLockUpdateMessages(r.stderrLines.join('\n'));
+        const now = await readLock(flake);
+        const summary = before.lock && now.lock ? diffSummary(diffLocks(before.lock, now.lock)) : [];
+        if (messages.unknownInputs.length) {
+          return {
+            status: 'failed',
+            summary,
+            message: `${flake.label} has no input named ${messages.unknownInputs.join(', ')}: nothing was updated.`,
+          };
+        }
+        return { status: summary.length || (!before.lock && now.lock) ? 'updated' : 'unchanged', summary };
+      } catch (e) {
+        if (e instanceof CancelledError) return afterCancel(deps, flake, before, e.stderrLines.join('\n'), head);
+        if (!(e instanceof ExitError)) throw e;
+        const failure = explainUpdateFailure(e.stderrLines.join('\n'), {
+          commitLockFile: commit,
+          offline: ctx.settings(flake.folder).offline,
+        });
+        const now = failure.lockWritten ? await readLock(flake) : undefined;
+        const summary = before.lock && now?.lock ? diffSummary(diffLocks(before.lock, now.lock)) : [];
+        return { status: 'failed', summary, message: failure.message, ...(failure.terminal ? { terminal: true } : {}) };
       }
-      return { status: summary.length || (!before.lock && now.lock) ? 'updated' : 'unchanged', summary };
-    } catch (e) {
-      if (e instanceof CancelledError) return afterCancel(deps, flake, before, e.stderrLines.join('\n'), head);
-      if (!(e instanceof ExitError)) throw e;
-      const failure = explainUpdateFailure(e.stderrLines.join('\n'), { commitLockFile: commit, offline: ctx.settings(flake.folder).offline });
-      const now = failure.lockWritten ? await readLock(flake) : undefined;
-      const summary = before.lock && now?.lock ? diffSummary(diffLocks(before.lock, now.lock)) : [];
-      return { status: 'failed', summary, message: failure.message, ...(failure.terminal ? { terminal: true } : {}) };
-    }
-  });
+    },
+  );
   if (result.status === 'updated' && old) {
     const key = `${flake.uri.toString()}@${Date.now()}`;
     deps.before.set(key, old.text ?? '');
     const lockPath = old.lockPath;
     const shown = result.summary.slice(0, 6).join('\n');
-    void vscode.window.showInformationMessage(`Updated ${flake.label}: ${shown}${result.summary.length > 6 ? ` (+${result.summary.length - 6} more)` : ''}`, 'Show Diff').then((a) => {
-      if (a === 'Show Diff') {
-        void vscode.commands.executeCommand('vscode.diff', vscode.Uri.from({ scheme: BEFORE_SCHEME, path: `${lockPath} (before)`, query: key }), vscode.Uri.file(lockPath), `flake.lock: before ↔ after updating ${what}`);
-      }
-    });
+    void vscode.window
+      .showInformationMessage(
+        `Updated ${flake.label}: ${shown}${result.summary.length > 6 ? ` (+${result.summary.length - 6} more)` : ''}`,
+        'Show Diff',
+      )
+      .then((a) => {
+        if (a === 'Show Diff') {
+          void vscode.commands.executeCommand(
+            'vscode.diff',
+            vscode.Uri.from({ scheme: BEFORE_SCHEME, path: `${lockPath} (before)`, query: key }),
+            vscode.Uri.file(lockPath),
+            `flake.lock: before ↔ after updating ${what}`,
+          );
+        }
+      });
   } else if (result.status === 'unchanged') {
     void vscode.window.showInformationMessage(`${what} of ${flake.label}: already up to date, nothing changed.`);
   } else if (result.terminal) {
     // ssh could not ask for a passphrase or a host key here; in a terminal it can.
     void vscode.window.showErrorMessage(result.message ?? 'Update failed.', 'Update in Terminal', 'Show Log').then((a) => {
       if (a === 'Show Log') ctx.log.show();
-      if (a === 'Update in Terminal') void ctx.openNixTerminal(args.slice(0, 2), args.slice(2), { name: `nix ${args.slice(0, 2).join(' ')}`, cwd: flake.uri.fsPath, scope: flake.folder }).then((t) => t.show());
+      if (a === 'Update in Terminal')
+        void ctx
+          .openNixTerminal(args.slice(0, 2), args.slice(2), {
+            name: `nix ${args.slice(0, 2).join(' ')}`,
+            cwd: flake.uri.fsPath,
+            scope: flake.folder,
+          })
+          .then((t) => t.show());
     });
   } else {
     showOutcome(deps, result);
@@ -231,7 +289,8 @@ async function lockFlake(deps: Deps, flake: Flake, signal?: AbortSignal): Promis
       return { status: 'failed', summary: [], message: `Locking ${flake.label} failed: ${msg}` };
     }
     const now = await readLock(flake);
-    const summary = old.lock && now.lock ? diffSummary(diffLocks(old.lock, now.lock)) : now.lock ? now.lock.inputs.map((i) => `${i.id}: added`) : [];
+    const summary =
+      old.lock && now.lock ? diffSummary(diffLocks(old.lock, now.lock)) : now.lock ? now.lock.inputs.map((i) => `${i.id}: added`) : [];
     return { status: summary.length ? 'updated' : 'unchanged', summary };
   });
   if (result.status === 'failed' || result.status === 'cancelled') showOutcome(deps, result);
@@ -251,7 +310,10 @@ function showOutcome(deps: Deps, result: UpdateOutcome): void {
 /** The commit HEAD names in the flake's repository (undefined outside git). */
 async function headOf(ctx: Ctx, flake: Flake): Promise<string | undefined> {
   try {
-    const r = await ctx.git(['rev-parse', '--verify', '-q', 'HEAD'], { cwd: flake.uri.fsPath, signal: AbortSignal.timeout(GIT_TIMEOUT_MS) });
+    const r = await ctx.git(['rev-parse', '--verify', '-q', 'HEAD'], {
+      cwd: flake.uri.fsPath,
+      signal: AbortSignal.timeout(GIT_TIMEOUT_MS),
+    });
     return r.stdout.trim() || undefined;
   } catch {
     return undefined;
@@ -267,9 +329,18 @@ async function lockCommit(ctx: Ctx, flake: Flake, head: string): Promise<string 
   if (!now || now === head) return undefined;
   try {
     const cwd = flake.uri.fsPath;
-    const parents = (await ctx.git(['log', '-1', '--format=%P', now], { cwd, signal: AbortSignal.timeout(GIT_TIMEOUT_MS) })).stdout.trim().split(/\s+/);
+    const parents = (await ctx.git(['log', '-1', '--format=%P', now], { cwd, signal: AbortSignal.timeout(GIT_TIMEOUT_MS) })).stdout
+      .trim()
+      .split(/\s+/);
     if (parents.length !== 1 || parents[0] !== head) return undefined;
-    const files = (await ctx.git(['diff-tree', '--no-commit-id', '--name-only', '--relative', '-r', now], { cwd, signal: AbortSignal.timeout(GIT_TIMEOUT_MS) })).stdout.split('\n').filter(Boolean);
+    const files = (
+      await ctx.git(['diff-tree', '--no-commit-id', '--name-only', '--relative', '-r', now], {
+        cwd,
+        signal: AbortSignal.timeout(GIT_TIMEOUT_MS),
+      })
+    ).stdout
+      .split('\n')
+      .filter(Boolean);
     return files.length === 1 && files[0] === 'flake.lock' ? now : undefined;
   } catch {
     return undefined;
@@ -277,7 +348,13 @@ async function lockCommit(ctx: Ctx, flake: Flake, head: string): Promise<string 
 }
 
 /** After a cancelled update or lock: put back only what that run wrote, and say what became of flake.lock. */
-async function afterCancel(deps: Deps, flake: Flake, old: FlakeLockState, stderr: string, head: string | undefined): Promise<UpdateOutcome> {
+async function afterCancel(
+  deps: Deps,
+  flake: Flake,
+  old: FlakeLockState,
+  stderr: string,
+  head: string | undefined,
+): Promise<UpdateOutcome> {
   const { ctx } = deps;
   const file = old.lockPath;
   const rel = relative(flake.folder.uri.fsPath, file);
@@ -311,12 +388,22 @@ async function afterCancel(deps: Deps, flake: Flake, old: FlakeLockState, stderr
   if ((await read()) !== now) return kept('changed');
   if (plan.action === 'restore') {
     await writeFileAtomic(file, plan.text);
-    return { status: 'cancelled', summary: [], lock: 'restored', message: `Cancelled; Nix had already written ${shown}, which was put back as it was.` };
+    return {
+      status: 'cancelled',
+      summary: [],
+      lock: 'restored',
+      message: `Cancelled; Nix had already written ${shown}, which was put back as it was.`,
+    };
   }
   await unlink(file);
   if (head !== undefined) {
     // `--commit-lock-file` adds the new file with --intent-to-add before committing: take that back too.
-    await ctx.git(['rm', '--cached', '--quiet', '--ignore-unmatch', '--', 'flake.lock'], { cwd: flake.uri.fsPath, signal: AbortSignal.timeout(GIT_TIMEOUT_MS) }).catch(() => undefined);
+    await ctx
+      .git(['rm', '--cached', '--quiet', '--ignore-unmatch', '--', 'flake.lock'], {
+        cwd: flake.uri.fsPath,
+        signal: AbortSignal.timeout(GIT_TIMEOUT_MS),
+      })
+      .catch(() => undefined);
   }
   return { status: 'cancelled', summary: [], lock: 'removed', message: `Cancelled; the ${shown} Nix had created was removed.` };
 }

@@ -35,8 +35,14 @@ export class InputsProvider implements vscode.TreeDataProvider<InputNode> {
   /** Fixed "now" per refresh, so ages in one rendering agree. */
   private now = Date.now();
 
-  constructor(ctx: Ctx, private readonly locks: Locks) {
-    ctx.register(this.changed, locks.onDidChange(() => this.refresh()));
+  constructor(
+    ctx: Ctx,
+    private readonly locks: Locks,
+  ) {
+    ctx.register(
+      this.changed,
+      locks.onDidChange(() => this.refresh()),
+    );
   }
 
   refresh(): void {
@@ -58,7 +64,13 @@ export class InputsProvider implements vscode.TreeDataProvider<InputNode> {
         return this.flakeChildren(node.state, node, await this.locks.duplicates());
       case 'input': {
         const dups = await this.locks.duplicates();
-        return node.input.inputs.map((input): InputNode => ({ kind: 'input', state: node.state, input, parent: node, duplicate: dupOf(dups, node.state, input) }));
+        return node.input.inputs.map((input): InputNode => ({
+          kind: 'input',
+          state: node.state,
+          input,
+          parent: node,
+          duplicate: dupOf(dups, node.state, input),
+        }));
       }
       case 'duplicates':
         return node.groups.map((group): InputNode => ({ kind: 'group', group, parent: node }));
@@ -105,7 +117,8 @@ export class InputsProvider implements vscode.TreeDataProvider<InputNode> {
         item.id = 'inputs:duplicates';
         item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('editorWarning.foreground'));
         item.description = `${node.groups.length} source${node.groups.length === 1 ? '' : 's'} at different revisions`;
-        item.tooltip = 'The same source is locked at different revisions by different paths of the lock graph, usually because a follows is missing. Every copy is fetched, evaluated and built separately.';
+        item.tooltip =
+          'The same source is locked at different revisions by different paths of the lock graph, usually because a follows is missing. Every copy is fetched, evaluated and built separately.';
         item.contextValue = 'nix:duplicates';
         return item;
       }
@@ -141,12 +154,18 @@ export class InputsProvider implements vscode.TreeDataProvider<InputNode> {
   private inputItem(node: Extract<InputNode, { kind: 'input' }>): vscode.TreeItem {
     const i = node.input;
     const hasChildren = i.inputs.length > 0;
-    const item = new vscode.TreeItem(i.name, hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(
+      i.name,
+      hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
     item.id = `inputs:${node.state.flake.uri}:${i.id}`;
     if (i.follows) {
       item.iconPath = new vscode.ThemeIcon('link');
       item.description = i.followsStatus === 'nothing' || i.follows.length === 0 ? 'follows nothing' : `→ follows ${i.follows.join('/')}`;
-      item.tooltip = i.followsStatus === 'resolved' ? `${i.id} uses the root's ${i.follows.join('/')} (follows).` : `${i.id}: follows ${i.follows.join('/')} (${i.followsStatus})`;
+      item.tooltip =
+        i.followsStatus === 'resolved'
+          ? `${i.id} uses the root's ${i.follows.join('/')} (follows).`
+          : `${i.id}: follows ${i.follows.join('/')} (${i.followsStatus})`;
       item.contextValue = 'nix:input:follows';
     } else {
       item.iconPath = node.duplicate
@@ -160,7 +179,10 @@ export class InputsProvider implements vscode.TreeDataProvider<InputNode> {
       if (i.locked) md.appendMarkdown(`Locked: \`${i.locked}\`\n\n`);
       if (i.rev) md.appendMarkdown(`Revision: \`${i.rev}\`\n\n`);
       if (i.lastModified) md.appendMarkdown(`Last modified: ${formatDate(i.lastModified)} (${formatAge(i.lastModified, this.now)})\n\n`);
-      if (node.duplicate) md.appendMarkdown(`⚠ ${node.duplicate.label} is also locked at other revisions: ${node.duplicate.occurrences.map((o) => `${o.id} (${o.shortRev ?? '?'})`).join(', ')}\n`);
+      if (node.duplicate)
+        md.appendMarkdown(
+          `⚠ ${node.duplicate.label} is also locked at other revisions: ${node.duplicate.occurrences.map((o) => `${o.id} (${o.shortRev ?? '?'})`).join(', ')}\n`,
+        );
       item.tooltip = md;
       // Only direct inputs can be updated by name on every Nix version; deeper ones through their path (2.19+).
       item.contextValue = `nix:input${i.path.length === 1 ? ':direct' : ':transitive'}${node.duplicate ? ':duplicate' : ''}`;

@@ -49,12 +49,14 @@ export function registerOutputs(ctx: Ctx): Outputs {
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (!ctx.trusted || !affects(e, 'nixPath', 'extraArgs', 'offline', 'systems')) return;
       for (const flake of await ctx.flakes()) {
-        if (service.get(flake).evaluatedKey !== undefined && (e.affectsConfiguration('nixFlakes', flake.folder) || affects(e, 'nixPath'))) service.schedule(flake);
+        if (service.get(flake).evaluatedKey !== undefined && (e.affectsConfiguration('nixFlakes', flake.folder) || affects(e, 'nixPath')))
+          service.schedule(flake);
       }
     }),
   );
 
-  const pickTarget = async (arg: unknown, what: 'run' | 'develop' | 'build'): Promise<OutputTarget | undefined> => asTarget(arg) ?? pickOutput(ctx, service, what);
+  const pickTarget = async (arg: unknown, what: 'run' | 'develop' | 'build'): Promise<OutputTarget | undefined> =>
+    asTarget(arg) ?? pickOutput(ctx, service, what);
 
   ctx.register(
     vscode.commands.registerCommand('nixFlakes.refresh', async () => {

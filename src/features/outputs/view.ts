@@ -49,15 +49,28 @@ export class FlakeNode {
 }
 export class CategoryNode {
   readonly kind = 'category';
-  constructor(readonly parent: FlakeNode | undefined, readonly flake: Flake, readonly category: OutputCategory) {}
+  constructor(
+    readonly parent: FlakeNode | undefined,
+    readonly flake: Flake,
+    readonly category: OutputCategory,
+  ) {}
 }
 export class SystemNode {
   readonly kind = 'system';
-  constructor(readonly parent: CategoryNode, readonly system: string, readonly leaves: OutputLeaf[]) {}
+  constructor(
+    readonly parent: CategoryNode,
+    readonly system: string,
+    readonly leaves: OutputLeaf[],
+  ) {}
 }
 export class LeafNode implements HasOutputTarget {
   readonly kind = 'leaf';
-  constructor(readonly parent: CategoryNode | SystemNode, readonly flake: Flake, readonly leaf: OutputLeaf, readonly broken?: string) {}
+  constructor(
+    readonly parent: CategoryNode | SystemNode,
+    readonly flake: Flake,
+    readonly leaf: OutputLeaf,
+    readonly broken?: string,
+  ) {}
 
   outputTarget(): OutputTarget {
     return targetOfLeaf(this.flake, this.leaf);
@@ -65,7 +78,12 @@ export class LeafNode implements HasOutputTarget {
 }
 export class MessageNode {
   readonly kind = 'message';
-  constructor(readonly parent: FlakeNode | undefined, readonly text: string, readonly icon: string, readonly tooltip?: string) {}
+  constructor(
+    readonly parent: FlakeNode | undefined,
+    readonly text: string,
+    readonly icon: string,
+    readonly tooltip?: string,
+  ) {}
 }
 
 export class OutputsProvider implements vscode.TreeDataProvider<Node> {
@@ -73,7 +91,10 @@ export class OutputsProvider implements vscode.TreeDataProvider<Node> {
   readonly onDidChangeTreeData = this.changed.event;
   private roots: FlakeNode[] = [];
 
-  constructor(private readonly ctx: Ctx, private readonly service: OutputsService) {
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly service: OutputsService,
+  ) {
     ctx.register(
       this.changed,
       ctx.onDidChangeState(() => this.changed.fire(undefined)),
@@ -116,13 +137,21 @@ export class OutputsProvider implements vscode.TreeDataProvider<Node> {
     const out: Node[] = [];
     const first = s.errors[0];
     if (first) {
-      out.push(new MessageNode(parent, s.model ? `Evaluation failed; showing ${s.partial ? 'what still evaluates' : 'the last good listing'}` : 'Evaluation failed', 'error', first.message));
+      out.push(
+        new MessageNode(
+          parent,
+          s.model ? `Evaluation failed; showing ${s.partial ? 'what still evaluates' : 'the last good listing'}` : 'Evaluation failed',
+          'error',
+          first.message,
+        ),
+      );
     }
     for (const w of s.warnings.filter((w) => w.kind === 'untrusted-config')) {
       out.push(new MessageNode(parent, w.text, 'warning', w.explanation));
     }
     if (!s.model) {
-      if (!s.errors.length) out.push(new MessageNode(parent, s.evaluating ? 'Evaluating…' : 'No outputs', s.evaluating ? 'loading~spin' : 'info'));
+      if (!s.errors.length)
+        out.push(new MessageNode(parent, s.evaluating ? 'Evaluating…' : 'No outputs', s.evaluating ? 'loading~spin' : 'info'));
       return out;
     }
     const shown = new Set(s.systems);
@@ -141,7 +170,14 @@ export class OutputsProvider implements vscode.TreeDataProvider<Node> {
     const leaves = node.category.leaves.filter((l) => l.kind !== 'omitted' && (!l.system || shown.has(l.system)));
     const systems = [...new Set(leaves.map((l) => l.system).filter((x): x is string => !!x))];
     if (systems.length > 1) {
-      return systems.map((sys) => new SystemNode(node, sys, leaves.filter((l) => l.system === sys)));
+      return systems.map(
+        (sys) =>
+          new SystemNode(
+            node,
+            sys,
+            leaves.filter((l) => l.system === sys),
+          ),
+      );
     }
     return leaves.map((l) => this.leafNode(node, node.flake, l));
   }
@@ -165,9 +201,14 @@ export class OutputsProvider implements vscode.TreeDataProvider<Node> {
       }
       case 'category': {
         const meta = CATEGORY[node.category.name] ?? { label: node.category.name, icon: 'symbol-misc' };
-        const count = node.category.leaves.filter((l) => l.kind !== 'omitted' && (!l.system || this.service.get(node.flake).systems.includes(l.system))).length;
+        const count = node.category.leaves.filter(
+          (l) => l.kind !== 'omitted' && (!l.system || this.service.get(node.flake).systems.includes(l.system)),
+        ).length;
         const single = node.category.shape === 'single';
-        const item = new vscode.TreeItem(meta.label, single ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Expanded);
+        const item = new vscode.TreeItem(
+          meta.label,
+          single ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Expanded,
+        );
         item.id = `cat:${node.flake.uri}:${node.category.name}`;
         item.iconPath = new vscode.ThemeIcon(meta.icon);
         item.description = single ? node.category.name : String(count);
@@ -187,12 +228,22 @@ export class OutputsProvider implements vscode.TreeDataProvider<Node> {
         return leafItem(node);
       case 'message': {
         const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
-        item.iconPath = new vscode.ThemeIcon(node.icon, node.icon === 'error' ? new vscode.ThemeColor('errorForeground') : node.icon === 'warning' ? new vscode.ThemeColor('editorWarning.foreground') : undefined);
+        item.iconPath = new vscode.ThemeIcon(
+          node.icon,
+          node.icon === 'error'
+            ? new vscode.ThemeColor('errorForeground')
+            : node.icon === 'warning'
+              ? new vscode.ThemeColor('editorWarning.foreground')
+              : undefined,
+        );
         item.tooltip = node.tooltip;
         item.contextValue = 'nix:message';
         if (node.icon === 'error') {
           // Why, at a glance; the whole story (every command, its stderr) in the log.
-          item.description = node.tooltip?.split('\n').find((l) => l.trim())?.slice(0, 160);
+          item.description = node.tooltip
+            ?.split('\n')
+            .find((l) => l.trim())
+            ?.slice(0, 160);
           item.command = { command: 'nixFlakes.showLog', title: 'Show Log' };
         }
         return item;
@@ -205,7 +256,7 @@ function leafItem(node: LeafNode): vscode.TreeItem {
   const leaf = node.leaf;
   // One output per system (formatter, defaultPackage…): name it by its derivation, not by the system shown anyway.
   const perSystemSingle = leaf.attrPath.length === 2 && leaf.system !== undefined && leaf.name === leaf.system;
-  const item = new vscode.TreeItem(perSystemSingle ? leaf.derivationName ?? leaf.name : leaf.name, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(perSystemSingle ? (leaf.derivationName ?? leaf.name) : leaf.name, vscode.TreeItemCollapsibleState.None);
   item.id = `leaf:${node.flake.uri}:${leaf.attrPath.join('\0')}`;
   const category = leaf.attrPath[0] ?? '';
   if (node.broken) {
@@ -220,7 +271,7 @@ function leafItem(node: LeafNode): vscode.TreeItem {
     ? leaf.system
     : leaf.kind === 'derivation'
       ? [leaf.derivationName, leaf.description].filter(Boolean).join(' — ')
-      : leaf.description ?? LEAF_DESCRIPTION[leaf.kind] ?? '';
+      : (leaf.description ?? LEAF_DESCRIPTION[leaf.kind] ?? '');
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${escapeMd(leaf.name)}**\n\n`);
   md.appendCodeblock(shortInstallable('.', leaf.attrPath, { system: leaf.system }), 'text');
@@ -228,7 +279,13 @@ function leafItem(node: LeafNode): vscode.TreeItem {
   if (leaf.description) md.appendMarkdown(`\n${escapeMd(leaf.description)}\n`);
   item.tooltip = md;
   // nix:output:<kind>[:build][:run][:develop][:host][:home], matched by regular expressions in package.json menus.
-  const flags = [leaf.buildable ? 'build' : '', leaf.runnable ? 'run' : '', leaf.developable ? 'develop' : '', leaf.kind === 'nixos-configuration' ? 'host' : '', leaf.attrPath[0] === 'homeConfigurations' ? 'home' : '']
+  const flags = [
+    leaf.buildable ? 'build' : '',
+    leaf.runnable ? 'run' : '',
+    leaf.developable ? 'develop' : '',
+    leaf.kind === 'nixos-configuration' ? 'host' : '',
+    leaf.attrPath[0] === 'homeConfigurations' ? 'home' : '',
+  ]
     .filter(Boolean)
     .map((f) => `:${f}`)
     .join('');

@@ -40,7 +40,8 @@ export class ResultFiles implements vscode.FileSystemProvider {
     const p = storePath(uri);
     try {
       const [s, l] = await Promise.all([stat(p), lstat(p)]);
-      const type = (s.isDirectory() ? vscode.FileType.Directory : vscode.FileType.File) | (l.isSymbolicLink() ? vscode.FileType.SymbolicLink : 0);
+      const type =
+        (s.isDirectory() ? vscode.FileType.Directory : vscode.FileType.File) | (l.isSymbolicLink() ? vscode.FileType.SymbolicLink : 0);
       return { type, ctime: s.ctimeMs, mtime: s.mtimeMs, size: s.size, permissions: vscode.FilePermission.Readonly };
     } catch (e) {
       throw fsError(e, uri);
@@ -53,7 +54,14 @@ export class ResultFiles implements vscode.FileSystemProvider {
       const entries = await readdir(p, { withFileTypes: true });
       return entries
         .slice(0, 10_000)
-        .map((e): [string, vscode.FileType] => [e.name, e.isDirectory() ? vscode.FileType.Directory : e.isSymbolicLink() ? vscode.FileType.SymbolicLink | vscode.FileType.File : vscode.FileType.File]);
+        .map((e): [string, vscode.FileType] => [
+          e.name,
+          e.isDirectory()
+            ? vscode.FileType.Directory
+            : e.isSymbolicLink()
+              ? vscode.FileType.SymbolicLink | vscode.FileType.File
+              : vscode.FileType.File,
+        ]);
     } catch (e) {
       throw fsError(e, uri);
     }
@@ -101,7 +109,14 @@ export class ResultsTree implements vscode.TreeDataProvider<ResultNode> {
   }
 
   getTreeItem(n: ResultNode): vscode.TreeItem {
-    const item = new vscode.TreeItem(n.label, n.dir ? (n.root ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed) : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(
+      n.label,
+      n.dir
+        ? n.root
+          ? vscode.TreeItemCollapsibleState.Expanded
+          : vscode.TreeItemCollapsibleState.Collapsed
+        : vscode.TreeItemCollapsibleState.None,
+    );
     item.resourceUri = resultUri(n.path);
     item.contextValue = n.root ? 'nix:result' : n.dir ? 'nix:result:folder' : 'nix:result:file';
     if (n.root) {
@@ -123,7 +138,13 @@ export class ResultsTree implements vscode.TreeDataProvider<ResultNode> {
     const nodes = await Promise.all(
       entries.slice(0, 5000).map(async (e) => {
         const path = `${n.path}/${e.name}`;
-        const dir = e.isDirectory() || (e.isSymbolicLink() && (await stat(path).then((s) => s.isDirectory(), () => false)));
+        const dir =
+          e.isDirectory() ||
+          (e.isSymbolicLink() &&
+            (await stat(path).then(
+              (s) => s.isDirectory(),
+              () => false,
+            )));
         return { path, label: basename(path), dir, parent: n };
       }),
     );

@@ -36,10 +36,22 @@ export function registerResults(ctx: Ctx, outputs: OutputsService): Results {
     vscode.workspace.registerTextDocumentContentProvider(VIEW_SCHEME, results.reports),
     vscode.window.createTreeView('nixFlakes.results', { treeDataProvider: tree, showCollapseAll: true }),
     results.onDidChange(() => tree.refresh()),
-    vscode.commands.registerCommand('nixFlakes.results.open', guarded((arg) => results.open(arg))),
-    vscode.commands.registerCommand('nixFlakes.results.diffWithHead', guarded((arg) => results.diffWithHead(arg))),
-    vscode.commands.registerCommand('nixFlakes.results.diffWithPrevious', guarded((arg) => results.diffWithPrevious(arg))),
-    vscode.commands.registerCommand('nixFlakes.results.compareImages', guarded((arg, other) => results.compareImages(arg, other))),
+    vscode.commands.registerCommand(
+      'nixFlakes.results.open',
+      guarded((arg) => results.open(arg)),
+    ),
+    vscode.commands.registerCommand(
+      'nixFlakes.results.diffWithHead',
+      guarded((arg) => results.diffWithHead(arg)),
+    ),
+    vscode.commands.registerCommand(
+      'nixFlakes.results.diffWithPrevious',
+      guarded((arg) => results.diffWithPrevious(arg)),
+    ),
+    vscode.commands.registerCommand(
+      'nixFlakes.results.compareImages',
+      guarded((arg, other) => results.compareImages(arg, other)),
+    ),
     vscode.commands.registerCommand('nixFlakes.results.clear', () => {
       results.opened.splice(0);
       tree.refresh();

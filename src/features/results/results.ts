@@ -16,7 +16,15 @@ import { asTarget, pickOutput, targetKey, type OutputTarget } from '../../worksp
 import { installable } from '../../core/flake/installable';
 import { storePathName } from '../../core/nix/store';
 import { diffResults, revisionFlakeRef, type TreeDiff } from '../../core/results/tree';
-import { diffImages, imageDiffMarkdown, imageMarkdown, looksLikeImage, readImageArchive, type ImageDiff, type ImageInfo } from '../../core/results/image';
+import {
+  diffImages,
+  imageDiffMarkdown,
+  imageMarkdown,
+  looksLikeImage,
+  readImageArchive,
+  type ImageDiff,
+  type ImageInfo,
+} from '../../core/results/image';
 import { ResultFiles, resultUri, SCHEME } from './files';
 import { Reports } from './reports';
 
@@ -86,7 +94,12 @@ export class Results {
   }
 
   /** Builds an installable with a cancellable notification; the first output's store path, or why not. */
-  private async build(t: OutputTarget, ref: string, title: string, signal?: AbortSignal): Promise<{ path?: string; status: 'built' | 'failed' | 'cancelled'; message?: string }> {
+  private async build(
+    t: OutputTarget,
+    ref: string,
+    title: string,
+    signal?: AbortSignal,
+  ): Promise<{ path?: string; status: 'built' | 'failed' | 'cancelled'; message?: string }> {
     const inst = installable(ref, t.attrPath);
     if (!inst.ok) return { status: 'failed', message: inst.error.message };
     const r = await runNixBuild(this.ctx, t.flake, [inst.value], { signal, onLog: (l) => this.ctx.log.trace(l) });
@@ -137,7 +150,10 @@ export class Results {
     if (looksLikeImage(path, s.isDirectory(), entries)) {
       const r = await readImageArchive(path);
       if (r.ok && r.images[0]) {
-        const report = await this.reports.showMarkdown(`${storePathName(path)}.md`, r.images.map((img, i) => imageMarkdown(r.images.length > 1 ? `${label} (${i + 1})` : label, img)).join('\n'));
+        const report = await this.reports.showMarkdown(
+          `${storePathName(path)}.md`,
+          r.images.map((img, i) => imageMarkdown(r.images.length > 1 ? `${label} (${i + 1})` : label, img)).join('\n'),
+        );
         return { status: 'opened', outPath: path, shownAs: 'image', image: r.images[0], report: report.toString() };
       }
       if (!s.isDirectory()) this.ctx.log.info(`${path} is not an image archive: ${r.ok ? 'no image' : r.error}`);
@@ -162,21 +178,39 @@ export class Results {
     const root = await gitRootOf(this.ctx, t.flake);
     let head: string;
     try {
-      head = (await this.ctx.git(['rev-parse', '--verify', '-q', 'HEAD^{commit}'], { cwd: t.flake.uri.fsPath, signal: AbortSignal.timeout(10_000) })).stdout.trim();
+      head = (
+        await this.ctx.git(['rev-parse', '--verify', '-q', 'HEAD^{commit}'], {
+          cwd: t.flake.uri.fsPath,
+          signal: AbortSignal.timeout(10_000),
+        })
+      ).stdout.trim();
     } catch {
-      return this.done({ status: 'not-git', message: `${t.flake.label} is not in a git repository with a commit: there is no HEAD to compare with.` }, true);
+      return this.done(
+        { status: 'not-git', message: `${t.flake.label} is not in a git repository with a commit: there is no HEAD to compare with.` },
+        true,
+      );
     }
     const headRef = revisionFlakeRef(t.flake.uri.fsPath, root, head);
-    if (!headRef) return this.done({ status: 'not-git', message: `No flake reference for ${t.flake.label} at ${head.slice(0, 12)}.` }, true);
+    if (!headRef)
+      return this.done({ status: 'not-git', message: `No flake reference for ${t.flake.label} at ${head.slice(0, 12)}.` }, true);
     const workRef = await flakeRef(this.ctx, t.flake);
     const started = Date.now();
-    const builds = await this.withProgress(`Diff with HEAD: building ${t.display} at ${head.slice(0, 7)} and in the working tree`, (signal) =>
-      Promise.all([this.build(t, headRef, `Building ${t.display} at HEAD`, signal), this.build(t, workRef, `Building ${t.display}`, signal)]),
+    const builds = await this.withProgress(
+      `Diff with HEAD: building ${t.display} at ${head.slice(0, 7)} and in the working tree`,
+      (signal) =>
+        Promise.all([
+          this.build(t, headRef, `Building ${t.display} at HEAD`, signal),
+          this.build(t, workRef, `Building ${t.display}`, signal),
+        ]),
     );
     const buildMs = Date.now() - started;
     const [before, after] = builds;
     const bad = builds.find((b) => b.status !== 'built');
-    if (bad) return this.done({ status: bad.status === 'cancelled' ? 'cancelled' : 'failed', message: bad.message, buildMs }, bad.status === 'failed');
+    if (bad)
+      return this.done(
+        { status: bad.status === 'cancelled' ? 'cancelled' : 'failed', message: bad.message, buildMs },
+        bad.status === 'failed',
+      );
     this.remember(t, after.path!);
     return this.compare(`${t.display}: HEAD (${head.slice(0, 7)}) ↔ working tree`, before.path!, after.path!, buildMs);
   }
@@ -188,7 +222,8 @@ export class Results {
     const started = Date.now();
     const b = await this.withProgress(`Building ${t.display}`, (signal) => this.build(t, ref, `Building ${t.display}`, signal));
     const buildMs = Date.now() - started;
-    if (b.status !== 'built' || !b.path) return this.done({ status: b.status === 'cancelled' ? 'cancelled' : 'failed', message: b.message, buildMs }, b.status === 'failed');
+    if (b.status !== 'built' || !b.path)
+      return this.done({ status: b.status === 'cancelled' ? 'cancelled' : 'failed', message: b.message, buildMs }, b.status === 'failed');
     const previous = this.remember(t, b.path);
     if (!previous || !(await stat(previous).catch(() => undefined))) {
       const message = previous
@@ -232,7 +267,8 @@ export class Results {
       entries.push([(right ?? left)!, left, right]);
       shown.push(`${name} (${c.status})`);
     }
-    if (entries.length === 1 && entries[0]![1] && entries[0]![2]) await vscode.commands.executeCommand('vscode.diff', entries[0]![1], entries[0]![2], `${title}: ${shown[0]}`);
+    if (entries.length === 1 && entries[0]![1] && entries[0]![2])
+      await vscode.commands.executeCommand('vscode.diff', entries[0]![1], entries[0]![2], `${title}: ${shown[0]}`);
     else await vscode.commands.executeCommand('vscode.changes', title, entries);
     return this.done({ status: 'different', before, after, diff, shown, buildMs });
   }
@@ -243,7 +279,10 @@ export class Results {
     const b = asTarget(other) ?? (await pickOutput(this.ctx, this.outputs, 'build'));
     if (!b) return { status: 'cancelled' };
     const builds = await this.withProgress(`Building ${a.display} and ${b.display}`, async (signal) =>
-      Promise.all([this.build(a, await flakeRef(this.ctx, a.flake), `Building ${a.display}`, signal), this.build(b, await flakeRef(this.ctx, b.flake), `Building ${b.display}`, signal)]),
+      Promise.all([
+        this.build(a, await flakeRef(this.ctx, a.flake), `Building ${a.display}`, signal),
+        this.build(b, await flakeRef(this.ctx, b.flake), `Building ${b.display}`, signal),
+      ]),
     );
     const bad = builds.find((x) => x.status !== 'built');
     if (bad) {
@@ -257,7 +296,10 @@ export class Results {
       return { status: 'failed', message };
     }
     const diff = diffImages(ra.images[0], rb.images[0]);
-    const report = await this.reports.showMarkdown(`${storePathName(builds[0].path!)}-vs-${storePathName(builds[1].path!)}.md`, imageDiffMarkdown(`${a.display} ↔ ${b.display}`, diff));
+    const report = await this.reports.showMarkdown(
+      `${storePathName(builds[0].path!)}-vs-${storePathName(builds[1].path!)}.md`,
+      imageDiffMarkdown(`${a.display} ↔ ${b.display}`, diff),
+    );
     return { status: 'compared', diff, report: report.toString() };
   }
 

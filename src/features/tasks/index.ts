@@ -63,9 +63,13 @@ export class NixTasks implements vscode.TaskProvider, vscode.Disposable {
         if (leaf.buildable) {
           const short = leaf.buildAttrPath ? formatAttrPath(path) : undefined;
           const installable = short?.ok ? `.#${short.value}` : shortInstallable('.', path, { system, command: 'build' });
-          add({ type: 'nix', command: 'build', installable, ...base }, leaf.attrPath[0] === 'checks' ? vscode.TaskGroup.Test : vscode.TaskGroup.Build);
+          add(
+            { type: 'nix', command: 'build', installable, ...base },
+            leaf.attrPath[0] === 'checks' ? vscode.TaskGroup.Test : vscode.TaskGroup.Build,
+          );
         }
-        if (leaf.kind === 'app') add({ type: 'nix', command: 'run', installable: shortInstallable('.', leaf.attrPath, { system, command: 'run' }), ...base });
+        if (leaf.kind === 'app')
+          add({ type: 'nix', command: 'run', installable: shortInstallable('.', leaf.attrPath, { system, command: 'run' }), ...base });
       }
     }
     return tasks;
@@ -76,7 +80,14 @@ export class NixTasks implements vscode.TaskProvider, vscode.Disposable {
     const folder = typeof task.scope === 'object' ? task.scope : vscode.workspace.workspaceFolders?.[0];
     if (!folder) return undefined;
     const checked = checkTaskDefinition(task.definition);
-    const t = new vscode.Task(task.definition, folder, task.name, 'nix', this.execution(task.definition, folder, task.name), task.problemMatchers);
+    const t = new vscode.Task(
+      task.definition,
+      folder,
+      task.name,
+      'nix',
+      this.execution(task.definition, folder, task.name),
+      task.problemMatchers,
+    );
     if (!checked.ok) this.ctx.log.warn(`task ${task.name}: ${checked.message}`);
     return t;
   }
@@ -159,15 +170,26 @@ class NixTaskTerminal implements vscode.Pseudoterminal {
     }
     const def = checked.value;
     const dir = def.flake ? join(this.folder.uri.fsPath, def.flake) : this.folder.uri.fsPath;
-    const flake: Flake = (await this.ctx.flakes()).find((f) => f.uri.fsPath === dir) ?? { uri: vscode.Uri.file(dir), folder: this.folder, label: def.flake ?? this.folder.name };
+    const flake: Flake = (await this.ctx.flakes()).find((f) => f.uri.fsPath === dir) ?? {
+      uri: vscode.Uri.file(dir),
+      folder: this.folder,
+      label: def.flake ?? this.folder.name,
+    };
     const inv = taskInvocation(def, await flakeRef(this.ctx, flake));
-    const shown = ['nix', ...inv.subcommand, ...(inv.writeLockFile ? [] : ['--no-write-lock-file']), ...inv.rest].map(quoteForDisplay).join(' ');
+    const shown = ['nix', ...inv.subcommand, ...(inv.writeLockFile ? [] : ['--no-write-lock-file']), ...inv.rest]
+      .map(quoteForDisplay)
+      .join(' ');
     this.line(`> ${shown}`);
     if (inv.dropped.length) this.line(`(left out: ${inv.dropped.join(' ')}: a task does not accept the flake's configuration)`);
     const key = `${this.folder.uri.toString()}#${this.name}`;
     const finish = (exitCode: number, placed: PlacedDiagnostic[] = []) => {
       this.owner.diagnostics.set(key, placed);
-      this.owner.finish({ name: this.name, command: shown, exitCode, problems: placed.map((p) => ({ uri: p.uri, message: p.diagnostic.message, line: p.diagnostic.range.start.line })) });
+      this.owner.finish({
+        name: this.name,
+        command: shown,
+        exitCode,
+        problems: placed.map((p) => ({ uri: p.uri, message: p.diagnostic.message, line: p.diagnostic.range.start.line })),
+      });
       return exitCode;
     };
     try {
@@ -187,7 +209,10 @@ class NixTaskTerminal implements vscode.Pseudoterminal {
       }
       if (!(e instanceof ExitError)) throw e;
       const placed = await this.place(flake, def, inv.rest[0], e.stderrLines.join('\n')).catch(() => []);
-      if (placed.length) this.line(`${placed.length} problem${placed.length === 1 ? '' : 's'} in ${[...new Set(placed.map((p) => vscode.workspace.asRelativePath(p.uri)))].join(', ')}`);
+      if (placed.length)
+        this.line(
+          `${placed.length} problem${placed.length === 1 ? '' : 's'} in ${[...new Set(placed.map((p) => vscode.workspace.asRelativePath(p.uri)))].join(', ')}`,
+        );
       return finish(e.exitCode ?? 1, placed);
     }
   }
@@ -200,7 +225,9 @@ class NixTaskTerminal implements vscode.Pseudoterminal {
     const builder = unplaced.find((x) => x.kind === 'builder-failed' || x.kind === 'dependency-failed');
     if (builder && target && def.installable && /^\.?#/.test(def.installable)) {
       const path = parseAttrPath(def.installable.replace(/^\.?#/, ''));
-      const at = (await derivationPosition(this.ctx, flake, target, mapper)) ?? (path.ok && path.value.length > 1 ? await attrPosition(this.ctx, flake, path.value, { mapper }) : undefined);
+      const at =
+        (await derivationPosition(this.ctx, flake, target, mapper)) ??
+        (path.ok && path.value.length > 1 ? await attrPosition(this.ctx, flake, path.value, { mapper }) : undefined);
       if (at) {
         const d = new vscode.Diagnostic(at.range, builder.message, vscode.DiagnosticSeverity.Error);
         d.source = 'nix';

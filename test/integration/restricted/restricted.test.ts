@@ -18,7 +18,10 @@ describe('Restricted Mode', () => {
     const dir = fixture('hello');
     const flake = { uri: vscode.Uri.file(dir), folder: vscode.workspace.workspaceFolders![0], label: 'hello' };
     const found = await api.flakes();
-    assert.ok(found.some((f) => f.uri.fsPath === dir), 'the flake is found (from the file system, no process)');
+    assert.ok(
+      found.some((f) => f.uri.fsPath === dir),
+      'the flake is found (from the file system, no process)',
+    );
     const terminals = vscode.window.terminals.length;
     const seen = new Set<string>();
     const watch = setInterval(() => {
@@ -43,9 +46,14 @@ describe('Restricted Mode', () => {
       ['nixFlakes.showNixVersion', []],
       ['nixFlakes.showBuildLog', []],
       ['nixFlakes.showLog', []],
-      ...['switch', 'boot', 'test', 'dryActivate', 'build', 'preview', 'generations', 'images', 'configure'].map((a): [string, unknown[]] => [`nixFlakes.deploy.${a}`, [{ flake, host: 'web' }]]),
+      ...['switch', 'boot', 'test', 'dryActivate', 'build', 'preview', 'generations', 'images', 'configure'].map(
+        (a): [string, unknown[]] => [`nixFlakes.deploy.${a}`, [{ flake, host: 'web' }]],
+      ),
       ...['build', 'preview', 'activate'].map((a): [string, unknown[]] => [`nixFlakes.home.${a}`, [{ flake, home: 'alice' }]]),
-      ['nixFlakes.newFromTemplate', [{ flake, attrPath: ['templates', 'default'], display: '.#default' }, vscode.Uri.file(join(dir, 'new'))]],
+      [
+        'nixFlakes.newFromTemplate',
+        [{ flake, attrPath: ['templates', 'default'], display: '.#default' }, vscode.Uri.file(join(dir, 'new'))],
+      ],
       ['nixFlakes.airgap.export', [target, { folder: join(dir, 'offline'), keyFile: null, confirm: true }]],
       ['nixFlakes.airgap.export', [{ flake }, { folder: join(dir, 'offline'), keyFile: null, attrPaths: [], confirm: true }]],
       ['nixFlakes.airgap.export', []],
@@ -65,7 +73,9 @@ describe('Restricted Mode', () => {
       ['nixFlakes.results.compareImages', [target, target]],
       ['nixFlakes.results.clear', []],
     ];
-    const contributed = (vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { commands: { command: string }[] } }).contributes.commands.map((c) => c.command);
+    const contributed = (
+      vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { commands: { command: string }[] } }
+    ).contributes.commands.map((c) => c.command);
     try {
       for (const [command, args] of calls) {
         // Some refuse with an error, some with a message: either way, nothing runs.
@@ -79,30 +89,69 @@ describe('Restricted Mode', () => {
       await vscode.window.showTextDocument(doc);
       const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 100);
       // Format Document: the flake's formatter is neither built nor run.
-      assert.equal((await vscode.commands.executeCommand<vscode.TextEdit[] | undefined>('vscode.executeFormatDocumentProvider', doc.uri, { tabSize: 2, insertSpaces: true }))?.length ?? 0, 0);
-      assert.deepEqual(lenses.filter((l) => l.command?.command.startsWith('nixFlakes.')), [], 'no lens in Restricted Mode');
+      assert.equal(
+        (
+          await vscode.commands.executeCommand<vscode.TextEdit[] | undefined>('vscode.executeFormatDocumentProvider', doc.uri, {
+            tabSize: 2,
+            insertSpaces: true,
+          })
+        )?.length ?? 0,
+        0,
+      );
+      assert.deepEqual(
+        lenses.filter((l) => l.command?.command.startsWith('nixFlakes.')),
+        [],
+        'no lens in Restricted Mode',
+      );
       await api.outputs.service.evaluate(await flakeOf('hello'), { force: true });
       // Tasks and tests: no nix task is offered, one written by hand refuses, a test run of every check skips.
       // (The provider itself: VS Code's fetchTasks waits for the workspace to be trusted.)
-      assert.deepEqual((await api.tasks.provideTasks()).map((t) => t.name), []);
-      const pty = api.tasks.terminal({ type: 'nix', command: 'build', installable: '.#hello' }, vscode.workspace.workspaceFolders![0]!, 'hand-written');
+      assert.deepEqual(
+        (await api.tasks.provideTasks()).map((t) => t.name),
+        [],
+      );
+      const pty = api.tasks.terminal(
+        { type: 'nix', command: 'build', installable: '.#hello' },
+        vscode.workspace.workspaceFolders![0]!,
+        'hand-written',
+      );
       const code = await new Promise<number | void>((resolve) => {
         pty.onDidClose?.((c) => resolve(c));
         pty.open(undefined);
       });
       assert.equal(code, 1);
-      for (const p of [api.checks.runProfile, api.checks.keepGoingProfile]) await p.runHandler(new vscode.TestRunRequest(undefined, undefined, p), new vscode.CancellationTokenSource().token);
+      for (const p of [api.checks.runProfile, api.checks.keepGoingProfile])
+        await p.runHandler(new vscode.TestRunRequest(undefined, undefined, p), new vscode.CancellationTokenSource().token);
       assert.equal(api.checks.controller.items.size, 0, 'no test is made from an evaluation');
     } finally {
       clearInterval(watch);
     }
     for (const c of contributed.filter((c) => !calls.some(([k]) => k === c))) {
       // Commands not called above take a tree node or are UI-only; they are listed so a new one is not forgotten.
-      assert.ok(['nixFlakes.openSettings', 'nixFlakes.copyInstallable', 'nixFlakes.openInputInLock', 'nixFlakes.goToInputDeclaration', 'nixFlakes.offerRelock'].includes(c), `${c} is not exercised in Restricted Mode`);
+      assert.ok(
+        [
+          'nixFlakes.openSettings',
+          'nixFlakes.copyInstallable',
+          'nixFlakes.openInputInLock',
+          'nixFlakes.goToInputDeclaration',
+          'nixFlakes.offerRelock',
+        ].includes(c),
+        `${c} is not exercised in Restricted Mode`,
+      );
     }
-    assert.equal(api.startedProcesses(), 0, `processes started: ${api.recentRuns().map((r) => r.command).join(' | ')}`);
+    assert.equal(
+      api.startedProcesses(),
+      0,
+      `processes started: ${api
+        .recentRuns()
+        .map((r) => r.command)
+        .join(' | ')}`,
+    );
     assert.deepEqual([...seen], [], 'no process with the flake in its command line');
     assert.equal(vscode.window.terminals.length, terminals, 'no terminal');
-    assert.ok(!existsSync(join(dir, '.fsmonitor-ran')), `git ran the repository's fsmonitor: ${existsSync(join(dir, '.fsmonitor-ran')) ? readFileSync(join(dir, '.fsmonitor-ran'), 'utf8') : ''}`);
+    assert.ok(
+      !existsSync(join(dir, '.fsmonitor-ran')),
+      `git ran the repository's fsmonitor: ${existsSync(join(dir, '.fsmonitor-ran')) ? readFileSync(join(dir, '.fsmonitor-ran'), 'utf8') : ''}`,
+    );
   });
 });

@@ -41,7 +41,7 @@ describe('Flake checks in the Testing view', () => {
     assert.equal(fails.range?.start.line, lineOf(file, 'fails = sh'));
   });
 
-  it('a passing and a failing check: the failure is the builder\'s last lines at the check', async () => {
+  it("a passing and a failing check: the failure is the builder's last lines at the check", async () => {
     const { fails, passes, flakeCheck } = await tests();
     const result = await runTests([passes, fails, flakeCheck]);
     assert.equal(result(passes).state, 'passed');
@@ -65,7 +65,10 @@ describe('Flake checks in the Testing view', () => {
     assert.match(result(fails).messages[0]!.text, /expected 42, got 41/);
     const builds = api.recentRuns().filter((r) => r.startedAt >= t0 && / build /.test(r.command));
     assert.equal(builds.length, 1, builds.map((b) => b.command).join(' | '));
-    assert.match(builds[0]!.command, /--keep-going .*checks\.x86_64-linux\.passes .*checks\.x86_64-linux\.fails|--keep-going .*fails .*passes/);
+    assert.match(
+      builds[0]!.command,
+      /--keep-going .*checks\.x86_64-linux\.passes .*checks\.x86_64-linux\.fails|--keep-going .*fails .*passes/,
+    );
   });
 
   it('an evaluation error fails the check and "flake check" at its file and line; continuous run re-runs on save', async () => {
@@ -82,12 +85,18 @@ describe('Flake checks in the Testing view', () => {
       const editor = await vscode.window.showTextDocument(doc);
       const line = lineOf(file, 'passes = sh');
       const text = doc.lineAt(line).text;
-      await editor.edit((e) => e.replace(doc.lineAt(line).range, text.replace('"echo all good; echo ok > $out"', '"echo ${self.notThere}"')));
+      await editor.edit((e) =>
+        e.replace(doc.lineAt(line).range, text.replace('"echo all good; echo ok > $out"', '"echo ${self.notThere}"')),
+      );
       assert.ok(await doc.save());
-      const r = await until('the continuous run after the save', () => {
-        const x = api.checks.results.get(passes.id);
-        return x && x.at >= t0 ? x : undefined;
-      }, 120_000);
+      const r = await until(
+        'the continuous run after the save',
+        () => {
+          const x = api.checks.results.get(passes.id);
+          return x && x.at >= t0 ? x : undefined;
+        },
+        120_000,
+      );
       assert.equal(r.state, 'failed', JSON.stringify(r));
       assert.match(r.messages[0]!.text, /notThere/);
       assert.equal(r.messages[0]!.location?.uri.fsPath, file);
@@ -96,7 +105,10 @@ describe('Flake checks in the Testing view', () => {
       const result = await runTests([flakeCheck]);
       const fc = result(flakeCheck);
       assert.equal(fc.state, 'failed');
-      assert.ok(fc.messages.some((m) => /notThere/.test(m.text) && m.location?.uri.fsPath === file && m.location.range.start.line === line), JSON.stringify(fc.messages));
+      assert.ok(
+        fc.messages.some((m) => /notThere/.test(m.text) && m.location?.uri.fsPath === file && m.location.range.start.line === line),
+        JSON.stringify(fc.messages),
+      );
     } finally {
       cts.cancel();
       writeFileSync(file, good);

@@ -24,7 +24,11 @@ describe('Build lenses', () => {
     const flakeNix = join(fixture('hello'), 'flake.nix');
     const lenses = await lensesOf(flakeNix);
     const at = (line: number) => lenses.filter((l) => l.range.start.line === line).map((l) => l.command?.title);
-    assert.deepEqual(at(lineOf(flakeNix, 'hello = lib.mkDerivation {')), ['$(tools) Build .#hello (also .#default)', '$(play) Run', '$(copy) Copy']);
+    assert.deepEqual(at(lineOf(flakeNix, 'hello = lib.mkDerivation {')), [
+      '$(tools) Build .#hello (also .#default)',
+      '$(play) Run',
+      '$(copy) Copy',
+    ]);
     const shell = at(lineOf(flakeNix, 'devShells.${system}.default = lib.mkDerivation {'));
     assert.equal(shell[0], '$(terminal) Develop .#default');
     const greeting = join(fixture('hello'), 'pkgs', 'greeting.nix');
@@ -37,8 +41,14 @@ describe('Build lenses', () => {
     await evaluated('lens-broken');
     const file = join(fixture('lens-broken'), 'flake.nix');
     const titles = (await lensesOf(file)).map((l) => l.command?.title ?? '');
-    assert.ok(titles.some((t) => t.startsWith('$(tools) Build .#hello')), titles.join(' | '));
-    assert.ok(titles.some((t) => t.includes('.#custom')), titles.join(' | '));
+    assert.ok(
+      titles.some((t) => t.startsWith('$(tools) Build .#hello')),
+      titles.join(' | '),
+    );
+    assert.ok(
+      titles.some((t) => t.includes('.#custom')),
+      titles.join(' | '),
+    );
     assert.ok(!titles.some((t) => /\.#(thrown|evalerr|asserted)\b/.test(t)), titles.join(' | '));
   });
 
@@ -46,7 +56,10 @@ describe('Build lenses', () => {
     await evaluated('hello');
     const greeting = join(fixture('hello'), 'pkgs', 'greeting.nix');
     const lens = (await lensesOf(greeting)).find((l) => l.command?.command === 'nixFlakes.build')!;
-    const outcome = await vscode.commands.executeCommand<{ status: string; outputs: Record<string, string> }>(lens.command!.command, ...(lens.command!.arguments ?? []));
+    const outcome = await vscode.commands.executeCommand<{ status: string; outputs: Record<string, string> }>(
+      lens.command!.command,
+      ...(lens.command!.arguments ?? []),
+    );
     assert.equal(outcome.status, 'built');
     assert.match(outcome.outputs.out, /-greeting$/);
   });
@@ -57,10 +70,16 @@ describe('Build lenses', () => {
     const flakeNix = join(fixture('hello'), 'flake.nix');
     const s = await api.outputs.service.ensure(flake);
     const leaf = (path: string) => s.model!.categories.flatMap((c) => c.leaves).find((l) => l.attrPath.join('.') === path)!;
-    const pkg = await vscode.commands.executeCommand<vscode.Location>('nixFlakes.revealDefinition', { flake, leaf: leaf('packages.x86_64-linux.hello') });
+    const pkg = await vscode.commands.executeCommand<vscode.Location>('nixFlakes.revealDefinition', {
+      flake,
+      leaf: leaf('packages.x86_64-linux.hello'),
+    });
     assert.equal(pkg?.uri.fsPath, flakeNix);
     assert.equal(pkg?.range.start.line, lineOf(flakeNix, 'hello = lib.mkDerivation {'));
-    const host = await vscode.commands.executeCommand<vscode.Location>('nixFlakes.revealDefinition', { flake, leaf: leaf('nixosConfigurations.web') });
+    const host = await vscode.commands.executeCommand<vscode.Location>('nixFlakes.revealDefinition', {
+      flake,
+      leaf: leaf('nixosConfigurations.web'),
+    });
     assert.equal(host?.uri.fsPath, flakeNix);
     assert.equal(host?.range.start.line, lineOf(flakeNix, 'web = lib.nixosSystem'));
     // The file is opened there, as a user sees it.

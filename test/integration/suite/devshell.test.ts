@@ -37,7 +37,13 @@ async function shellRunsSince(t0: number): Promise<string[]> {
   const path = nix.ok ? nix.nix.path : 'nix';
   return api
     .recentRuns()
-    .filter((r) => r.startedAt >= t0 && r.command.startsWith(path) && !/ flake (show|metadata) /.test(r.command) && r.command.includes(fixture('devshell')))
+    .filter(
+      (r) =>
+        r.startedAt >= t0 &&
+        r.command.startsWith(path) &&
+        !/ flake (show|metadata) /.test(r.command) &&
+        r.command.includes(fixture('devshell')),
+    )
     .map((r) => r.command);
 }
 
@@ -63,7 +69,13 @@ async function seen(start: (script: string) => Promise<unknown>): Promise<Seen> 
     await start(SCRIPT(out));
     await until(`${out} to be written`, () => existsSync(out), 30_000);
     const [shellTool = '', otherTool = '', probe = '', other = '', path = ''] = readFileSync(out, 'utf8').split('\n');
-    return { shellTool, otherTool, probe: probe.replace(/^probe=/, ''), other: other.replace(/^other=/, ''), path: path.replace(/^path=/, '') };
+    return {
+      shellTool,
+      otherTool,
+      probe: probe.replace(/^probe=/, ''),
+      other: other.replace(/^other=/, ''),
+      path: path.replace(/^path=/, ''),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -80,7 +92,13 @@ function inTerminal(): Promise<Seen> {
 /** A shell task of the folder. */
 function inTask(): Promise<Seen> {
   return seen(async (script) => {
-    const task = new vscode.Task({ type: 'shell', probe: Date.now() }, folder(), 'dev shell probe', 'devshell-test', new vscode.ShellExecution(script, { cwd: folder().uri.fsPath }));
+    const task = new vscode.Task(
+      { type: 'shell', probe: Date.now() },
+      folder(),
+      'dev shell probe',
+      'devshell-test',
+      new vscode.ShellExecution(script, { cwd: folder().uri.fsPath }),
+    );
     task.presentationOptions = { reveal: vscode.TaskRevealKind.Never };
     await vscode.tasks.executeTask(task);
   });
@@ -123,7 +141,9 @@ describe('Dev shells in the editor', () => {
     for (const v of ['HOME', 'TMPDIR', 'NIX_BUILD_TOP', 'TERM', 'out']) assert.ok(!(v in (s.variables ?? {})), `${v} is not applied`);
     const runs = await shellRunsSince(t0);
     assert.ok(
-      runs.some((c) => / print-dev-env .*--json --profile \S+\/devshells\/devshell-[0-9a-f]{32} \S+#devShells\.x86_64-linux\.default$/.test(c)),
+      runs.some((c) =>
+        / print-dev-env .*--json --profile \S+\/devshells\/devshell-[0-9a-f]{32} \S+#devShells\.x86_64-linux\.default$/.test(c),
+      ),
       `print-dev-env with a profile in the extension's storage: ${runs.join(' | ')}`,
     );
     assert.ok(api.devShells.loads >= 1);
@@ -194,9 +214,16 @@ describe('Dev shells in the editor', () => {
     const s = await reload();
     assert.match(s.error ?? '', /the dev shell is broken/);
     assert.equal(s.variables?.PROBE_VAR, 'set by the default shell', 'the previous environment stays');
-    const d = await until('the error in Problems', () => nixDiagnostics(flakeNix())?.filter((x) => /the dev shell is broken/.test(x.message)), 30_000);
+    const d = await until(
+      'the error in Problems',
+      () => nixDiagnostics(flakeNix())?.filter((x) => /the dev shell is broken/.test(x.message)),
+      30_000,
+    );
     const lines = [lineOf(flakeNix(), 'PROBE_VAR = throw'), lineOf(flakeNix(), 'devShells.x86_64-linux.default')];
-    assert.ok(d.some((x) => lines.includes(x.range.start.line)), `at ${d.map((x) => x.range.start.line).join(', ')}, expected one of ${lines.join(', ')}`);
+    assert.ok(
+      d.some((x) => lines.includes(x.range.start.line)),
+      `at ${d.map((x) => x.range.start.line).join(', ')}, expected one of ${lines.join(', ')}`,
+    );
     const t = await inTerminal();
     assert.equal(t.probe, 'set by the default shell', 'new terminals still get the previous environment');
 

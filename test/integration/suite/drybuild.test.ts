@@ -17,7 +17,12 @@ function diagnosticsOf(path: string): vscode.Diagnostic[] {
 
 async function actionsAt(path: string, range: vscode.Range): Promise<vscode.CodeAction[]> {
   await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(vscode.Uri.file(path)));
-  return vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', vscode.Uri.file(path), range, vscode.CodeActionKind.QuickFix.value);
+  return vscode.commands.executeCommand<vscode.CodeAction[]>(
+    'vscode.executeCodeActionProvider',
+    vscode.Uri.file(path),
+    range,
+    vscode.CodeActionKind.QuickFix.value,
+  );
 }
 
 async function dry(host: string) {
@@ -30,10 +35,19 @@ describe('NixOS dry-build', () => {
   it('a good host evaluates and lists what would be built', async () => {
     const o = await dry('good');
     assert.equal(o.result.status, 'done', JSON.stringify(o.result.errors));
-    assert.ok(o.result.plan.builds.some((p) => /-nixos-system-good\.drv$/.test(p)), o.result.plan.builds.join('\n'));
+    assert.ok(
+      o.result.plan.builds.some((p) => /-nixos-system-good\.drv$/.test(p)),
+      o.result.plan.builds.join('\n'),
+    );
     // The run's marker is in this host's /etc: its etc and system are new in every run, whatever another test built.
-    assert.ok(o.result.plan.builds.some((p) => /-etc\.drv$/.test(p)), o.result.plan.builds.join('\n'));
-    assert.match(o.result.command, /build --no-write-lock-file --dry-run --log-format internal-json -v --show-trace .*nixosConfigurations\."good"\.config\.system\.build\.toplevel/);
+    assert.ok(
+      o.result.plan.builds.some((p) => /-etc\.drv$/.test(p)),
+      o.result.plan.builds.join('\n'),
+    );
+    assert.match(
+      o.result.command,
+      /build --no-write-lock-file --dry-run --log-format internal-json -v --show-trace .*nixosConfigurations\."good"\.config\.system\.build\.toplevel/,
+    );
   });
 
   it('a host whose closure is in a binary cache lists what would be fetched, with sizes', async () => {
@@ -45,9 +59,14 @@ describe('NixOS dry-build', () => {
     const original = readFileSync(file, 'utf8');
     // Incompressible text, so that even Nix ≤ 2.32's "0.00 MiB" rounding shows a download size.
     const noise = randomBytes(40 * 1024).toString('hex');
-    writeFileSync(file, original.replace(/\}\s*(#[^\n]*\n)?\s*$/, `  environment.etc."build-id".text = "${process.pid}-${Date.now()}-${noise}";\n}\n`));
+    writeFileSync(
+      file,
+      original.replace(/\}\s*(#[^\n]*\n)?\s*$/, `  environment.etc."build-id".text = "${process.pid}-${Date.now()}-${noise}";\n}\n`),
+    );
     const inst = `${hosts}#nixosConfigurations.goodToo.config.system.build.toplevel`;
-    const out = JSON.parse(execFileSync(testNix(), ['build', '--no-link', '--json', inst], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))[0].outputs.out as string;
+    const out = JSON.parse(
+      execFileSync(testNix(), ['build', '--no-link', '--json', inst], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+    )[0].outputs.out as string;
     const closure = execFileSync(testNix(), ['path-info', '--recursive', out], { env, encoding: 'utf8' }).trim().split('\n');
     const unique = [out, ...closure.filter((p) => p !== out && /-etc$/.test(p))];
     const cache = mkdtempSync(join(tmpdir(), 'nix-flakes-cache-'));
@@ -93,7 +112,10 @@ describe('NixOS dry-build', () => {
     assert.equal(n.length, 1);
     assert.equal(n[0].range.start.line, lineOf(nested, 'enabel = true'));
     const na = await actionsAt(nested, n[0].range);
-    assert.equal(na.find((a) => a.title === 'Change to `services.openssh.enable`')?.edit?.get(vscode.Uri.file(nested))[0].newText, 'enable');
+    assert.equal(
+      na.find((a) => a.title === 'Change to `services.openssh.enable`')?.edit?.get(vscode.Uri.file(nested))[0].newText,
+      'enable',
+    );
   });
 
   it('a type mismatch lands on the defining line; conflicting definitions on every site, with mkForce/mkDefault fixes', async () => {
@@ -151,7 +173,10 @@ describe('NixOS dry-build', () => {
       const d = await until('the diagnostic on extra.nix', () => diagnosticsOf(extra)[0]);
       const actions = await actionsAt(extra, d.range);
       const fix = actions.find((a) => a.title.includes('git add -N'));
-      assert.ok(fix?.command, `actions: ${actions.map((a) => a.title).join(', ')}; diagnostics: ${JSON.stringify(diagnosticsOf(extra).map((x) => [x.code, x.message, x.range.start.line]))}`);
+      assert.ok(
+        fix?.command,
+        `actions: ${actions.map((a) => a.title).join(', ')}; diagnostics: ${JSON.stringify(diagnosticsOf(extra).map((x) => [x.code, x.message, x.range.start.line]))}`,
+      );
       assert.equal(await vscode.commands.executeCommand(fix.command.command, ...(fix.command.arguments ?? [])), true);
       const again = await dry('withExtra');
       assert.equal(again.result.status, 'done', JSON.stringify(again.result.errors.map((e) => e.message)));
@@ -188,8 +213,14 @@ exec '${testNix()}' --extra-experimental-features 'nix-command flakes' build --d
       const o = await dry('good');
       assert.equal(o.result.status, 'done', JSON.stringify(o.result.errors));
       // As every nix command of the extension: the lock file is never written by a run the user did not start.
-      assert.match(readFileSync(calls, 'utf8'), new RegExp(`^dry-build --flake ${fixture('hosts')}#good --no-write-lock-file --show-trace$`, 'm'));
-      assert.ok(o.result.plan.builds.some((p) => /-nixos-system-good\.drv$/.test(p)), `the system's derivation in the plan: ${o.result.plan.builds.join(' ')}`);
+      assert.match(
+        readFileSync(calls, 'utf8'),
+        new RegExp(`^dry-build --flake ${fixture('hosts')}#good --no-write-lock-file --show-trace$`, 'm'),
+      );
+      assert.ok(
+        o.result.plan.builds.some((p) => /-nixos-system-good\.drv$/.test(p)),
+        `the system's derivation in the plan: ${o.result.plan.builds.join(' ')}`,
+      );
     } finally {
       process.env.PATH = path;
       await conf.update('dryBuild.command', undefined, vscode.ConfigurationTarget.Global);

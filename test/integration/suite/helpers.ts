@@ -32,7 +32,11 @@ export async function flakeOf(name: string) {
 }
 
 /** Waits until `check` returns a truthy value (polling), or fails after `ms`. */
-export async function until<T>(what: string, check: () => T | Promise<T>, ms = 30_000): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
+export async function until<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  ms = 30_000,
+): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await check();
@@ -50,12 +54,14 @@ export function nixDiagnostics(path: string): vscode.Diagnostic[] | undefined {
 
 /** The 0-based line of the first line of a file that contains `needle`. */
 export function lineOf(file: string, needle: string): number {
-  return readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(needle));
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes(needle));
 }
 
 /** A tree item's label as text. */
 export function label(item: vscode.TreeItem): string {
-  return typeof item.label === 'string' ? item.label : item.label?.label ?? '';
+  return typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
 }
 
 /**

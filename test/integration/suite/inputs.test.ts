@@ -19,7 +19,6 @@ function lockOf(name: string) {
   return r.lock;
 }
 
-
 describe('Flake Inputs', () => {
   // The suite edits multi's flake.nix and lock and moves the repositories it locks on: put multi back afterwards.
   let multiNix = '';
@@ -46,7 +45,10 @@ describe('Flake Inputs', () => {
     assert.match(String(nixpkgs.description), /^[0-9a-f]{7} · (just now|\d+ (seconds?|minutes?) ago) · git\+file:\/\//);
     const tools = inputs[2] as Extract<InputNode, { kind: 'input' }>;
     const sub = await api.inputs.provider.getChildren(tools);
-    assert.deepEqual(sub.map((n) => label(api.inputs.provider.getTreeItem(n))), ['nixpkgs']);
+    assert.deepEqual(
+      sub.map((n) => label(api.inputs.provider.getTreeItem(n))),
+      ['nixpkgs'],
+    );
     assert.equal((sub[0] as Extract<InputNode, { kind: 'input' }>).input.id, 'tools/nixpkgs');
   });
 
@@ -80,12 +82,20 @@ describe('Flake Inputs', () => {
     const rev = (l: typeof before, id: string) => allInputs(l).find((i) => i.id === id)?.rev;
     assert.notEqual(rev(after, 'tools'), rev(before, 'tools'));
     assert.equal(rev(after, 'nixpkgs'), rev(before, 'nixpkgs'));
-    assert.ok(r.summary.some((s) => s.startsWith('tools: ')), r.summary.join('\n'));
+    assert.ok(
+      r.summary.some((s) => s.startsWith('tools: ')),
+      r.summary.join('\n'),
+    );
     assert.ok(!r.summary.some((s) => s.startsWith('nixpkgs: ')));
     // The command this Nix knows: `flake update NAME` from 2.19, `flake lock --update-input NAME` before.
     const nix = await api.nix();
     assert.ok(nix.ok);
-    const ran = api.recentRuns().map((x) => x.command).filter((c) => / flake (update|lock) /.test(c)).pop() ?? '';
+    const ran =
+      api
+        .recentRuns()
+        .map((x) => x.command)
+        .filter((c) => / flake (update|lock) /.test(c))
+        .pop() ?? '';
     const modern = nix.nix.version.major > 2 || nix.nix.version.minor >= 19;
     assert.match(ran, modern ? / flake update .*\btools\b/ : / flake lock .*--update-input tools\b/, `${nix.nix.version.raw}: ${ran}`);
   });
@@ -119,8 +129,15 @@ describe('Flake Inputs', () => {
     const file = vscode.Uri.file(join(fixture('multi'), 'flake.nix'));
     const doc = await vscode.workspace.openTextDocument(file);
     await vscode.window.showTextDocument(doc);
-    const diag = await until('the duplicate warning', () => vscode.languages.getDiagnostics(file).find((x) => x.code === 'duplicate-input'));
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', file, diag.range, vscode.CodeActionKind.QuickFix.value);
+    const diag = await until('the duplicate warning', () =>
+      vscode.languages.getDiagnostics(file).find((x) => x.code === 'duplicate-input'),
+    );
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      file,
+      diag.range,
+      vscode.CodeActionKind.QuickFix.value,
+    );
     const fix = actions.find((a) => a.title.startsWith('Make tools follow nixpkgs'));
     assert.ok(fix?.edit, actions.map((a) => a.title).join(', '));
     assert.ok(await vscode.workspace.applyEdit(fix.edit));
@@ -193,7 +210,10 @@ describe('Flake Inputs: cancelling', () => {
     const local = join(dir, 'local');
     mkdirSync(local);
     writeFileSync(join(local, 'data.txt'), 'local input\n');
-    writeFileSync(join(dir, 'flake.nix'), `{\n  inputs.local = { url = "path:${local}"; flake = false; };\n  outputs = { self, local }: { };\n}\n`);
+    writeFileSync(
+      join(dir, 'flake.nix'),
+      `{\n  inputs.local = { url = "path:${local}"; flake = false; };\n  outputs = { self, local }: { };\n}\n`,
+    );
     execFileSync('git', ['init', '-q'], { cwd: dir });
     execFileSync('git', ['add', '-A'], { cwd: dir });
     const folder = vscode.workspace.workspaceFolders![0];
@@ -201,7 +221,10 @@ describe('Flake Inputs: cancelling', () => {
     assert.equal((await api.inputs.update(flake, [])).status, 'updated', 'the first lock');
     const lock = readFileSync(join(dir, 'flake.lock'), 'utf8');
     // Then a second input that nix has to download, from a server that never answers.
-    writeFileSync(join(dir, 'flake.nix'), `{\n  inputs.local = { url = "path:${local}"; flake = false; };\n  inputs.slow = { url = "${server.url}"; flake = false; };\n  outputs = { self, local, slow }: { };\n}\n`);
+    writeFileSync(
+      join(dir, 'flake.nix'),
+      `{\n  inputs.local = { url = "path:${local}"; flake = false; };\n  inputs.slow = { url = "${server.url}"; flake = false; };\n  outputs = { self, local, slow }: { };\n}\n`,
+    );
     writeFileSync(join(local, 'data.txt'), 'local input, changed\n');
     const ac = new AbortController();
     try {
@@ -331,7 +354,10 @@ describe('Flake Inputs: one update of a flake at a time', () => {
       assert.equal(r1.lock, 'unchanged', JSON.stringify(r1));
       const second = await waiting;
       assert.equal(second.status, 'updated', JSON.stringify(second));
-      assert.ok(second.summary.some((s) => s.startsWith('local: ')), JSON.stringify(second));
+      assert.ok(
+        second.summary.some((s) => s.startsWith('local: ')),
+        JSON.stringify(second),
+      );
       assert.notEqual(a.lock(), before);
     } finally {
       server.close();
@@ -407,8 +433,14 @@ describe('Flake Inputs: a cancel puts back only what it changed', () => {
       assert.equal(r.lock, 'committed', JSON.stringify(r));
       const commit = t.git('rev-parse', 'HEAD');
       assert.notEqual(commit, head);
-      assert.match(r.message ?? '', new RegExp(`already committed \\S*flake\\.lock \\(commit ${commit.slice(0, 12)}.*git revert ${commit.slice(0, 12)}`));
-      assert.ok(r.summary.some((s) => s.startsWith('local: ')), JSON.stringify(r));
+      assert.match(
+        r.message ?? '',
+        new RegExp(`already committed \\S*flake\\.lock \\(commit ${commit.slice(0, 12)}.*git revert ${commit.slice(0, 12)}`),
+      );
+      assert.ok(
+        r.summary.some((s) => s.startsWith('local: ')),
+        JSON.stringify(r),
+      );
       assert.equal(t.git('status', '--porcelain', 'flake.lock'), '', 'file and commit agree');
     });
   });

@@ -14,7 +14,6 @@ async function children(node?: Node): Promise<Node[]> {
   return api.outputs.provider.getChildren(node);
 }
 
-
 describe('Flake Outputs', () => {
   it('lists every output type of the example flake, with icons and descriptions', async () => {
     const api = await extension();
@@ -22,7 +21,17 @@ describe('Flake Outputs', () => {
     const s = await api.outputs.service.ensure(flake);
     assert.deepEqual(s.errors, []);
     const names = s.model!.categories.map((c) => c.name);
-    for (const c of ['apps', 'checks', 'devShells', 'formatter', 'nixosConfigurations', 'nixosModules', 'overlays', 'packages', 'templates']) {
+    for (const c of [
+      'apps',
+      'checks',
+      'devShells',
+      'formatter',
+      'nixosConfigurations',
+      'nixosModules',
+      'overlays',
+      'packages',
+      'templates',
+    ]) {
       assert.ok(names.includes(c), `${c} in ${names.join(', ')}`);
     }
     const roots = await children();
@@ -44,12 +53,21 @@ describe('Flake Outputs', () => {
 
   it('builds a package and reports its output path', async () => {
     const flake = await flakeOf('builds');
-    const outcome = await vscode.commands.executeCommand<{ status: string; outputs: Record<string, string>; errors: { kind: string; message: string }[]; lastLines: string[] }>('nixFlakes.build', {
+    const outcome = await vscode.commands.executeCommand<{
+      status: string;
+      outputs: Record<string, string>;
+      errors: { kind: string; message: string }[];
+      lastLines: string[];
+    }>('nixFlakes.build', {
       flake,
       attrPath: ['packages', 'x86_64-linux', 'ok'],
       display: '.#ok',
     });
-    assert.equal(outcome.status, 'built', `errors: ${JSON.stringify(outcome.errors.map((e) => `${e.kind}: ${e.message}`))}; last lines: ${outcome.lastLines.join(' | ')}`);
+    assert.equal(
+      outcome.status,
+      'built',
+      `errors: ${JSON.stringify(outcome.errors.map((e) => `${e.kind}: ${e.message}`))}; last lines: ${outcome.lastLines.join(' | ')}`,
+    );
     assert.match(outcome.outputs.out, /^\/nix\/store\/[0-9a-z]{32}-ok$/);
     assert.ok(existsSync(outcome.outputs.out));
     assert.ok(!existsSync(join(flake.uri.fsPath, 'result')), 'no result link by default');
@@ -57,11 +75,14 @@ describe('Flake Outputs', () => {
 
   it('puts a failing build in Problems at the derivation, with its last log lines', async () => {
     const flake = await flakeOf('builds');
-    const outcome = await vscode.commands.executeCommand<{ status: string; lastLines: string[]; errors: { kind: string }[] }>('nixFlakes.build', {
-      flake,
-      attrPath: ['packages', 'x86_64-linux', 'fails'],
-      display: '.#fails',
-    });
+    const outcome = await vscode.commands.executeCommand<{ status: string; lastLines: string[]; errors: { kind: string }[] }>(
+      'nixFlakes.build',
+      {
+        flake,
+        attrPath: ['packages', 'x86_64-linux', 'fails'],
+        display: '.#fails',
+      },
+    );
     assert.equal(outcome.status, 'failed');
     assert.equal(outcome.errors[0]?.kind, 'builder-failed');
     assert.ok(outcome.lastLines.includes('the second line'), outcome.lastLines.join('|'));
@@ -70,7 +91,7 @@ describe('Flake Outputs', () => {
     const diag = await until('the builder-failed diagnostic of .#fails', () =>
       nixDiagnostics(file)?.find((d) => d.code === 'builder-failed' && /exit code 3/.test(d.message) && d.range.start.line === line),
     );
-    assert.match(diag.message, /the second line/, 'the diagnostic carries the builder\'s last lines');
+    assert.match(diag.message, /the second line/, "the diagnostic carries the builder's last lines");
   });
 
   it('a builder that cannot start in the sandbox: no control character reaches the user, and the message says what it means', async () => {
@@ -82,18 +103,25 @@ describe('Flake Outputs', () => {
     const config = process.env.NIX_CONFIG ?? '';
     process.env.NIX_CONFIG = `${config}\nsandbox = true\nsandbox-paths =`;
     try {
-      const outcome = await vscode.commands.executeCommand<{ status: string; errors: { message: string }[]; lastLines: string[] }>('nixFlakes.build', {
-        flake,
-        attrPath: ['packages', 'x86_64-linux', 'binSh'],
-        display: '.#binSh',
-      });
+      const outcome = await vscode.commands.executeCommand<{ status: string; errors: { message: string }[]; lastLines: string[] }>(
+        'nixFlakes.build',
+        {
+          flake,
+          attrPath: ['packages', 'x86_64-linux', 'binSh'],
+          display: '.#binSh',
+        },
+      );
       assert.equal(outcome.status, 'failed');
       const texts = [...outcome.errors.map((e) => e.message), ...outcome.lastLines];
       for (const t of texts) assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(t), `a control character in ${JSON.stringify(t)}`);
       assert.match(texts.join('\n'), /executing '\/bin\/sh'/);
       assert.match(texts.join('\n'), /sandbox has no \/bin\/sh/);
-      const diags = vscode.languages.getDiagnostics().flatMap(([, d]) => d).filter((d) => d.source === 'nix');
-      for (const d of diags) assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(d.message), `a control character in Problems: ${JSON.stringify(d.message)}`);
+      const diags = vscode.languages
+        .getDiagnostics()
+        .flatMap(([, d]) => d)
+        .filter((d) => d.source === 'nix');
+      for (const d of diags)
+        assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(d.message), `a control character in Problems: ${JSON.stringify(d.message)}`);
     } finally {
       process.env.NIX_CONFIG = config;
     }
@@ -109,10 +137,20 @@ describe('Flake Outputs', () => {
     const again = vscode.commands.executeCommand<{ status: string }>('nixFlakes.build', slow);
     assert.ok(api.outputs.builds.isRunning(slow));
     // Another output builds to its end meanwhile.
-    const other = await vscode.commands.executeCommand<{ status: string }>('nixFlakes.build', { flake, attrPath: ['packages', 'x86_64-linux', 'ok'], display: '.#ok' });
+    const other = await vscode.commands.executeCommand<{ status: string }>('nixFlakes.build', {
+      flake,
+      attrPath: ['packages', 'x86_64-linux', 'ok'],
+      display: '.#ok',
+    });
     assert.equal(other.status, 'built');
     assert.ok(processesWith(runMarker()).length >= 2, 'the slow build is still running');
-    assert.equal(nixBuilds().length, 1, `one nix build of .#slow for both requests: ${nixBuilds().map((p) => p.cmd).join(' ; ')}`);
+    assert.equal(
+      nixBuilds().length,
+      1,
+      `one nix build of .#slow for both requests: ${nixBuilds()
+        .map((p) => p.cmd)
+        .join(' ; ')}`,
+    );
     api.outputs.builds.cancelAll();
     const outcome = await pending;
     assert.equal(outcome.status, 'cancelled');
@@ -132,10 +170,20 @@ describe('Flake Outputs', () => {
     assert.ok(s.broken.has(key('packages', 'x86_64-linux', 'thrown')));
     assert.ok(!s.broken.has(key('packages', 'x86_64-linux', 'good')));
     const leaves = s.model!.categories.flatMap((c) => c.leaves.map((l) => l.attrPath.join('.')));
-    assert.ok(leaves.includes('packages.x86_64-linux.good') && leaves.includes('packages.x86_64-linux.zzz') && leaves.includes('checks.x86_64-linux.fine'), leaves.join(', '));
+    assert.ok(
+      leaves.includes('packages.x86_64-linux.good') &&
+        leaves.includes('packages.x86_64-linux.zzz') &&
+        leaves.includes('checks.x86_64-linux.fine'),
+      leaves.join(', '),
+    );
     const diags = await until('the evaluation error in Problems', () => nixDiagnostics(join(flake.uri.fsPath, 'flake.nix')));
     assert.match(diags[0].message, /attribute 'version' missing/);
-    assert.equal(diags[0].range.start.line, readFileSync(join(flake.uri.fsPath, 'flake.nix'), 'utf8').split('\n').findIndex((l) => l.includes('cfg.version')));
+    assert.equal(
+      diags[0].range.start.line,
+      readFileSync(join(flake.uri.fsPath, 'flake.nix'), 'utf8')
+        .split('\n')
+        .findIndex((l) => l.includes('cfg.version')),
+    );
   });
 
   it('keeps the last good tree when an edit breaks evaluation, with the error in Problems', async () => {
@@ -151,7 +199,13 @@ describe('Flake Outputs', () => {
     const goodLeaves = leaves(before);
     assert.ok(goodLeaves.includes('packages.x86_64-linux.hello'), goodLeaves.join(', '));
     try {
-      writeFileSync(file, good.replace('greeting = import ./pkgs/greeting.nix { inherit lib; };', 'greeting = import ./pkgs/greeting.nix { inherit lib; } ;;'));
+      writeFileSync(
+        file,
+        good.replace(
+          'greeting = import ./pkgs/greeting.nix { inherit lib; };',
+          'greeting = import ./pkgs/greeting.nix { inherit lib; } ;;',
+        ),
+      );
       const s = await settled(flake);
       assert.equal(s.errors[0]?.kind, 'syntax-error', JSON.stringify(s.errors));
       assert.deepEqual(leaves(s), goodLeaves, 'the last good listing is kept');
@@ -212,7 +266,6 @@ describe('Flake Outputs', () => {
   });
 });
 
-
 describe('Run and Develop', () => {
   const exited = (t: vscode.Terminal) =>
     new Promise<number | undefined>((resolve) => {
@@ -235,7 +288,11 @@ describe('Run and Develop', () => {
     const flake = await flakeOf('builds');
     const probe = join(flake.uri.fsPath, 'run-probe.txt');
     rmSync(probe, { force: true });
-    const t = await vscode.commands.executeCommand<vscode.Terminal>('nixFlakes.run', { flake, attrPath: ['apps', 'x86_64-linux', 'probe'], display: '.#probe' });
+    const t = await vscode.commands.executeCommand<vscode.Terminal>('nixFlakes.run', {
+      flake,
+      attrPath: ['apps', 'x86_64-linux', 'probe'],
+      display: '.#probe',
+    });
     try {
       assert.equal(t.name, 'nix run .#probe');
       assert.equal(await exited(t), 0, 'the app ran and exited');
@@ -247,10 +304,14 @@ describe('Run and Develop', () => {
     }
   });
 
-  it('Develop opens an interactive shell with the dev shell\'s environment, in the flake folder', async () => {
+  it("Develop opens an interactive shell with the dev shell's environment, in the flake folder", async () => {
     const flake = await flakeOf('builds');
     const probe = join(scratch(), 'develop-probe.txt');
-    const t = await vscode.commands.executeCommand<vscode.Terminal>('nixFlakes.develop', { flake, attrPath: ['devShells', 'x86_64-linux', 'default'], display: '.#default' });
+    const t = await vscode.commands.executeCommand<vscode.Terminal>('nixFlakes.develop', {
+      flake,
+      attrPath: ['devShells', 'x86_64-linux', 'default'],
+      display: '.#default',
+    });
     try {
       assert.equal(t.name, 'nix develop .#default');
       // Typed into the shell once it reads its input: the dev shell's variable, its folder, then an exit code.
@@ -275,7 +336,10 @@ describe('Any folder name', () => {
     const nix = await api.nix();
     assert.ok(nix.ok);
     if (nix.nix.version.minor >= 26 || nix.nix.version.major > 2) {
-      assert.deepEqual(s.errors.map((e) => e.message), []);
+      assert.deepEqual(
+        s.errors.map((e) => e.message),
+        [],
+      );
       const leaves = s.model!.categories.flatMap((c) => c.leaves.map((l) => l.attrPath.join('.')));
       assert.ok(leaves.includes('packages.x86_64-linux.hello'), leaves.join(', '));
       const outcome = await vscode.commands.executeCommand<{ status: string; outputs: Record<string, string> }>('nixFlakes.build', {

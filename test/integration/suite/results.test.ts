@@ -44,7 +44,10 @@ describe('Build results', function () {
     const doc = await vscode.workspace.openTextDocument(uri);
     assert.equal(doc.languageId, 'yaml');
     await assert.rejects(Promise.resolve(vscode.workspace.fs.writeFile(uri, new Uint8Array([1]))), /NoPermissions|read-?only/i);
-    await assert.rejects(Promise.resolve(vscode.workspace.fs.readFile(vscode.Uri.from({ scheme: 'nix-result', path: '/etc/passwd' }))), /EntryNotFound|FileNotFound|not found/i);
+    await assert.rejects(
+      Promise.resolve(vscode.workspace.fs.readFile(vscode.Uri.from({ scheme: 'nix-result', path: '/etc/passwd' }))),
+      /EntryNotFound|FileNotFound|not found/i,
+    );
   });
 
   it('Open Result on a single-file output opens it as a document', async () => {
@@ -67,14 +70,27 @@ describe('Build results', function () {
     assert.match(report.uri.path, /image-v1\.tar\.md$/);
     assert.match(report.getText(), /## Layers[\s\S]*\| 2 \| sha256:/);
     const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs);
-    assert.ok(tabs.some((t) => t.input instanceof vscode.TabInputWebview && /markdown/i.test(t.input.viewType)), `a Markdown preview is open (${tabs.map((t) => t.label).join(', ')})`);
+    assert.ok(
+      tabs.some((t) => t.input instanceof vscode.TabInputWebview && /markdown/i.test(t.input.viewType)),
+      `a Markdown preview is open (${tabs.map((t) => t.label).join(', ')})`,
+    );
   });
 
   it('Compare Image With…: the second image differs in exactly one layer and its version label', async () => {
-    const o = (await vscode.commands.executeCommand<ImageCompareOutcome>('nixFlakes.results.compareImages', await target('image-v1'), await target('image-v2')))!;
+    const o = (await vscode.commands.executeCommand<ImageCompareOutcome>(
+      'nixFlakes.results.compareImages',
+      await target('image-v1'),
+      await target('image-v2'),
+    ))!;
     assert.equal(o.status, 'compared', o.message);
-    assert.deepEqual(o.diff!.layers.map((l) => l.status), ['same', 'changed']);
-    assert.deepEqual(o.diff!.fields.map((f) => f.field), ['label org.opencontainers.image.version']);
+    assert.deepEqual(
+      o.diff!.layers.map((l) => l.status),
+      ['same', 'changed'],
+    );
+    assert.deepEqual(
+      o.diff!.fields.map((f) => f.field),
+      ['label org.opencontainers.image.version'],
+    );
     assert.match((await vscode.workspace.openTextDocument(vscode.Uri.parse(o.report!))).getText(), /1 layer and 1 config field differ/);
   });
 
@@ -82,8 +98,14 @@ describe('Build results', function () {
     writeFileSync(values, original.replace('replicas = 2;', 'replicas = 3;'));
     const o = (await vscode.commands.executeCommand<DiffOutcome>('nixFlakes.results.diffWithHead', await target('manifests')))!;
     assert.equal(o.status, 'different', o.message);
-    assert.deepEqual(o.diff!.changes.map((c) => [c.rel, c.status]), [['manifests/all.yaml', 'changed']]);
-    assert.deepEqual(o.diff!.changes[0]!.resources!.map((r) => [r.key, r.status]), [['Deployment shop/app', 'changed']]);
+    assert.deepEqual(
+      o.diff!.changes.map((c) => [c.rel, c.status]),
+      [['manifests/all.yaml', 'changed']],
+    );
+    assert.deepEqual(
+      o.diff!.changes[0]!.resources!.map((r) => [r.key, r.status]),
+      [['Deployment shop/app', 'changed']],
+    );
     assert.deepEqual(o.shown, ['manifests/all.yaml › Deployment shop/app (changed)']);
     assert.notEqual(o.before, o.after);
     const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
@@ -92,7 +114,10 @@ describe('Build results', function () {
   });
 
   it('Diff with HEAD: a render that only reorders its documents is no change; nothing changed at all is the same result', async () => {
-    writeFileSync(values, original.replace('[ "namespace" "config" "service" "deployment" ]', '[ "deployment" "service" "config" "namespace" ]'));
+    writeFileSync(
+      values,
+      original.replace('[ "namespace" "config" "service" "deployment" ]', '[ "deployment" "service" "config" "namespace" ]'),
+    );
     const o = (await vscode.commands.executeCommand<DiffOutcome>('nixFlakes.results.diffWithHead', await target('manifests')))!;
     assert.equal(o.status, 'same', o.message);
     assert.deepEqual(o.diff!.changes, []);
@@ -108,7 +133,10 @@ describe('Build results', function () {
     writeFileSync(values, original.replace('replicas = 2;', 'replicas = 4;'));
     const o = (await vscode.commands.executeCommand<DiffOutcome>('nixFlakes.results.diffWithPrevious', await target('manifests')))!;
     assert.equal(o.status, 'different', o.message);
-    assert.deepEqual(o.diff!.changes[0]!.resources!.map((r) => r.key), ['Deployment shop/app']);
+    assert.deepEqual(
+      o.diff!.changes[0]!.resources!.map((r) => r.key),
+      ['Deployment shop/app'],
+    );
     const again = (await vscode.commands.executeCommand<DiffOutcome>('nixFlakes.results.diffWithPrevious', await target('manifests')))!;
     assert.equal(again.status, 'different', 'the same result again compares with the one before it');
     assert.equal(again.before, o.before);

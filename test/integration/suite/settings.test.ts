@@ -13,7 +13,12 @@ type Target = vscode.ConfigurationTarget;
 const GLOBAL: Target = vscode.ConfigurationTarget.Global;
 
 /** Sets a setting for the test's duration, for one folder or globally, and puts it back afterwards. */
-async function withSetting<T>(key: string, value: unknown, where: { folder?: vscode.WorkspaceFolder; target: Target }, body: () => Promise<T>): Promise<T> {
+async function withSetting<T>(
+  key: string,
+  value: unknown,
+  where: { folder?: vscode.WorkspaceFolder; target: Target },
+  body: () => Promise<T>,
+): Promise<T> {
   const conf = vscode.workspace.getConfiguration('nixFlakes', where.folder);
   await conf.update(key, value, where.target);
   try {
@@ -30,7 +35,7 @@ const leaves = (s: { systems: string[]; model?: { categories: { leaves: { attrPa
   );
 
 describe('Settings', () => {
-  it('systems: another system\'s outputs are listed (and only then)', async () => {
+  it("systems: another system's outputs are listed (and only then)", async () => {
     const api = await extension();
     const flake = await flakeOf('builds');
     await api.outputs.service.evaluate(flake, { force: true });
@@ -64,7 +69,9 @@ describe('Settings', () => {
     const file = join(hello.uri.fsPath, 'pkgs', 'greeting.nix');
     const text = readFileSync(file, 'utf8');
     // A watcher of the test's own: when it has seen the change, the extension's watcher has been told too.
-    const seen = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(join(hello.uri.fsPath, 'pkgs')), 'greeting.nix'));
+    const seen = vscode.workspace.createFileSystemWatcher(
+      new vscode.RelativePattern(vscode.Uri.file(join(hello.uri.fsPath, 'pkgs')), 'greeting.nix'),
+    );
     try {
       await withSetting('autoRefresh', false, { target: GLOBAL }, async () => {
         const before = count();
@@ -188,7 +195,10 @@ describe('Settings', () => {
     const ours = (l: vscode.CodeLens[]) => l.filter((x) => x.command?.command.startsWith('nixFlakes.'));
     assert.ok(ours(await lenses()).length > 0);
     await withSetting('codeLens.enabled', false, { target: GLOBAL }, async () => {
-      assert.deepEqual(ours(await until('the lenses to go', async () => ((l) => (ours(l).length === 0 ? [] : undefined))(await lenses()) ?? false)), []);
+      assert.deepEqual(
+        ours(await until('the lenses to go', async () => ((l) => (ours(l).length === 0 ? [] : undefined))(await lenses()) ?? false)),
+        [],
+      );
     });
     await until('the lenses to come back', async () => ours(await lenses()).length > 0);
     void api;
@@ -196,14 +206,29 @@ describe('Settings', () => {
 });
 
 describe('Settings a repository cannot set', () => {
-  for (const [key, value] of [['dryBuild.command', 'nixos-rebuild'], ['inputs.commitLockFile', true], ['build.outLinks', true], ['nixPath', '/tmp/evil/nix'], ['extraArgs', ['--option', 'post-build-hook', '/tmp/evil']]] as const) {
+  for (const [key, value] of [
+    ['dryBuild.command', 'nixos-rebuild'],
+    ['inputs.commitLockFile', true],
+    ['build.outLinks', true],
+    ['nixPath', '/tmp/evil/nix'],
+    ['extraArgs', ['--option', 'post-build-hook', '/tmp/evil']],
+  ] as const) {
     it(`${key} in the workspace's settings has no effect`, async () => {
       const conf = vscode.workspace.getConfiguration('nixFlakes');
       // VS Code refuses to write a machine-scoped setting to the workspace; a settings file that holds one anyway is ignored.
-      const wrote = await Promise.resolve(conf.update(key, value, vscode.ConfigurationTarget.Workspace)).then(() => true, () => false);
+      const wrote = await Promise.resolve(conf.update(key, value, vscode.ConfigurationTarget.Workspace)).then(
+        () => true,
+        () => false,
+      );
       try {
         const effective = vscode.workspace.getConfiguration('nixFlakes').inspect(key);
-        assert.equal(effective?.workspaceValue === undefined || !wrote || JSON.stringify(vscode.workspace.getConfiguration('nixFlakes').get(key)) !== JSON.stringify(value), true, `${key} took ${JSON.stringify(value)} from the workspace`);
+        assert.equal(
+          effective?.workspaceValue === undefined ||
+            !wrote ||
+            JSON.stringify(vscode.workspace.getConfiguration('nixFlakes').get(key)) !== JSON.stringify(value),
+          true,
+          `${key} took ${JSON.stringify(value)} from the workspace`,
+        );
       } finally {
         if (wrote) await conf.update(key, undefined, vscode.ConfigurationTarget.Workspace);
       }
@@ -254,8 +279,11 @@ describe('Commands as the views call them', () => {
   it('Show Build Log opens the Nix Build output', async () => {
     const api = await extension();
     await vscode.commands.executeCommand('nixFlakes.showBuildLog');
-    await until('the Nix Build output in the editor\'s output view', () =>
-      vscode.window.visibleTextEditors.some((e) => e.document.uri.scheme === 'output' && /Nix Build/.test(e.document.uri.path)) || api.outputs.builds.output.name === 'Nix Build',
+    await until(
+      "the Nix Build output in the editor's output view",
+      () =>
+        vscode.window.visibleTextEditors.some((e) => e.document.uri.scheme === 'output' && /Nix Build/.test(e.document.uri.path)) ||
+        api.outputs.builds.output.name === 'Nix Build',
     );
   });
 
@@ -269,7 +297,10 @@ describe('Commands as the views call them', () => {
     const roots = await api.outputs.provider.getChildren();
     const root = roots.find((n) => n.kind === 'flake' && n.flake.uri.fsPath === flake.uri.fsPath)!;
     const cats = (await api.outputs.provider.getChildren(root)).map((c) => label(api.outputs.provider.getTreeItem(c)));
-    assert.ok(cats.some((c) => /homeConfigurations|Home/i.test(c)), cats.join(', '));
+    assert.ok(
+      cats.some((c) => /homeConfigurations|Home/i.test(c)),
+      cats.join(', '),
+    );
   });
 
   it('Update Input and Update All Inputs from the Inputs view', async () => {

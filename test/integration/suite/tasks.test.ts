@@ -30,7 +30,8 @@ async function runTask(task: vscode.Task) {
 describe('Nix tasks', () => {
   it('tasks are offered per buildable output, per check and per flake', async () => {
     const names = (await checksTasks()).map((t) => t.name).sort();
-    for (const n of ['build .#hello', 'build .#checks.x86_64-linux.fails', 'build .#checks.x86_64-linux.passes', 'flake check']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
+    for (const n of ['build .#hello', 'build .#checks.x86_64-linux.fails', 'build .#checks.x86_64-linux.passes', 'flake check'])
+      assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
     const check = (await checksTasks()).find((t) => t.name === 'build .#checks.x86_64-linux.fails')!;
     assert.equal(check.group?.id, vscode.TaskGroup.Test.id);
     assert.equal(check.source, 'nix');
@@ -44,9 +45,15 @@ describe('Nix tasks', () => {
     const failed = await runTask(tasks.find((t) => t.name === 'build .#checks.x86_64-linux.fails')!);
     assert.equal(failed.exitCode, 1);
     const file = join(fixture('checks'), 'flake.nix');
-    assert.ok(failed.problems.some((p) => p.uri.fsPath === file && p.line === lineOf(file, 'fails = sh')), JSON.stringify(failed.problems));
+    assert.ok(
+      failed.problems.some((p) => p.uri.fsPath === file && p.line === lineOf(file, 'fails = sh')),
+      JSON.stringify(failed.problems),
+    );
     const d = await until('the problem in flake.nix', () => nixDiagnostics(file));
-    assert.ok(d.some((x) => /check-fails/.test(x.message)), d.map((x) => x.message).join(' | '));
+    assert.ok(
+      d.some((x) => /check-fails/.test(x.message)),
+      d.map((x) => x.message).join(' | '),
+    );
   });
 
   it('a task written by hand in tasks.json runs the same', async () => {
@@ -54,10 +61,17 @@ describe('Nix tasks', () => {
     mkdirSync(join(dir, '.vscode'), { recursive: true });
     writeFileSync(
       join(dir, '.vscode', 'tasks.json'),
-      JSON.stringify({ version: '2.0.0', tasks: [{ label: 'hand-written hello', type: 'nix', command: 'build', installable: '.#hello', args: ['-L'] }] }),
+      JSON.stringify({
+        version: '2.0.0',
+        tasks: [{ label: 'hand-written hello', type: 'nix', command: 'build', installable: '.#hello', args: ['-L'] }],
+      }),
     );
     try {
-      const task = await until('the hand-written task', async () => (await vscode.tasks.fetchTasks({ type: 'nix' })).find((t) => t.name === 'hand-written hello'), 30_000);
+      const task = await until(
+        'the hand-written task',
+        async () => (await vscode.tasks.fetchTasks({ type: 'nix' })).find((t) => t.name === 'hand-written hello'),
+        30_000,
+      );
       const run = await runTask(task);
       assert.equal(run.exitCode, 0);
       assert.match(run.command, /^nix build --no-write-lock-file .*#hello -L$/);
