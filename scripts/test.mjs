@@ -70,7 +70,11 @@ function nixMatrix() {
     console.log('0 passed, 1 failed');
     process.exit(1);
   }
-  const order = (l) => l.split('.').map((n) => parseInt(n, 10) || 0).reduce((a, n) => a * 1000 + n, 0);
+  const order = (l) =>
+    l
+      .split('.')
+      .map((n) => parseInt(n, 10) || 0)
+      .reduce((a, n) => a * 1000 + n, 0);
   found.sort((a, b) => order(a.label) - order(b.label));
   return nixChoice === 'newest' ? found.slice(-1) : found;
 }
@@ -102,6 +106,8 @@ const summary = [];
 
 for (const step of [
   ['typecheck', 'npm', ['run', '--silent', 'typecheck']],
+  // ESLint (the layering rules among them) and Prettier's check, before any test.
+  ['lint', 'npm', ['run', '--silent', 'lint']],
   ['build', process.execPath, ['scripts/build.mjs', '--tests']],
   // The VSIX: the UI tests install it, as a user would.
   ['package', 'npm', ['run', '--silent', 'package']],
@@ -124,7 +130,9 @@ for (const layer of layers) {
   if (r.code !== 0 && c.failed === 0) c.failed = 1;
   if (r.code === 0 && c.passed === 0) c.failed += 1;
   for (const k of Object.keys(total)) total[k] += c[k];
-  summary.push(`${layer.name} (Nix ${layer.nix.label}): ${c.passed} passed, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ''} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  summary.push(
+    `${layer.name} (Nix ${layer.nix.label}): ${c.passed} passed, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ''} (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+  );
 }
 
 console.log(`\n${summary.join('\n')}\ntotal time ${((Date.now() - t0) / 1000).toFixed(0)} s`);
