@@ -1,6 +1,7 @@
 // Build with live progress (the shared runner in workspace/build.ts), shown in a cancellable notification and a
 // status-bar item; the whole log in an output channel, build lines prefixed by the derivation name; failures in
 // Problems at the right file and line.
+import { rememberResult } from '../../workspace/results';
 import * as vscode from 'vscode';
 import { RestrictedError, type Ctx } from '../../context';
 import type { Flake } from '../../workspace/flakes';
@@ -155,10 +156,16 @@ export class Builds implements vscode.Disposable {
         this.output.appendLine(`built in ${formatDuration(Date.now() - started)}: ${Object.values(outputs).join(' ')}`);
         if (r.leftOut) this.output.appendLine(r.leftOut);
         const paths = Object.values(outputs);
-        void vscode.window.showInformationMessage(`Built ${req.display}: ${paths.join(', ')}`, 'Copy Path', 'Show Log').then((a) => {
-          if (a === 'Copy Path') void vscode.env.clipboard.writeText(paths.join('\n'));
-          if (a === 'Show Log') this.output.show(true);
-        });
+        const main = outputs.out ?? paths[0];
+        if (main) rememberResult(this.ctx, req, main);
+        const target = { flake: req.flake, attrPath: req.attrPath, display: req.display };
+        void vscode.window
+          .showInformationMessage(`Built ${req.display}: ${paths.join(', ')}`, 'Open Result', 'Copy Path', 'Show Log')
+          .then((a) => {
+            if (a === 'Open Result') void vscode.commands.executeCommand('nixFlakes.results.open', target);
+            if (a === 'Copy Path') void vscode.env.clipboard.writeText(paths.join('\n'));
+            if (a === 'Show Log') this.output.show(true);
+          });
         return { status: 'built', outputs, errors: [], lastLines: [] };
       }
       if (r.status === 'cancelled') {

@@ -12,7 +12,8 @@ import type { Ctx } from '../../context';
 import type { OutputsService } from '../../workspace/outputs';
 import { runNixBuild } from '../../workspace/build';
 import { gitRootOf, flakeRef } from '../../workspace/mapping';
-import { asTarget, pickOutput, targetKey, type OutputTarget } from '../../workspace/targets';
+import { asTarget, pickOutput, type OutputTarget } from '../../workspace/targets';
+import { rememberResult } from '../../workspace/results';
 import { installable } from '../../core/flake/installable';
 import { storePathName } from '../../core/nix/store';
 import { diffResults, revisionFlakeRef, type TreeDiff } from '../../core/results/tree';
@@ -58,14 +59,6 @@ export interface ImageCompareOutcome {
   /** The comparison's document (`nix-result-view:`). */
   report?: string;
   message?: string;
-}
-
-const LAST_KEY = 'nixFlakes.results.lastBuilds';
-const MAX_REMEMBERED = 50;
-
-interface Remembered {
-  current: string;
-  previous?: string;
 }
 
 export class Results {
@@ -119,17 +112,6 @@ export class Results {
     );
   }
 
-  /** Remembers a result of an output; returns the last different one before it. */
-  private remember(t: OutputTarget, path: string): string | undefined {
-    const all = this.ctx.extension.workspaceState.get<Record<string, Remembered>>(LAST_KEY, {});
-    const key = targetKey(t);
-    const was = all[key];
-    const next: Remembered = !was ? { current: path } : was.current === path ? was : { current: path, previous: was.current };
-    const entries = Object.entries({ ...all, [key]: next }).slice(-MAX_REMEMBERED);
-    void this.ctx.extension.workspaceState.update(LAST_KEY, Object.fromEntries(entries));
-    return next.previous;
-  }
-
   async open(arg?: unknown): Promise<ResultOutcome> {
     const t = await this.target(arg);
     if (!t) return { status: 'cancelled' };
@@ -139,7 +121,7 @@ export class Results {
       if (b.message) this.showError(b.message);
       return { status: b.status === 'cancelled' ? 'cancelled' : 'failed', message: b.message };
     }
-    this.remember(t, b.path);
+    rememberResult(this.ctx, t, b.path);
     return this.show(t.display, b.path);
   }
 
@@ -211,7 +193,7 @@ export class Results {
         { status: bad.status === 'cancelled' ? 'cancelled' : 'failed', message: bad.message, buildMs },
         bad.status === 'failed',
       );
-    this.remember(t, after.path!);
+    rememberResult(this.ctx, t, after.path!);
     return this.compare(`${t.display}: HEAD (${head.slice(0, 7)}) ↔ working tree`, before.path!, after.path!, buildMs);
   }
 
@@ -224,7 +206,7 @@ export class Results {
     const buildMs = Date.now() - started;
     if (b.status !== 'built' || !b.path)
       return this.done({ status: b.status === 'cancelled' ? 'cancelled' : 'failed', message: b.message, buildMs }, b.status === 'failed');
-    const previous = this.remember(t, b.path);
+    const previous = rememberResult(this.ctx, t, b.path);
     if (!previous || !(await stat(previous).catch(() => undefined))) {
       const message = previous
         ? `The previous result of ${t.display} (${previous}) is no longer in the store.`

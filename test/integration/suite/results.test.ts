@@ -143,6 +143,16 @@ describe('Build results', function () {
     const fresh = (await vscode.commands.executeCommand<DiffOutcome>('nixFlakes.results.diffWithPrevious', await target('image-v2')))!;
     assert.equal(fresh.status, 'no-previous');
   });
+
+  it('Diff with Previous Build: a build from the Build command counts as the previous build too', async () => {
+    const api = await extension();
+    const built = await api.outputs.builds.build(await target('manifests'));
+    assert.equal(built.status, 'built');
+    writeFileSync(values, original.replace('replicas = 2;', 'replicas = 5;'));
+    const o = (await vscode.commands.executeCommand<DiffOutcome>('nixFlakes.results.diffWithPrevious', await target('manifests')))!;
+    assert.equal(o.status, 'different', o.message);
+    assert.equal(o.before, built.outputs.out);
+  });
 });
 
 describe('Private inputs', function () {
