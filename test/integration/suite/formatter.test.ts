@@ -17,13 +17,15 @@ async function apply(doc: vscode.TextDocument, edits: readonly vscode.TextEdit[]
 }
 
 /** The nix runs (by the nix the extension uses) started at or after `t0`. */
+/** The nix runs since `t0` for the format fixture's flake (another flake may be refreshed in the background meanwhile). */
 async function nixRunsSince(t0: number): Promise<string[]> {
   const api = await extension();
   const nix = await api.nix();
   const path = nix.ok ? nix.nix.path : 'nix';
+  const dir = fixture('format');
   return api
     .recentRuns()
-    .filter((r) => r.startedAt >= t0 && r.command.startsWith(path))
+    .filter((r) => r.startedAt >= t0 && r.command.startsWith(path) && r.command.includes(dir))
     .map((r) => r.command);
 }
 
