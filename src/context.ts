@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { affects, settings, Settings } from './config';
 import { detectNix, DetectResult, NixInstallation } from './core/nix/detect';
 import { describe } from './core/nix/version';
-import { displayCommand, nixArgs, nixEnv } from './core/nix/args';
+import { displayCommand, NIX_CONFIG_ENV, nixArgs, nixEnv } from './core/nix/args';
 import { CancelledError, ExitError, run, RunOptions, RunResult } from './core/nix/process';
 import { applyMutations, EnvOverlay, type EnvMutation } from './core/flake/devShell';
 import { discoverFlakes, Flake } from './workspace/flakes';
@@ -23,15 +23,7 @@ export interface RecentRun {
 const RECENT_RUNS = 40;
 
 /** The nix configuration a terminal of ours inherits from the extension host's environment. */
-const NIX_ENV = new Set([
-  'NIX_CONFIG',
-  'NIX_PATH',
-  'NIX_REMOTE',
-  'NIX_USER_CONF_FILES',
-  'NIX_CONF_DIR',
-  'NIX_SSL_CERT_FILE',
-  'NIX_STORE_DIR',
-]);
+const NIX_ENV = new Set(NIX_CONFIG_ENV);
 
 /** What the gateway throws in a folder the user has not trusted. */
 export class RestrictedError extends Error {

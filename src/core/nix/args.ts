@@ -83,6 +83,20 @@ export function displayCommand(file: string, args: readonly string[]): string {
 }
 
 /**
+ * The nix configuration in the extension host's environment that a terminal of ours passes on (terminals otherwise
+ * start from the user's shell, which may not have it).
+ */
+export const NIX_CONFIG_ENV: readonly string[] = [
+  'NIX_CONFIG',
+  'NIX_PATH',
+  'NIX_REMOTE',
+  'NIX_USER_CONF_FILES',
+  'NIX_CONF_DIR',
+  'NIX_SSL_CERT_FILE',
+  'NIX_STORE_DIR',
+];
+
+/**
  * The environment every nix child gets on top of the inherited one: no colours, no TTY tricks, and nothing that waits
  * for an answer nobody can give (the gateway starts nix with stdin closed and without a terminal). ssh runs in batch
  * mode: `-o BatchMode=yes` is added to the user's own NIX_SSHOPTS (nix's ssh to stores and builders) and to a

@@ -2,6 +2,7 @@
 // whole flake, Import from Folder…, and Ready for Offline? on any output. Nothing runs in Restricted Mode.
 import * as vscode from 'vscode';
 import type { Ctx } from '../../context';
+import { guardedCommands } from '../../workspace/commands';
 import type { OutputsService } from '../../workspace/outputs';
 import { Offline, type ExportOptions, type ImportOptions, type ReadinessOptions } from './airgap';
 
@@ -11,21 +12,7 @@ const RESTRICTED = 'Restricted Mode: trust this folder to export, import or chec
 
 export function registerAirgap(ctx: Ctx, outputs: OutputsService): Offline {
   const offline = new Offline(ctx, outputs);
-  const guarded =
-    (fn: (...args: unknown[]) => Promise<unknown>) =>
-    async (...args: unknown[]) => {
-      if (!ctx.trusted) {
-        void vscode.window.showWarningMessage(RESTRICTED);
-        return undefined;
-      }
-      try {
-        return await fn(...args);
-      } catch (e) {
-        ctx.log.error(`offline: ${(e as Error).stack ?? e}`);
-        void vscode.window.showErrorMessage((e as Error).message);
-        return undefined;
-      }
-    };
+  const guarded = guardedCommands(ctx, 'offline', RESTRICTED);
   ctx.register(
     vscode.commands.registerCommand(
       'nixFlakes.airgap.export',

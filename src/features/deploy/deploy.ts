@@ -29,7 +29,7 @@ import {
   type Step,
 } from '../../core/deploy';
 import { CancelledError } from '../../core/nix/process';
-import { nixArgs, nixEnv } from '../../core/nix/args';
+import { nixArgs, nixEnv, type NixCommandOptions } from '../../core/nix/args';
 import { parseLogLine } from '../../core/log/internalJson';
 import { which } from '../../core/nix/detect';
 import { rebuildFlavor } from '../../core/nix/rebuild';
@@ -500,24 +500,7 @@ export class Deployments implements vscode.Disposable {
       const b = await this.base(c);
       const inst = installable(b.ref, ['homeConfigurations', c.name, 'activationPackage']);
       if (!inst.ok) return this.refuse(c, action, inst.error.message);
-      const steps: Step[] = [
-        {
-          id: 'build',
-          title: 'Build the activation package',
-          terminal: false,
-          cancellable: true,
-          command: () => ({
-            file: b.nix,
-            args: nixArgs(['build'], ['--json', '--no-link', '--log-format', 'internal-json', '-v', inst.value], {
-              ...b.nixOptions,
-              flakeOptions: true,
-            }),
-          }),
-          parse: (stdout, s) => {
-            s.toplevel = parseBuildJson(stdout).out;
-          },
-        },
-      ];
+      const steps: Step[] = [buildStep(b, inst.value, 'Build the activation package')];
       if (action !== 'build') {
         steps.push(
           {
@@ -637,22 +620,7 @@ export class Deployments implements vscode.Disposable {
       const b = await this.base(c);
       const inst = installable(b.ref, ['nixosConfigurations', c.name, 'config', 'system', 'build', ...picked.attr]);
       if (!inst.ok) return this.refuse(c, 'image', inst.error.message);
-      const step: Step = {
-        id: 'build',
-        title: picked.label,
-        terminal: false,
-        cancellable: true,
-        command: () => ({
-          file: b.nix,
-          args: nixArgs(['build'], ['--json', '--no-link', '--log-format', 'internal-json', '-v', inst.value], {
-            ...b.nixOptions,
-            flakeOptions: true,
-          }),
-        }),
-        parse: (stdout, s) => {
-          s.toplevel = parseBuildJson(stdout).out;
-        },
-      };
+      const step = buildStep(b, inst.value, picked.label);
       await this.withProgress(`${picked.label} of ${c.name}`, [step], state, 'this machine', () => undefined, signal);
       const path = state.toplevel ?? '';
       if (picked.run) {
@@ -686,4 +654,24 @@ export function successMessage(name: string, action: DeployAction, target: strin
     case 'build':
       return `Built ${name}.`;
   }
+}
+
+/** A step that builds one installable here, with progress records, and keeps its `out` as the state's toplevel. */
+function buildStep(b: { nix: string; nixOptions: NixCommandOptions }, installable: string, title: string): Step {
+  return {
+    id: 'build',
+    title,
+    terminal: false,
+    cancellable: true,
+    command: () => ({
+      file: b.nix,
+      args: nixArgs(['build'], ['--json', '--no-link', '--log-format', 'internal-json', '-v', installable], {
+        ...b.nixOptions,
+        flakeOptions: true,
+      }),
+    }),
+    parse: (stdout, s) => {
+      s.toplevel = parseBuildJson(stdout).out;
+    },
+  };
 }

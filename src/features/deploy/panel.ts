@@ -2,8 +2,8 @@
 // how far it got. One panel, reused; its page has a strict CSP with a nonce and loads only dist/deploy.{js,css};
 // every message is checked against the protocol (src/protocol/deploy.ts) before it is posted and when it arrives.
 import * as vscode from 'vscode';
-import { randomBytes } from 'node:crypto';
 import type { Ctx } from '../../context';
+import { webviewOptions, webviewPage } from '../../workspace/webview';
 import {
   DEPLOY_PROTOCOL_VERSION,
   fitDeployView,
@@ -77,12 +77,7 @@ export class DeployPanel implements vscode.Disposable {
   }
 
   private options(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-    return {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'dist')],
-      enableFindWidget: true,
-      retainContextWhenHidden: false,
-    };
+    return webviewOptions(this.ctx.extension.extensionUri, false);
   }
 
   private attach(panel: vscode.WebviewPanel): void {
@@ -106,19 +101,7 @@ export class DeployPanel implements vscode.Disposable {
   }
 
   private html(webview: vscode.Webview): string {
-    const nonce = randomBytes(18)
-      .toString('base64')
-      .replace(/[^A-Za-z0-9]/g, '');
-    const dist = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'dist');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'deploy.js'));
-    const css = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'deploy.css'));
-    const csp = `default-src 'none'; style-src ${webview.cspSource} 'nonce-${nonce}'; font-src ${webview.cspSource}; img-src ${webview.cspSource} data:; script-src 'nonce-${nonce}';`;
-    return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${css}" nonce="${nonce}">
-<title>Deploy</title></head>
-<body><div id="app"></div><script type="module" nonce="${nonce}" src="${script}"></script></body></html>`;
+    return webviewPage(webview, this.ctx.extension.extensionUri, 'deploy', 'Deploy');
   }
 
   dispose(): void {

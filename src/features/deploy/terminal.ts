@@ -9,21 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Ctx } from '../../context';
 import type { Command } from '../../core/deploy';
-import { displayCommand } from '../../core/nix/args';
+import { displayCommand, NIX_CONFIG_ENV } from '../../core/nix/args';
 
 /** The environment of the extension's nix runs that a terminal step needs too (terminals start from the user's shell). */
-const PASSED_ENV = [
-  'PATH',
-  'NIX_CONFIG',
-  'NIX_PATH',
-  'NIX_REMOTE',
-  'NIX_USER_CONF_FILES',
-  'NIX_CONF_DIR',
-  'NIX_SSL_CERT_FILE',
-  'NIX_STORE_DIR',
-  'NIX_SSHOPTS',
-  'SSH_AUTH_SOCK',
-];
+const PASSED_ENV = ['PATH', ...NIX_CONFIG_ENV, 'NIX_SSHOPTS', 'SSH_AUTH_SOCK'];
 
 /** The last bytes of the output that are read back (the terminal shows all of it). */
 const OUTPUT_TAIL = 256 * 1024;

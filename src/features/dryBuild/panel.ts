@@ -2,8 +2,8 @@
 // scripts and styles only from dist/), and the two directions of messages — every message is checked against the
 // protocol (src/protocol/dryBuild.ts) before it is posted and when it arrives; an invalid one is dropped and logged.
 import * as vscode from 'vscode';
-import { randomBytes } from 'node:crypto';
 import type { Ctx } from '../../context';
+import { webviewOptions, webviewPage } from '../../workspace/webview';
 import { isToExtension, isToWebview, type ToExtension, type ToWebview } from '../../protocol/dryBuild';
 
 export const VIEW_TYPE = 'nixFlakes.dryBuild';
@@ -53,11 +53,7 @@ export class DryBuildPanel implements vscode.Disposable {
   }
 
   private options(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-    return {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'dist')],
-      enableFindWidget: true,
-    };
+    return webviewOptions(this.ctx.extension.extensionUri);
   }
 
   private attach(panel: vscode.WebviewPanel): void {
@@ -92,19 +88,7 @@ export class DryBuildPanel implements vscode.Disposable {
   }
 
   private html(webview: vscode.Webview): string {
-    const nonce = randomBytes(18)
-      .toString('base64')
-      .replace(/[^A-Za-z0-9]/g, '');
-    const dist = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'dist');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js'));
-    const css = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css'));
-    const csp = `default-src 'none'; style-src ${webview.cspSource} 'nonce-${nonce}'; font-src ${webview.cspSource}; img-src ${webview.cspSource} data:; script-src 'nonce-${nonce}';`;
-    return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${css}" nonce="${nonce}">
-<title>NixOS Dry Build</title></head>
-<body><div id="app"></div><script type="module" nonce="${nonce}" src="${script}"></script></body></html>`;
+    return webviewPage(webview, this.ctx.extension.extensionUri, 'webview', 'NixOS Dry Build');
   }
 
   dispose(): void {

@@ -3,6 +3,7 @@
 // palette's pick). Nothing runs in Restricted Mode.
 import * as vscode from 'vscode';
 import type { Ctx } from '../../context';
+import { guardedCommands } from '../../workspace/commands';
 import type { OutputsService } from '../../workspace/outputs';
 import { ResultsTree, SCHEME } from './files';
 import { VIEW_SCHEME } from './reports';
@@ -15,21 +16,7 @@ const RESTRICTED = 'Restricted Mode: trust this folder to build and open its res
 export function registerResults(ctx: Ctx, outputs: OutputsService): Results {
   const results = new Results(ctx, outputs);
   const tree = new ResultsTree(() => results.opened);
-  const guarded =
-    (fn: (...args: unknown[]) => Promise<unknown>) =>
-    async (...args: unknown[]) => {
-      if (!ctx.trusted) {
-        void vscode.window.showWarningMessage(RESTRICTED);
-        return undefined;
-      }
-      try {
-        return await fn(...args);
-      } catch (e) {
-        ctx.log.error(`results: ${(e as Error).stack ?? e}`);
-        void vscode.window.showErrorMessage((e as Error).message);
-        return undefined;
-      }
-    };
+  const guarded = guardedCommands(ctx, 'results', RESTRICTED);
   ctx.register(
     results,
     vscode.workspace.registerFileSystemProvider(SCHEME, results.files, { isReadonly: true, isCaseSensitive: true }),
