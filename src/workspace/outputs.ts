@@ -2,6 +2,7 @@
 // broken edit, a failing listing falls back to one guarded evaluation per category, results are cached by a cheap
 // key so a reload with nothing changed runs no nix, and refreshes from file changes are debounced, coalesced and
 // cancel evaluations started for an older state.
+import { stripAnsi } from '../core/text';
 import * as vscode from 'vscode';
 import { NotJsonError, type Ctx } from '../context';
 import type { Flake } from './flakes';
@@ -228,7 +229,17 @@ export class OutputsService implements vscode.Disposable {
       if (key) await this.ctx.extension.workspaceState.update(cacheId, { key, stdout: r.stdout, warnings: stderr } satisfies CacheEntry);
     } catch (e) {
       if (!(e instanceof ExitError)) throw e;
-      const stderr = e.stderrLines.join('\n');
+      let stderr = e.stderrLines.join('\n');
+      // Before 2.23 the eval cache answers a failure it remembers without its position ("cached failure of
+      // attribute …"): ask once more without the cache, for the error with its place.
+      if (!nix.caps.evalCacheKeepsErrors && /cached failure of attribute/.test(stripAnsi(stderr))) {
+        try {
+          await this.ctx.runNix(['flake', 'show'], ['--no-eval-cache', ...args], { cwd: flake.uri.fsPath, signal, scope: flake.folder });
+        } catch (again) {
+          if (!(again instanceof ExitError)) throw again;
+          stderr = again.stderrLines.join('\n');
+        }
+      }
       s.errors = parseNixErrors(stderr);
       if (s.errors.length === 0) s.errors = [{ kind: 'other', message: e.stderrTail(8) || e.message, trace: [], raw: stderr }];
       s.warnings = parseFlakeShowWarnings(stderr);

@@ -114,25 +114,31 @@ export async function runDryBuild(
     }
     const inst = nixosToplevelInstallable(ref, host);
     if (!inst.ok) throw new Error(inst.error.message);
-    const r = await ctx.runNix(['build'], ['--dry-run', '--log-format', 'internal-json', '-v', '--show-trace', inst.value], {
-      cwd: flake.uri.fsPath,
-      scope: flake.folder,
-      signal,
-      onStderrLine: (line) => {
-        const ev = parseLogLine(line);
-        if (ev.kind === 'msg') {
-          const text = stripAnsi(ev.msg);
-          if (ev.level <= Verbosity.Warn) messages.add(ev);
-          if (ev.level <= 1 || !/^evaluating file /.test(text)) keep(text);
-          for (const l of text.split('\n')) plan.feed(l);
-          if (ev.level >= 3) progress(text.split('\n')[0]!);
-        } else if (ev.kind === 'start' && ev.text) {
-          progress(stripAnsi(ev.text));
-        } else if (ev.kind === 'plain') {
-          keep(stripAnsi(ev.text));
-        }
+    // A diagnostics run: before 2.23 the eval cache answers a failure it remembers without its position.
+    const noEvalCache = (await ctx.requireNix()).caps.evalCacheKeepsErrors ? [] : ['--no-eval-cache'];
+    const r = await ctx.runNix(
+      ['build'],
+      ['--dry-run', '--log-format', 'internal-json', '-v', '--show-trace', ...noEvalCache, inst.value],
+      {
+        cwd: flake.uri.fsPath,
+        scope: flake.folder,
+        signal,
+        onStderrLine: (line) => {
+          const ev = parseLogLine(line);
+          if (ev.kind === 'msg') {
+            const text = stripAnsi(ev.msg);
+            if (ev.level <= Verbosity.Warn) messages.add(ev);
+            if (ev.level <= 1 || !/^evaluating file /.test(text)) keep(text);
+            for (const l of text.split('\n')) plan.feed(l);
+            if (ev.level >= 3) progress(text.split('\n')[0]!);
+          } else if (ev.kind === 'start' && ev.text) {
+            progress(stripAnsi(ev.text));
+          } else if (ev.kind === 'plain') {
+            keep(stripAnsi(ev.text));
+          }
+        },
       },
-    });
+    );
     command = r.command;
     return { status: 'done', plan: plan.plan ?? empty(), errors: [], log, elapsedMs: Date.now() - started, command, ...lost(r) };
   } catch (e) {

@@ -17,12 +17,12 @@ async function apply(doc: vscode.TextDocument, edits: readonly vscode.TextEdit[]
 }
 
 /** The nix runs (by the nix the extension uses) started at or after `t0`. */
-/** The nix runs since `t0` for the format fixture's flake (another flake may be refreshed in the background meanwhile). */
-async function nixRunsSince(t0: number): Promise<string[]> {
+/** The nix runs since `t0` for one fixture's flake (another flake may be refreshed in the background meanwhile). */
+async function nixRunsSince(t0: number, name = 'format'): Promise<string[]> {
   const api = await extension();
   const nix = await api.nix();
   const path = nix.ok ? nix.nix.path : 'nix';
-  const dir = fixture('format');
+  const dir = fixture(name);
   return api
     .recentRuns()
     .filter((r) => r.startedAt >= t0 && r.command.startsWith(path) && r.command.includes(dir))
@@ -101,13 +101,13 @@ describe('Formatting with the flake formatter', () => {
     const t0 = Date.now();
     assert.deepEqual((await format(doc.uri)) ?? [], []);
     assert.ok(
-      (await nixRunsSince(t0)).some((c) => c.includes('formatter.x86_64-linux')),
+      (await nixRunsSince(t0, 'builds')).some((c) => c.includes('formatter.x86_64-linux')),
       'nix was asked for the formatter',
     );
     const t1 = Date.now();
     assert.deepEqual((await format(doc.uri)) ?? [], []);
     assert.deepEqual(
-      (await nixRunsSince(t1)).filter((c) => c.includes('formatter')),
+      (await nixRunsSince(t1, 'builds')).filter((c) => c.includes('formatter')),
       [],
       'not asked again',
     );
