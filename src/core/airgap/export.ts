@@ -192,14 +192,11 @@ export async function exportMedium(
 
       check(signal, 'closure');
       report({ phase: 'closure', message: 'Reading the closure' });
-      // The closure's sizes are read while the copy starts; its progress counts bytes once they are known.
       const sizes = new Map<string, number>();
-      const closureRun = roots.length
-        ? runNix(r, ['path-info'], ['-r', '--json', ...roots], { signal: both, what: 'Reading the closure' }).then((res) => {
-            for (const p of parsePathInfo(res.stdout)) sizes.set(p.path, p.narSize);
-          })
-        : Promise.resolve();
-      closureRun.catch(() => undefined);
+      if (roots.length) {
+        const info = await runNix(r, ['path-info'], ['-r', '--json', ...roots], { signal: both, what: 'Reading the closure' });
+        for (const p of parsePathInfo(info.stdout)) sizes.set(p.path, p.narSize);
+      }
 
       let copied = 0;
       check(signal, 'copy');
@@ -233,7 +230,6 @@ export async function exportMedium(
         copying = false;
       }
 
-      await closureRun;
       check(signal, 'inputs');
       report({ phase: 'inputs', message: "Copying the flake's inputs", copy: inputsReader.progress });
       const inputs = parseArchive((await archiveRun).stdout);
