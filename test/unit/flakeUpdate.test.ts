@@ -421,3 +421,21 @@ test('planCancelRestore: a lock the cancelled run created is removed (2.8 lists 
     why: 'changed-elsewhere',
   });
 });
+
+test('explainUpdateFailure: a hook that refuses before git reads the commit message (2.26: "writing to file: Broken pipe") is a commit failure', () => {
+  const stderr = [
+    'warning: updating lock file \'"/tmp/multi/flake.lock"\':',
+    "• Updated input 'lib-src':",
+    "    'path:/tmp/lib-src?lastModified=1&narHash=sha256-a' (2026-12-01)",
+    "  → 'path:/tmp/lib-src?lastModified=1&narHash=sha256-b' (2026-12-01)",
+    'refused by a hook',
+    'error:',
+    "       … while updating the lock file of flake 'git+file:///tmp/multi?ref=refs/heads/main&rev=5102838b0cdb1726037927aa478400d47ce14ca2'",
+    '',
+    '       error: writing to file: Broken pipe',
+  ].join('\n');
+  const f = explainUpdateFailure(stderr, { commitLockFile: true });
+  assert.equal(f.kind, 'commit-refused');
+  assert.match(f.message, /could not be committed .*git ended before it read the commit message.*: refused by a hook/);
+  assert.notEqual(explainUpdateFailure(stderr, {}).kind, 'commit-refused', 'only when the update committed');
+});

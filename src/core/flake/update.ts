@@ -254,6 +254,8 @@ export interface ExplainOptions {
 const NETWORK =
   /unable to download|could(?: not|n't) resolve host|failed to connect|connection refused|network is unreachable|timed out|SSL connect error|couldn't connect/i;
 const GIT_FAILED = /program ['"]git['"] failed with exit code (\d+)/;
+/** Nix wrote the commit message to a git that had already exited (a hook refused before git read it; seen on 2.26). */
+const BROKEN_PIPE = /writing to file: Broken pipe/;
 const GIT_IDENTITY = /Please tell me who you are|Author identity unknown|empty ident name|no email was given|unable to auto-detect email/;
 const REGISTRY = /cannot find flake ['"]flake:([^'"]*)['"] in the flake registries/;
 const INPUT_FRAME = /while updating the flake input ['"]([^'"]*)['"]/;
@@ -281,7 +283,8 @@ export function explainUpdateFailure(stderr: string, opts: ExplainOptions = {}):
   });
 
   const git = GIT_FAILED.exec(text);
-  if (opts.commitLockFile && git) {
+  const gitGone = !git && BROKEN_PIPE.test(text) && /while updating the lock file/.test(text);
+  if (opts.commitLockFile && (git || gitGone)) {
     const head = 'flake.lock could not be committed (nixFlakes.inputs.commitLockFile): git commit failed';
     const written = lockWritten ? ' The updated flake.lock is on disk, not committed.' : '';
     if (GIT_IDENTITY.test(text)) {
@@ -293,7 +296,7 @@ export function explainUpdateFailure(stderr: string, opts: ExplainOptions = {}):
     const said = gitOutput(lines);
     return result(
       'commit-refused',
-      `${head} (exit code ${git[1]})${said ? `: ${said}` : ''}. Check the repository's hooks and state; the log has git's whole message.${written}`,
+      `${head}${git ? ` (exit code ${git[1]})` : ' (git ended before it read the commit message)'}${said ? `: ${said}` : ''}. Check the repository's hooks and state; the log has git's whole message.${written}`,
     );
   }
   const registry = REGISTRY.exec(text);
