@@ -1,11 +1,9 @@
 // UI end-to-end: the packaged VSIX as a user meets it. Installed into a clean code-server, it shows its icon and
 // display name in the Extensions view; its walkthrough opens from the palette, and its steps complete themselves as
 // the user goes: Nix found, a flake open, the outputs seen, an output built, a host dry-built.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { copyFixture, scratchDir } from '../support/nix';
-import { openNixView, openWorkbench, runCommand, treeRow, waitUntil } from './workbench';
+import { copyFixture } from '../support/nix';
+import { fixtureWorkspace, openNixView, openWorkbench, runCommand, treeRow, waitUntil } from './workbench';
 
 function assert(cond: unknown, message: string): asserts cond {
   if (!cond) throw new Error(message);
@@ -80,19 +78,7 @@ export const marketplaceScenarios = [
   {
     name: 'Walkthrough: Get started with Nix Flakes opens, and its steps complete as the user builds and dry-builds',
     async run(): Promise<void> {
-      const copies = new Map<string, string>();
-      const builds = copyFixture('builds', copies);
-      const hosts = copyFixture('hosts', copies);
-      const ws = join(scratchDir(), 'e2e-walkthrough.code-workspace');
-      writeFileSync(
-        ws,
-        JSON.stringify({
-          folders: [
-            { path: builds, name: 'builds' },
-            { path: hosts, name: 'hosts' },
-          ],
-        }),
-      );
+      const ws = fixtureWorkspace('e2e-walkthrough', ['builds', 'hosts']);
       const wb = await openWorkbench({ target: ws });
       const page = wb.page;
       try {

@@ -1,9 +1,7 @@
 // UI end-to-end tests: each scenario opens the real workbench with the packaged extension and clicks through it.
 // Prints `N passed, N failed`. Screenshots go to test-results/screenshots.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { copyFixture, copyPlain, processesWith, runMarker, scratchDir } from '../support/nix';
-import { activated, openNixView, openWorkbench, runCommand, treeRow, waitUntil } from './workbench';
+import { copyFixture, copyPlain, processesWith, runMarker } from '../support/nix';
+import { activated, fixtureWorkspace, openNixView, openWorkbench, runCommand, treeRow, waitUntil } from './workbench';
 import { prepareWorkspace } from '../harness/workspace';
 import { deployScenarios } from './deploy';
 import { airgapScenarios } from './airgap';
@@ -98,19 +96,7 @@ const scenarios: Scenario[] = [
   {
     name: 'Outputs tree: categories and items, Build in progress with cancel, a failed build squiggled in the editor',
     async run() {
-      const copies = new Map<string, string>();
-      const hello = copyFixture('hello', copies);
-      const builds = copyFixture('builds', copies);
-      const ws = join(scratchDir(), 'e2e-outputs.code-workspace');
-      writeFileSync(
-        ws,
-        JSON.stringify({
-          folders: [
-            { path: hello, name: 'hello' },
-            { path: builds, name: 'builds' },
-          ],
-        }),
-      );
+      const ws = fixtureWorkspace('e2e-outputs', ['hello', 'builds']);
       const wb = await openWorkbench({ target: ws });
       const page = wb.page;
       try {

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { Browser, CodeServer, launchBrowser, startCodeServer } from '../harness/codeserver';
-import { nixConfig, repoRoot, scratchDir } from '../support/nix';
+import { copyFixture, nixConfig, repoRoot, scratchDir } from '../support/nix';
 
 export const SHOTS = join(repoRoot(), 'test-results', 'screenshots');
 
@@ -146,4 +146,13 @@ export function treeRow(page: Page, label: string, opts: { exact?: boolean } = {
         .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) })
         .first()
     : rows.filter({ hasText: label }).first();
+}
+
+/** A multi-root .code-workspace of fixture flakes, each copied into a fresh git repository (named after the fixture). */
+export function fixtureWorkspace(name: string, fixtures: readonly string[]): string {
+  const copies = new Map<string, string>();
+  const folders = fixtures.map((f) => ({ path: copyFixture(f, copies), name: f }));
+  const ws = join(scratchDir(), `${name}.code-workspace`);
+  writeFileSync(ws, JSON.stringify({ folders }));
+  return ws;
 }
