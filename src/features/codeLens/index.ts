@@ -56,8 +56,8 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly perFlake = new Map<string, FlakeLenses>();
   private readonly scans = new Map<string, { version: number; lenses: SyntacticLens[] }>();
   private readonly running = new Map<string, Promise<void>>();
-  /** How many positions queries ran (nix processes), for tests and the log. */
-  queries = 0;
+  /** How many positions queries (nix processes) ran per flake, for tests and the log. */
+  private readonly queryCounts = new Map<string, number>();
 
   constructor(
     private readonly ctx: Ctx,
@@ -214,7 +214,7 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
       const result = await queryPositions(
         { ref: ref.ref, impure: ref.impure, system: nix.system },
         async (args) => {
-          this.queries++;
+          this.queryCounts.set(k, (this.queryCounts.get(k) ?? 0) + 1);
           try {
             const r = await this.ctx.runNix([], args, {
               flakeOptions: false,
@@ -266,6 +266,11 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
     }
     this.perFlake.set(k, { key: cacheKey, byFile });
     this.changed.fire();
+  }
+
+  /** How many positions queries ran for this flake. */
+  queries(flake: Flake): number {
+    return this.queryCounts.get(flake.uri.toString()) ?? 0;
   }
 
   /** The lenses placed by evaluation, per file, for tests. */

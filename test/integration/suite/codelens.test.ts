@@ -92,17 +92,17 @@ describe('Build lenses', () => {
   });
 
   it('typing starts no nix process, and the lenses follow the edit', async () => {
-    const { api } = await evaluated('hello');
+    const { api, flake } = await evaluated('hello');
     const flakeNix = join(fixture('hello'), 'flake.nix');
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(flakeNix));
     const editor = await vscode.window.showTextDocument(doc);
-    const before = api.lenses.queries;
+    const before = api.lenses.queries(flake);
     const started = Date.now();
     const line = lineOf(flakeNix, 'hello = lib.mkDerivation {');
     await editor.edit((e) => e.insert(new vscode.Position(line, 0), '        # a comment typed above hello\n'));
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 100);
     assert.ok(lenses.some((l) => l.range.start.line === line + 1 && l.command?.title.startsWith('$(tools) Build .#hello')));
-    assert.equal(api.lenses.queries, before, 'no positions query while typing');
+    assert.equal(api.lenses.queries(flake), before, 'no positions query for this flake while typing');
     // Processes for this flake (another flake may be refreshed in the background meanwhile).
     const mine = api.recentRuns().filter((r) => r.startedAt >= started && r.command.includes(fixture('hello')));
     assert.deepEqual(
