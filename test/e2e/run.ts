@@ -259,11 +259,16 @@ const scenarios: Scenario[] = [
           .first();
         const description = await nixpkgsRow.locator('.label-description').innerText();
         assert(/^[0-9a-f]{7} · (just now|\d+ (seconds?|minutes?) ago)/.test(description), `nixpkgs row: ${description}`);
-        // Expand tools to show its own nixpkgs, then open flake.nix where the warning sits.
+        // Click tools (its entry opens in flake.lock) and expand it to show its own nixpkgs, then open flake.nix where
+        // the warning sits.
+        const toolsRow = page.locator('.sidebar .monaco-list-row', { hasText: /^tools/ }).last();
+        await toolsRow.click();
+        await page.locator('.tabs-container .tab.active', { hasText: 'flake.lock' }).waitFor({ timeout: 30_000 });
+        await toolsRow.locator('.monaco-tl-twistie').click();
         await page
-          .locator('.sidebar .monaco-list-row', { hasText: /^tools/ })
+          .locator('.sidebar .monaco-list-row[aria-level="2"]', { hasText: /^nixpkgs/ })
           .last()
-          .click();
+          .waitFor();
         await page.locator('.pane-header', { hasText: 'Flake Outputs' }).click(); // collapse Outputs to give Inputs room
         await runCommand(page, 'Go to File');
         await page.keyboard.type('flake.nix');

@@ -127,15 +127,32 @@ export async function openNixView(page: Page): Promise<void> {
 /** Runs a command from the palette by its title, as a user types it. */
 export async function runCommand(page: Page, title: string): Promise<void> {
   const input = page.locator('.quick-input-widget input');
-  // F1 toggles the palette: press it until the input is there (a palette left open by an earlier step closes first).
-  for (let i = 0; i < 3 && !(await input.isVisible()); i++) {
-    await page.keyboard.press('F1');
-    await input.waitFor({ state: 'visible', timeout: 5_000 }).catch(() => undefined);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    // F1 toggles the palette: press it only while the palette is closed.
+    if (!(await input.isVisible())) await page.keyboard.press('F1');
+    const open = await input.waitFor({ state: 'visible', timeout: 5_000 }).then(
+      () => true,
+      () => false,
+    );
+    if (open) {
+      await input.fill(`>${title}`).catch(() => undefined);
+      const listed = await page
+        .locator('.quick-input-list .monaco-list-row')
+        .first()
+        .waitFor({ timeout: 5_000 })
+        .then(
+          () => true,
+          () => false,
+        );
+      // An editor that opens late takes the focus and closes the palette: then start again.
+      if (listed && (await input.isVisible()) && (await input.inputValue().catch(() => '')) === `>${title}`) {
+        await page.keyboard.press('Enter');
+        return;
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`the command palette did not stay open to run "${title}"`);
   }
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row').first().waitFor();
-  await page.keyboard.press('Enter');
 }
 
 /** A row of the Nix view's tree, by its label. */
