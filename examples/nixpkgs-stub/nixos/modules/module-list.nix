@@ -11,4 +11,6 @@
   ./services/nginx.nix
   ./services/postgresql.nix
   ./services/k3s.nix
+  ./virtualisation/build-vm.nix
+  ./image/images.nix
 ]
