@@ -80,6 +80,7 @@ const ACTION_WORD: Record<string, string> = {
   build: 'Build',
   activate: 'Activate',
   preview: 'Preview',
+  image: 'Build VM or image',
 };
 const PREVIEW_ACTIONS: ApplyAction[] = ['switch', 'boot', 'test', 'dry-activate'];
 
@@ -627,7 +628,8 @@ export class Deployments implements vscode.Disposable {
         const bin = join(path, 'bin');
         const script = (await readdir(bin).catch(() => [] as string[])).find((f) => /^run-.*-vm$/.test(f));
         if (!script) return this.refuse(c, 'image', `The VM of ${c.name} has no bin/run-*-vm script (${bin}).`);
-        this.ctx.openTerminal({ name: `VM ${c.name}`, shellPath: join(bin, script), shellArgs: [] }).show();
+        // In the flake's folder, as `nixos-rebuild build-vm` is run: the VM's disk image (`./<host>.qcow2`) goes there.
+        this.ctx.openTerminal({ name: `VM ${c.name}`, shellPath: join(bin, script), shellArgs: [], cwd: c.flake.uri.fsPath }).show();
         return { status: 'done', config: c.name, action: 'image', state, message: `Running the VM of ${c.name}.`, path };
       }
       const message = `${picked.label} of ${c.name}: ${path}`;
