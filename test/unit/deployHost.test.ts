@@ -4,6 +4,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkHostSettings, type CheckedHost } from '../../src/core/deploy/host';
 import {
+  closeSharedCommand,
+  configSharesConnections,
+  controlDir,
+  sharingOptions,
+  sshConfigCommand,
+} from '../../src/core/deploy/connections';
+import {
   deploySteps,
   generationsStep,
   rollbackSteps,
@@ -14,9 +21,9 @@ import {
 } from '../../src/core/deploy/plan';
 import { deploy, DeployError, runSteps, type DeployProgress } from '../../src/core/deploy/runner';
 import { CancelledError } from '../../src/core/nix/process';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { nixTestEnv, testNix } from '../support/nix';
 import {
   copyDeployFixture,
@@ -219,6 +226,40 @@ describe('deploying to the test host', { skip }, () => {
       script: `/nix/var/nix/profiles/system-${ga.number}-link/bin/switch-to-configuration`,
     });
   });
+  test('one shared ssh connection for a whole switch (the test host logs one login), none left once closed', async (t) => {
+    const flake = copyDeployFixture('deploy-host');
+    await deploy(deploySteps(input(flake, 'switch')), () => true, { env });
+    const logins = () => (readFileSync(join(host.dir, 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length;
+    const target = settings().target!;
+    const sshG = execFileSync('ssh', sshConfigCommand(host.sshOptions, target).args, { encoding: 'utf8' });
+    assert.equal(configSharesConnections(sshG), false, "the test host's ssh_config shares no connections");
+    const dir = await controlDir({}, process.getuid!(), mkdtempSync('/tmp/nf-'));
+    assert.ok(dir);
+    const shared = { ...input(flake, 'switch'), sshOptions: [...host.sshOptions, ...sharingOptions(dir)] };
+    // Unshared, for the figure: every step logs in again.
+    let before = logins();
+    let t0 = Date.now();
+    await deploy(deploySteps(input(flake, 'switch')), () => true, { env });
+    const unsharedMs = Date.now() - t0;
+    const unsharedLogins = logins() - before;
+    before = logins();
+    t0 = Date.now();
+    const state = await deploy(deploySteps(shared), () => true, { env });
+    const sharedMs = Date.now() - t0;
+    assert.equal(logins() - before, 1, 'ssh, nix copy and nix path-info all went through one login');
+    assert.ok(unsharedLogins >= 4, `unshared: ${unsharedLogins} logins`);
+    assert.equal(host.activations().at(-1)?.action, 'switch');
+    assert.equal(state?.generations?.find((g) => g.current)?.toplevel, state?.toplevel);
+    const close = closeSharedCommand(shared.sshOptions, target);
+    execFileSync(close.file, close.args, { stdio: 'ignore' });
+    assert.deepEqual(readdirSync(dir), [], 'the socket is gone');
+    assert.equal(spawnSync('pgrep', ['-f', `^ssh.*${dir}`]).status, 1, 'no ssh master left');
+    rmSync(dirname(dir), { recursive: true, force: true });
+    t.diagnostic(
+      `no-change switch: ${unsharedLogins} logins ${unsharedMs} ms unshared, 1 login ${sharedMs} ms shared (ratio ${(sharedMs / unsharedMs).toFixed(2)})`,
+    );
+  });
+
   test('timing: a no-change switch through the steps, against the same commands typed in a shell', async (t) => {
     const flake = copyDeployFixture('deploy-host');
     await deploy(deploySteps(input(flake, 'switch')), () => true, { env });

@@ -10,14 +10,20 @@ import type { Ctx } from '../../context';
 import { flakeRef } from '../../workspace/mapping';
 import {
   checkInput,
+  closeSharedCommand,
+  configSharesConnections,
+  controlDir,
   DeployError,
   deploySteps,
   generationsStep,
   nixosRebuildSteps,
   parseBuildJson,
   parseDiffClosures,
+  optionsChooseSharing,
   rollbackSteps,
   runSteps,
+  sharingOptions,
+  sshConfigCommand,
   summarizeDiff,
   type Command,
   type DeployAction,
@@ -26,6 +32,7 @@ import {
   type DeployProgress,
   type DeployState,
   type Generation,
+  type SshAddress,
   type Step,
 } from '../../core/deploy';
 import { CancelledError } from '../../core/nix/process';
@@ -208,6 +215,36 @@ export class Deployments implements vscode.Disposable {
     );
   }
 
+  /**
+   * The ssh options of one deployment with one shared connection per host (unless the user's options or ssh_config
+   * share connections already), and how to close those connections when it ends.
+   */
+  private async sharedConnections(
+    sshOptions: string[],
+    hosts: (SshAddress | undefined)[],
+  ): Promise<{ sshOptions: string[]; close: () => Promise<void> }> {
+    const addresses = hosts.filter((h): h is SshAddress => h !== undefined);
+    const none = { sshOptions, close: async () => undefined };
+    if (addresses.length === 0 || optionsChooseSharing(sshOptions)) return none;
+    const dir = await controlDir();
+    if (!dir) return none;
+    for (const a of addresses) {
+      const cmd = sshConfigCommand(sshOptions, a);
+      const r = await this.ctx.exec(cmd.file, cmd.args, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+      if (!r || configSharesConnections(r.stdout)) return none;
+    }
+    const shared = [...sshOptions, ...sharingOptions(dir)];
+    return {
+      sshOptions: shared,
+      close: async () => {
+        for (const a of addresses) {
+          const cmd = closeSharedCommand(shared, a);
+          await this.ctx.exec(cmd.file, cmd.args, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+        }
+      },
+    };
+  }
+
   private async base(c: ConfigRef): Promise<{ nix: string; ref: string; nixOptions: { offline: boolean; extraArgs: string[] } }> {
     const nix = await this.ctx.requireNix();
     const ref = await flakeRef(this.ctx, c.flake);
@@ -315,6 +352,10 @@ export class Deployments implements vscode.Disposable {
     const target = settings.value.host.target?.text ?? 'this machine';
     const state: DeployState = {};
     let view = this.view(c, action, target, state, {});
+    const { host } = settings.value;
+    const shared = host.useNixosRebuild
+      ? { sshOptions: settings.value.sshOptions, close: async () => undefined }
+      : await this.sharedConnections(settings.value.sshOptions, [host.target, host.build]);
     try {
       const b = await this.base(c);
       const input: DeployInput = {
@@ -322,8 +363,8 @@ export class Deployments implements vscode.Disposable {
         flakeRef: b.ref,
         hostName: c.name,
         action: action === 'preview' ? 'build' : action,
-        host: settings.value.host,
-        sshOptions: settings.value.sshOptions,
+        host,
+        sshOptions: shared.sshOptions,
         nixOptions: b.nixOptions,
       };
       const checked = checkInput(input);
@@ -379,6 +420,8 @@ export class Deployments implements vscode.Disposable {
       return { status: 'done', config: c.name, action, state, message };
     } catch (e) {
       return this.failed(c, action, e, state, target, view);
+    } finally {
+      await shared.close();
     }
   }
 
@@ -473,14 +516,19 @@ export class Deployments implements vscode.Disposable {
           message: `Not rolled back: ${c.name} on ${target} is unchanged.`,
         };
       const nix = await this.ctx.requireNix();
-      await this.withProgress(
-        `Roll back ${c.name} on ${target}`,
-        rollbackSteps({ nix: nix.path, host: settings.value.host, sshOptions: settings.value.sshOptions }, g.number),
-        state,
-        target,
-        () => undefined,
-        signal,
-      );
+      const shared = await this.sharedConnections(settings.value.sshOptions, [settings.value.host.target]);
+      try {
+        await this.withProgress(
+          `Roll back ${c.name} on ${target}`,
+          rollbackSteps({ nix: nix.path, host: settings.value.host, sshOptions: shared.sshOptions }, g.number),
+          state,
+          target,
+          () => undefined,
+          signal,
+        );
+      } finally {
+        await shared.close();
+      }
       const message = `Rolled ${c.name} on ${target} back to generation ${state.generation ?? g.number}.`;
       void vscode.window.showInformationMessage(message);
       return { status: 'done', config: c.name, action: 'rollback', state, message };

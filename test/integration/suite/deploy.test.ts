@@ -4,11 +4,12 @@
 // and picks are answered through the API's `deploy.ui`. What happened is read from the host's store, profile and the
 // switch-to-configuration stand-in's log.
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { extension, fixture, flakeOf } from './helpers';
+import { extension, fixture, flakeOf, until } from './helpers';
 import { editFixture, makeSigningKey, removeTestHost, startTestHost, testHostUnavailable, type TestHost } from '../../support/testHost';
 import type { DeployOutcome, DeployUi } from '../../../src/features/deploy';
 
@@ -84,8 +85,23 @@ describe('Deploy a NixOS host to a test host over ssh', function () {
 
   it('Switch from the host item: the diff, a confirmation naming the host, the action and the changes; the closure on the host, a new generation, "switch" activated, the message with the generation number', async () => {
     const before = host.generations().length;
+    const logins = () => (readFileSync(join(host.dir, 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length;
+    const loginsBefore = logins();
     const o = await run('nixFlakes.deploy.switch');
     assert.equal(o.status, 'done', `${o.message}\n${o.error?.output ?? ''}`);
+    // Every step that reached the host (ssh, nix copy, the activation in its terminal) shared one connection,
+    // closed when the deployment ended.
+    assert.equal(logins() - loginsBefore, 1, 'one ssh login for the whole deployment');
+    // (the master exits shortly after `ssh -O exit` asked it to)
+    const masters = await until(
+      'no ssh master left',
+      () => {
+        const r = spawnSync('pgrep', ['-af', '^ssh.*nix-flakes-ssh'], { encoding: 'utf8' });
+        return r.status === 1 ? 'none' : undefined;
+      },
+      5_000,
+    ).catch(() => spawnSync('pgrep', ['-af', '^ssh.*nix-flakes-ssh'], { encoding: 'utf8' }).stdout);
+    assert.equal(masters, 'none', 'no ssh master left');
     const top = o.state.toplevel!;
     assert.ok(host.storeHas(top), "the toplevel is in the host's store");
     const gens = host.generations();
