@@ -4,5 +4,6 @@ export * from './host';
 export * from './connections';
 export * from './diff';
 export * from './generations';
+export * from './images';
 export * from './plan';
 export * from './runner';

@@ -4,8 +4,8 @@
 // generations of a target with rollback, home-manager configurations (build, diff, activate) and a host's VM and
 // images. Every process goes through the gateway (ctx.exec, ctx.openTerminal); nothing runs in Restricted Mode.
 import * as vscode from 'vscode';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Ctx } from '../../context';
 import { flakeRef } from '../../workspace/mapping';
 import {
@@ -20,11 +20,13 @@ import {
   parseBuildJson,
   parseDiffClosures,
   optionsChooseSharing,
+  parseBuildProducts,
   rollbackSteps,
   runSteps,
   sharingOptions,
   sshConfigCommand,
   summarizeDiff,
+  vmDiskImage,
   type Command,
   type DeployAction,
   type DeployInput,
@@ -42,6 +44,7 @@ import { which } from '../../core/nix/detect';
 import { rebuildFlavor } from '../../core/nix/rebuild';
 import { installable } from '../../core/flake/installable';
 import { stripAnsi } from '../../core/text';
+import { formatBytes } from '../../core/format';
 import type { ApplyAction, DeployView, DeployViewAction } from '../../protocol/deploy';
 import { DeployPanel } from './panel';
 import { hostSettings, type ConfigRef } from './hosts';
@@ -77,6 +80,8 @@ export interface DeployOutcome {
   error?: { step?: string; kind?: string; output?: string };
   /** An image build: the output path. */
   path?: string;
+  /** An image build: the image files in it (from `nix-support/hydra-build-products`); Run VM: the VM's disk. */
+  files?: string[];
 }
 
 const ACTION_WORD: Record<string, string> = {
@@ -676,13 +681,39 @@ export class Deployments implements vscode.Disposable {
         const bin = join(path, 'bin');
         const script = (await readdir(bin).catch(() => [] as string[])).find((f) => /^run-.*-vm$/.test(f));
         if (!script) return this.refuse(c, 'image', `The VM of ${c.name} has no bin/run-*-vm script (${bin}).`);
-        // In the flake's folder, as `nixos-rebuild build-vm` is run: the VM's disk image (`./<host>.qcow2`) goes there.
-        this.ctx.openTerminal({ name: `VM ${c.name}`, shellPath: join(bin, script), shellArgs: [], cwd: c.flake.uri.fsPath }).show();
-        return { status: 'done', config: c.name, action: 'image', state, message: `Running the VM of ${c.name}.`, path };
+        // The VM's disk (`./<host>.qcow2` by default) is kept in the extension's storage, never in the repository.
+        const disk = vmDiskImage(this.ctx.extension.globalStorageUri.fsPath, c.flake.uri.fsPath, c.name);
+        await mkdir(dirname(disk), { recursive: true });
+        this.ctx
+          .openTerminal({
+            name: `VM ${c.name}`,
+            shellPath: join(bin, script),
+            shellArgs: [],
+            cwd: c.flake.uri.fsPath,
+            env: { NIX_DISK_IMAGE: disk },
+          })
+          .show();
+        const message = `Running the VM of ${c.name} (its disk: ${disk}).`;
+        return { status: 'done', config: c.name, action: 'image', state, message, path, files: [disk] };
       }
-      const message = `${picked.label} of ${c.name}: ${path}`;
-      void vscode.window.showInformationMessage(message, 'Copy Path').then((a) => a && vscode.env.clipboard.writeText(path));
-      return { status: 'done', config: c.name, action: 'image', state, message, path };
+      // The image file itself when the output names it (nixpkgs' image builders do), else the output.
+      const products = parseBuildProducts(
+        await readFile(join(path, 'nix-support', 'hydra-build-products'), 'utf8').catch(() => ''),
+        path,
+      ).map((p) => p.path);
+      const sizes = await Promise.all(
+        products.map((f) =>
+          stat(f).then(
+            (s) => ` (${formatBytes(s.size)})`,
+            () => '',
+          ),
+        ),
+      );
+      const shown = products.length ? products.map((f, i) => `${f}${sizes[i]}`).join(', ') : path;
+      const message = `${picked.label} of ${c.name}: ${shown}`;
+      const copied = products[0] ?? path;
+      void vscode.window.showInformationMessage(message, 'Copy Path').then((a) => a && vscode.env.clipboard.writeText(copied));
+      return { status: 'done', config: c.name, action: 'image', state, message, path, files: products };
     } catch (e) {
       return this.failed(c, 'image', e, state, 'this machine');
     }

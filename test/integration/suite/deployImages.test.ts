@@ -143,6 +143,10 @@ describe('VM and images of a NixOS host', function () {
       readFileSync(join(o.path!, 'nix-support', 'hydra-build-products'), 'utf8').trim(),
       `file iso ${o.path}/iso/nixos-installer.iso`,
     );
+    // The message names the ISO file itself, with its size.
+    assert.deepEqual(o.files, [`${o.path}/iso/nixos-installer.iso`]);
+    assert.ok(o.message.startsWith(`Build ISO of installer: ${o.path}/iso/nixos-installer.iso (`), o.message);
+    assert.match(o.message, / \([\d.]+ (B|KiB|MiB|GiB)\)$/);
   });
 
   it('Build image: qemu and raw-efi each build their image file', async () => {
@@ -160,16 +164,18 @@ describe('VM and images of a NixOS host', function () {
     }
   });
 
-  it("Run VM: builds the VM and runs bin/run-installer-vm in a terminal named after the host, in the flake's folder (where the VM's disk image goes, as with nixos-rebuild build-vm), which exits with 0", async () => {
+  it("Run VM: builds the VM and runs bin/run-installer-vm in a terminal named after the host, in the flake's folder, with its disk in the extension's storage (never in a workspace folder); it exits with 0", async () => {
     const api = await extension();
     const closed: vscode.Terminal[] = [];
     const sub = vscode.window.onDidCloseTerminal((t) => closed.push(t));
-    const disk = join(fixture('hosts'), 'installer.qcow2');
-    const elsewhere = (await api.flakes()).map((f) => join(f.uri.fsPath, 'installer.qcow2')).filter((p) => p !== disk);
+    const inFolders = (await api.flakes()).map((f) => join(f.uri.fsPath, 'installer.qcow2'));
+    let disk: string | undefined;
     try {
       const o = await run('installer', 'Run VM');
       assert.equal(o.status, 'done', `${o.message}\n${o.error?.output ?? ''}`);
-      assert.equal(o.message, 'Running the VM of installer.');
+      disk = o.files?.[0];
+      assert.ok(disk?.endsWith('.qcow2') && disk.includes('/vm/installer-'), String(disk));
+      assert.equal(o.message, `Running the VM of installer (its disk: ${disk}).`);
       assert.match(o.path ?? '', /-nixos-vm$/);
       const script = join(o.path!, 'bin', 'run-installer-vm');
       assert.equal(api.recentRuns().at(-1)?.command, `terminal: ${script}`);
@@ -178,12 +184,14 @@ describe('VM and images of a NixOS host', function () {
         return t?.exitStatus ? t : undefined;
       });
       assert.equal(terminal.exitStatus?.code, 0);
-      assert.equal((terminal.creationOptions as vscode.TerminalOptions).shellPath, script);
-      assert.deepEqual(elsewhere.filter(existsSync), [], 'no disk image in another folder');
-      assert.equal(readFileSync(disk, 'utf8'), 'qcow2 stand-in\n', 'the disk image is in the flake folder');
+      const options = terminal.creationOptions as vscode.TerminalOptions;
+      assert.equal(options.shellPath, script);
+      assert.equal(String(options.cwd), fixture('hosts'));
+      assert.equal(readFileSync(disk, 'utf8'), 'qcow2 stand-in\n', "the VM made its disk in the extension's storage");
+      assert.deepEqual(inFolders.filter(existsSync), [], 'no disk image in a workspace folder');
     } finally {
       sub.dispose();
-      for (const p of [disk, ...elsewhere]) rmSync(p, { force: true });
+      for (const p of [...inFolders, ...(disk ? [disk] : [])]) rmSync(p, { force: true });
     }
   });
 
