@@ -1,9 +1,19 @@
-// The panel: host picker and actions, notice, result cards. Talks to the extension only through
-// validated messages (src/protocol/dryBuild.ts).
+// The panel: the picker of NixOS hosts and home-manager configurations and its actions, notice, result cards. Talks
+// to the extension only through validated messages (src/protocol/dryBuild.ts).
 
 import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/vscode-button.js';
 import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
-import { isToWebview, PROTOCOL_VERSION, type HostEntry, type Location, type RunState, type ToExtension } from '../src/protocol/dryBuild';
+import {
+  hostRef,
+  isToWebview,
+  kindOf,
+  PROTOCOL_VERSION,
+  type HostEntry,
+  type HostRef,
+  type Location,
+  type RunState,
+  type ToExtension,
+} from '../src/protocol/dryBuild';
 import { Card, type CardHost } from './card';
 import { append, clear, el, icon, iconButton } from './dom';
 import { apply, currentHost, defaultView, emptyState, hostKey, restore, runningRun, sameHost, type CardView, type UiState } from './state';
@@ -24,6 +34,7 @@ export class App implements CardHost {
   private readonly runButton: VscodeButton;
   private readonly cancelButton: VscodeButton;
   private readonly clearButton: HTMLButtonElement;
+  private readonly pickerLabel = el('label', { class: 'picker-label', text: 'Host' });
   private readonly hostInfo = el('div', { class: 'host-info' });
   private readonly notice = el('div', { class: 'notice', attrs: { role: 'alert' } });
   private readonly empty = el('div', { class: 'empty-state' });
@@ -40,7 +51,7 @@ export class App implements CardHost {
     this.runButton = el('vscode-button', {
       class: 'run',
       text: 'Dry Build',
-      title: 'Evaluate the host and list what would be built and fetched',
+      title: 'Evaluate the configuration and list what would be built and fetched',
     });
     this.runButton.addEventListener('click', () => this.onRun());
     this.cancelButton = el('vscode-button', { class: 'cancel', text: 'Cancel', title: 'Stop the running dry build' });
@@ -51,7 +62,7 @@ export class App implements CardHost {
     const toolbar = el(
       'div',
       { class: 'toolbar' },
-      el('label', { class: 'picker-label', text: 'Host' }),
+      this.pickerLabel,
       this.picker,
       this.runButton,
       this.cancelButton,
@@ -129,8 +140,9 @@ export class App implements CardHost {
 
   rerun(run: RunState): void {
     if (!this.canRun()) return;
-    this.select({ flake: run.flake, host: run.host });
-    this.post({ type: 'run', flake: run.flake, host: run.host });
+    const ref = hostRef(run.flake, run.host, kindOf(run));
+    this.select(ref);
+    this.post({ type: 'run', ...ref });
     this.setPending(true);
   }
 
@@ -158,12 +170,13 @@ export class App implements CardHost {
     if (h) this.select(h, true);
   }
 
-  /** Makes `h` the chosen host (`fromPicker`: the picker already shows it). */
-  private select(h: { flake: string; host: string }, fromPicker = false): void {
+  /** Makes `h` the chosen configuration (`fromPicker`: the picker already shows it). */
+  private select(h: HostRef, fromPicker = false): void {
     const cur = this.state.selected;
     if (cur && sameHost(cur, h)) return;
-    this.state.selected = { flake: h.flake, host: h.host };
-    this.post({ type: 'select', flake: h.flake, host: h.host });
+    const ref = hostRef(h.flake, h.host, kindOf(h));
+    this.state.selected = ref;
+    this.post({ type: 'select', ...ref });
     if (fromPicker) this.renderHostInfo();
     else this.renderHosts();
     this.renderToolbar();
@@ -174,7 +187,7 @@ export class App implements CardHost {
     const h = currentHost(this.state);
     if (!h || !this.canRun()) return;
     if (!this.state.selected) this.select(h);
-    this.post({ type: 'run', flake: h.flake, host: h.host });
+    this.post({ type: 'run', ...hostRef(h.flake, h.host, kindOf(h)) });
     this.setPending(true);
   }
 
@@ -218,27 +231,40 @@ export class App implements CardHost {
     const current = currentHost(this.state);
     clear(this.picker);
     this.optionHosts = new Map();
-    const grouped = new Set(hosts.map((h) => h.flake)).size > 1;
+    // Grouped by flake when there are several, and by kind when there are home-manager configurations.
+    const manyFlakes = new Set(hosts.map((h) => h.flake)).size > 1;
+    const homes = hosts.some((h) => kindOf(h) === 'home');
+    const grouped = manyFlakes || homes;
+    this.pickerLabel.textContent = homes ? 'Configuration' : 'Host';
+    this.picker.setAttribute('aria-label', homes ? 'NixOS host or home-manager configuration' : 'NixOS host');
     if (hosts.length === 0) {
-      const o = el('vscode-option', { text: loading ? 'Looking for NixOS hosts…' : 'No nixosConfigurations found' });
+      const o = el('vscode-option', {
+        text: loading ? 'Looking for NixOS hosts and home configurations…' : 'No nixosConfigurations or homeConfigurations found',
+      });
       o.value = '';
       o.selected = true;
       this.picker.appendChild(o);
     }
-    let lastFlake: string | undefined;
+    let lastGroup: string | undefined;
     hosts.forEach((h, i) => {
-      if (grouped && h.flake !== lastFlake) {
+      const home = kindOf(h) === 'home';
+      const group = JSON.stringify([h.flake, kindOf(h)]);
+      if (grouped && group !== lastGroup) {
         // A group header: not selectable.
-        const g = el('vscode-option', { text: h.flakeLabel.toLocaleUpperCase() });
+        const title = [manyFlakes ? h.flakeLabel.toLocaleUpperCase() : '', homes ? (home ? 'HOME-MANAGER' : 'NIXOS') : '']
+          .filter(Boolean)
+          .join(' · ');
+        const g = el('vscode-option', { text: title });
         g.value = `g${i}`;
         g.disabled = true;
-        g.description = h.flake;
+        g.description = home ? `homeConfigurations · ${h.flake}` : homes ? `nixosConfigurations · ${h.flake}` : h.flake;
         this.picker.appendChild(g);
       }
-      lastFlake = h.flake;
+      lastGroup = group;
       const o = el('vscode-option', { text: grouped ? `\u2003${h.host}` : h.host });
       o.value = `h${i}`;
-      o.description = grouped ? `${h.flakeLabel} · ${h.flake}` : h.flake;
+      const where = grouped && manyFlakes ? `${h.flakeLabel} · ${h.flake}` : h.flake;
+      o.description = home ? `home-manager · ${where}` : where;
       if (current && sameHost(h, current)) o.selected = true;
       this.optionHosts.set(o.value, h);
       this.picker.appendChild(o);
@@ -254,6 +280,12 @@ export class App implements CardHost {
     const current = currentHost(this.state);
     clear(this.hostInfo);
     if (current) {
+      if (kindOf(current) === 'home')
+        append(
+          this.hostInfo,
+          el('span', { class: 'host-kind', text: 'home-manager', title: `homeConfigurations.${current.host}` }),
+          el('span', { class: 'meta-sep', text: '·' }),
+        );
       append(
         this.hostInfo,
         el('span', { class: 'host-flake', text: current.flakeLabel, title: current.flake }),
@@ -297,10 +329,10 @@ export class App implements CardHost {
     this.empty.hidden = runs.length > 0;
     if (this.empty.hidden) return;
     const text = loading
-      ? 'Looking for the nixosConfigurations of the flakes in this workspace…'
+      ? 'Looking for the nixosConfigurations and homeConfigurations of the flakes in this workspace…'
       : hosts.length === 0
-        ? 'No flake in this workspace has nixosConfigurations.'
-        : 'Pick a host and press Dry Build to see whether it evaluates, and what switching to it would build and download. Results of several hosts stay here side by side for comparison.';
+        ? 'No flake in this workspace has nixosConfigurations or homeConfigurations.'
+        : 'Pick a host or home configuration and press Dry Build to see whether it evaluates, and what switching to it would build and download. Results of several stay here side by side for comparison.';
     if (this.empty.textContent !== text) this.empty.textContent = text;
   }
 

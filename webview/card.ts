@@ -1,8 +1,9 @@
-// One result card: a dry build of one host. All data goes into the DOM as text (see dom.ts).
+// One result card: a dry build of one NixOS host or home-manager configuration. All data goes into the DOM as text
+// (see dom.ts).
 
 import type { VscodeCollapsible } from '@vscode-elements/elements/dist/vscode-collapsible/vscode-collapsible.js';
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/vscode-textfield.js';
-import type { ErrorView, Location, RunState, TraceView } from '../src/protocol/dryBuild';
+import { kindOf, type ErrorView, type Location, type RunState, type TraceView } from '../src/protocol/dryBuild';
 import { actionLink, append, clear, el, icon, iconButton, type IconName } from './dom';
 import { formatBytes, formatDuration, kindLabel, matcher, omittedLines, plural, positionLabel, storeName } from './format';
 import { MAX_FILTER, PAGE, type CardView } from './state';
@@ -171,7 +172,8 @@ export class Card {
     const run = this.run;
     clear(this.meta);
     const started = new Date(run.startedAt);
-    const installable = el('span', { class: 'installable', text: `nixosConfigurations.${attrName(run.host)}`, title: run.flake });
+    const category = kindOf(run) === 'home' ? 'homeConfigurations' : 'nixosConfigurations';
+    const installable = el('span', { class: 'installable', text: `${category}.${attrName(run.host)}`, title: run.flake });
     append(
       this.meta,
       installable,
@@ -384,9 +386,10 @@ export class Card {
   }
 }
 
-/** The header's secondary text: the flake, and what a finished run found (to compare collapsed cards). */
+/** The header's secondary text: the flake (and home-manager), what a finished run found (to compare collapsed cards). */
 function describe(run: RunState, flakeLabel: string): string {
   const parts = flakeLabel ? [flakeLabel] : [];
+  if (kindOf(run) === 'home') parts.push('home-manager');
   if (run.state === 'done')
     parts.push(`${run.builds.length.toLocaleString('en-US')} to build`, `${run.fetches.length.toLocaleString('en-US')} to fetch`);
   if (run.state === 'done' && run.downloadBytes !== undefined) parts.push(formatBytes(run.downloadBytes));

@@ -3,8 +3,10 @@
 
 import {
   isToWebview,
+  kindOf,
   LIMITS,
   PROTOCOL_VERSION,
+  sameHost,
   type HostEntry,
   type HostRef,
   type NoticeMessage,
@@ -33,7 +35,7 @@ export interface UiState {
   hosts: HostEntry[];
   selected?: HostRef;
   loading: boolean;
-  /** Newest first, at most one per flake and host. */
+  /** Newest first, at most one per configuration (flake, name and kind). */
   runs: RunState[];
   views: Record<string, CardView>;
   notice?: Pick<NoticeMessage, 'level' | 'text'>;
@@ -60,13 +62,13 @@ export function defaultView(run: Pick<RunState, 'elapsedMs'>, now: number): Card
   };
 }
 
-export const sameHost = (a: HostRef, b: HostRef): boolean => a.flake === b.flake && a.host === b.host;
+export { sameHost };
 
 export function hostKey(h: HostRef): string {
-  return JSON.stringify([h.flake, h.host]);
+  return JSON.stringify([h.flake, h.host, kindOf(h)]);
 }
 
-/** Keeps the first run of each flake and host. */
+/** Keeps the first run of each configuration. */
 function dedupe(runs: RunState[]): RunState[] {
   const seen = new Set<string>();
   return runs.filter((r) => {
@@ -116,6 +118,7 @@ export function apply(state: UiState, msg: ToWebview, now: number): Change {
         runId: msg.runId,
         flake: msg.flake,
         host: msg.host,
+        ...(msg.kind ? { kind: msg.kind } : {}),
         state: 'evaluating',
         startedAt: msg.startedAt,
         elapsedMs: 0,
@@ -124,7 +127,7 @@ export function apply(state: UiState, msg: ToWebview, now: number): Change {
         errors: [],
         log: [],
       };
-      // One card per host: a new run replaces the host's old card. The oldest cards go past the limit.
+      // One card per configuration: a new run replaces its old card. The oldest cards go past the limit.
       for (const old of state.runs.filter((r) => sameHost(r, run))) delete state.views[old.runId];
       state.runs = [run, ...state.runs.filter((r) => !sameHost(r, run))];
       for (const old of state.runs.slice(LIMITS.runs)) delete state.views[old.runId];
@@ -144,7 +147,7 @@ export function apply(state: UiState, msg: ToWebview, now: number): Change {
       if (!old) return { kind: 'none' };
       const { type: _type, ...result } = msg;
       // A new object: cards re-render their results when the run object changes.
-      state.runs[i] = { ...result, flake: old.flake, host: old.host, startedAt: old.startedAt };
+      state.runs[i] = { ...result, flake: old.flake, host: old.host, ...(old.kind ? { kind: old.kind } : {}), startedAt: old.startedAt };
       // A failure without a parsed error: the log is all there is, so show it.
       const view = state.views[msg.runId];
       if (view && msg.state === 'failed' && msg.errors.length === 0) view.logOpen = true;
@@ -160,7 +163,7 @@ function keepSelection(selected: HostRef | undefined, hosts: HostEntry[]): HostR
   return selected && hosts.some((h) => sameHost(h, selected)) ? selected : undefined;
 }
 
-/** The host the picker shows: the selected one when it exists, else the first. */
+/** The configuration the picker shows: the selected one when it exists, else the first. */
 export function currentHost(state: UiState): HostEntry | undefined {
   const sel = state.selected;
   return (sel && state.hosts.find((h) => sameHost(h, sel))) || state.hosts[0];

@@ -1,4 +1,4 @@
-// The messages between the "NixOS Dry Build" webview and the extension, and their run-time validators.
+// The messages between the "Dry Build" webview and the extension, and their run-time validators.
 // Shared by both sides: no `vscode` import, no DOM, no Node APIs.
 //
 // Everything in these messages may come from Nix (host names, paths, error text, logs) and is untrusted:
@@ -22,14 +22,14 @@ import {
 /** What the sender uses to make its data fit these validators (`LIMITS`). */
 export { fitList, fitText } from './checks';
 
-/** Bumped on any incompatible change; `ready` and `init` carry it and must match. */
-export const PROTOCOL_VERSION = 1;
+/** Bumped on any incompatible change; `ready` and `init` carry it and must match. 2: `kind` (home-manager). */
+export const PROTOCOL_VERSION = 2;
 
 /** Bounds checked by the validators. The extension must cut its data to these (see `fitText`, `fitList`). */
 export const LIMITS = {
   /** Hosts in `init` / `hosts`. */
   hosts: 2000,
-  /** Result cards in `init` (at most one per flake and host, newest first). */
+  /** Result cards in `init` (at most one per configuration, newest first). */
   runs: 50,
   /** A run id: 1–64 characters of `[A-Za-z0-9_.:-]`. */
   runId: 64,
@@ -68,12 +68,34 @@ export const LIMITS = {
 // ---------------------------------------------------------------------------------------------------------
 // Shared shapes
 
-/** A host of one flake: what `run` and `select` name. */
+/**
+ * A configuration of one flake: what `run` and `select` name. A NixOS host (`nixosConfigurations.<host>`), or with
+ * `kind: 'home'` a home-manager configuration (`homeConfigurations.<host>`): a flake may have both of one name.
+ */
 export interface HostRef {
   /** The flake as the extension identifies it (opaque to the webview; e.g. the flake directory). */
   flake: string;
-  /** The attribute name under `nixosConfigurations`. */
+  /** The attribute name under `nixosConfigurations` (or `homeConfigurations`). */
   host: string;
+  /** Absent: a NixOS host. */
+  kind?: 'home';
+}
+
+/** What a configuration is: `nixos` (a host of `nixosConfigurations`) or `home` (of `homeConfigurations`). */
+export type ConfigKind = 'nixos' | 'home';
+
+export function kindOf(ref: Pick<HostRef, 'kind'>): ConfigKind {
+  return ref.kind === 'home' ? 'home' : 'nixos';
+}
+
+/** The fields that name a configuration of `kind` (no `kind` for a NixOS host). */
+export function hostRef(flake: string, host: string, kind: ConfigKind): HostRef {
+  return kind === 'home' ? { flake, host, kind } : { flake, host };
+}
+
+/** The same configuration: flake, name and kind. */
+export function sameHost(a: HostRef, b: HostRef): boolean {
+  return a.flake === b.flake && a.host === b.host && kindOf(a) === kindOf(b);
 }
 
 /** One entry of the host picker. */
@@ -167,7 +189,7 @@ export interface Omitted {
   lookupMs?: number;
 }
 
-/** One result card: a run of one host, as `init` sends it. */
+/** One result card: a run of one configuration, as `init` sends it. */
 export interface RunState extends HostRef, RunResult {
   runId: string;
   state: RunStatus;
@@ -270,8 +292,9 @@ const message = text(LIMITS.message, { control: CONTROL_MULTILINE });
 const where = text(LIMITS.path, { min: 1 });
 
 const hostRefFields = { flake, host };
-const hostRef = record(hostRefFields);
-const hostEntry = record({ ...hostRefFields, flakeLabel });
+const kind = { kind: literal('home') };
+const hostRefCheck = record(hostRefFields, kind);
+const hostEntry = record({ ...hostRefFields, flakeLabel }, kind);
 const hosts = list(hostEntry, LIMITS.hosts);
 
 const location = record({ file: absolutePath, label: text(LIMITS.path, { min: 1 }), line: lineNumber, column: lineNumber });
@@ -315,10 +338,10 @@ const runState = record(
     startedAt: time,
     elapsedMs: duration,
   },
-  { ...resultOptional, progress: progressText },
+  { ...resultOptional, ...kind, progress: progressText },
 );
 
-/** Cards: run ids are unique (the webview keeps only the first card of a flake and host). */
+/** Cards: run ids are unique (the webview keeps only the first card of a configuration). */
 const runs: Check = (v) => {
   if (!list(runState, LIMITS.runs)(v)) return false;
   const ids = new Set((v as RunState[]).map((r) => r.runId));
@@ -329,9 +352,9 @@ const version = literal(PROTOCOL_VERSION);
 
 const toExtension: Record<ToExtension['type'], Check> = {
   ready: record({ type: literal('ready'), protocolVersion: version }),
-  run: record({ type: literal('run'), ...hostRefFields }),
+  run: record({ type: literal('run'), ...hostRefFields }, kind),
   cancel: record({ type: literal('cancel'), runId }),
-  select: record({ type: literal('select'), ...hostRefFields }),
+  select: record({ type: literal('select'), ...hostRefFields }, kind),
   open: record({ type: literal('open'), file: absolutePath, line: lineNumber, column: lineNumber }),
   copy: record({ type: literal('copy'), text: text(LIMITS.copy, { min: 1, control: CONTROL_MULTILINE }) }),
   dismiss: record({ type: literal('dismiss'), runId }),
@@ -339,9 +362,9 @@ const toExtension: Record<ToExtension['type'], Check> = {
 };
 
 const toWebview: Record<ToWebview['type'], Check> = {
-  init: record({ type: literal('init'), protocolVersion: version, hosts, runs }, { selected: hostRef, loading: boolean }),
-  hosts: record({ type: literal('hosts'), hosts }, { selected: hostRef, loading: boolean }),
-  runStarted: record({ type: literal('runStarted'), runId, ...hostRefFields, startedAt: time }),
+  init: record({ type: literal('init'), protocolVersion: version, hosts, runs }, { selected: hostRefCheck, loading: boolean }),
+  hosts: record({ type: literal('hosts'), hosts }, { selected: hostRefCheck, loading: boolean }),
+  runStarted: record({ type: literal('runStarted'), runId, ...hostRefFields, startedAt: time }, kind),
   progress: record({ type: literal('progress'), runId, text: progressText }),
   runFinished: record(
     { type: literal('runFinished'), runId, state: oneOf('done', 'failed', 'cancelled'), elapsedMs: duration, ...resultFields },

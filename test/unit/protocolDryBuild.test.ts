@@ -4,15 +4,19 @@ import { runInNewContext } from 'node:vm';
 import {
   fitList,
   fitText,
+  hostRef,
   isToExtension,
   isToWebview,
+  kindOf,
   LIMITS,
   PROTOCOL_VERSION,
+  sameHost,
   type ErrorView,
   type RunState,
   type ToExtension,
   type ToWebview,
 } from '../../src/protocol/dryBuild';
+import { apply, currentHost, emptyState, restore } from '../../webview/state';
 
 const FLAKE = '/home/alice/src/infra';
 const DRV = '/nix/store/0c5w7fd2xqkhcc6zgp0vi4hx0bp9x7lz-etc-hosts.drv';
@@ -376,5 +380,72 @@ describe('what a run left out travels with its card', () => {
     rejects({ html: '<b>' }, 'unknown key');
     rejects(JSON.parse('{"__proto__": {"errors": 1}}'), '__proto__');
     rejects([], 'array');
+  });
+});
+
+describe('home-manager configurations beside the NixOS hosts', () => {
+  const home = { flake: FLAKE, host: 'alice', kind: 'home' as const };
+  test('every message that names a configuration may say it is a home configuration', () => {
+    for (const m of [
+      { type: 'run', ...home },
+      { type: 'select', ...home },
+    ])
+      assert.equal(isToExtension(m), true, m.type);
+    for (const m of [
+      { type: 'hosts', hosts: [{ ...home, flakeLabel: 'infra' }], selected: home },
+      {
+        ...init,
+        hosts: [
+          { flake: FLAKE, flakeLabel: 'infra', host: 'alice' },
+          { ...home, flakeLabel: 'infra' },
+        ],
+        selected: home,
+      },
+      { ...init, runs: [{ ...run, ...home }] },
+      { type: 'runStarted', runId: 'r9', ...home, startedAt: 0 },
+    ])
+      assert.equal(isToWebview(m), true, m.type);
+  });
+  test('no kind is a NixOS host; any other kind is refused', () => {
+    for (const kind of ['nixos', 'darwin', '', 1, null, ['home']]) {
+      assert.equal(isToExtension({ type: 'run', flake: FLAKE, host: 'alice', kind }), false, JSON.stringify(kind));
+      assert.equal(isToWebview({ type: 'hosts', hosts: [{ flake: FLAKE, flakeLabel: 'infra', host: 'alice', kind }] }), false);
+    }
+    assert.equal(kindOf({}), 'nixos');
+    assert.equal(kindOf(home), 'home');
+    assert.deepEqual(hostRef(FLAKE, 'alice', 'nixos'), { flake: FLAKE, host: 'alice' });
+    assert.deepEqual(hostRef(FLAKE, 'alice', 'home'), home);
+  });
+  test('a host and a home configuration of one name are two configurations, each with its own card', () => {
+    const nixos = { flake: FLAKE, host: 'alice' };
+    assert.equal(sameHost(nixos, home), false);
+    assert.equal(sameHost(home, { ...home }), true);
+    const state = emptyState();
+    const hosts = [
+      { ...nixos, flakeLabel: 'infra' },
+      { ...home, flakeLabel: 'infra' },
+    ];
+    apply(state, { type: 'init', protocolVersion: PROTOCOL_VERSION, hosts, selected: home, runs: [] }, 0);
+    assert.deepEqual(currentHost(state), hosts[1]);
+    apply(state, { type: 'runStarted', runId: 'n1', ...nixos, startedAt: 0 }, 0);
+    apply(state, { type: 'runStarted', runId: 'h1', ...home, startedAt: 0 }, 0);
+    apply(state, { type: 'runStarted', runId: 'h2', ...home, startedAt: 0 }, 0);
+    assert.deepEqual(
+      state.runs.map((r) => [r.runId, kindOf(r)]),
+      [
+        ['h2', 'home'],
+        ['n1', 'nixos'],
+      ],
+      'the new run of the home configuration replaced its card only',
+    );
+    apply(state, { type: 'runFinished', runId: 'h2', state: 'done', builds: [], fetches: [], errors: [], log: [], elapsedMs: 5 }, 0);
+    assert.equal(state.runs[0]?.kind, 'home', 'a finished card keeps its kind');
+    // Saved and restored (a reload of the panel): the kinds come back.
+    const restored = restore(JSON.parse(JSON.stringify(state)), 0);
+    assert.deepEqual(
+      restored?.runs.map((r) => kindOf(r)),
+      ['home', 'nixos'],
+    );
+    assert.deepEqual(restored?.selected, home);
   });
 });

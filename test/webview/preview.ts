@@ -196,6 +196,8 @@ const hosts = [
   { flake: INFRA, flakeLabel: 'infra', host: 'web' },
   { flake: INFRA, flakeLabel: 'infra', host: 'db' },
   { flake: INFRA, flakeLabel: 'infra', host: HOSTILE_HOST },
+  { flake: INFRA, flakeLabel: 'infra', host: 'alice@laptop', kind: 'home' },
+  { flake: INFRA, flakeLabel: 'infra', host: 'alice@work', kind: 'home' },
   { flake: LAB, flakeLabel: 'lab', host: 'pi' },
 ];
 const drv = (hash: string, name: string) => `/nix/store/${hash}-${name}.drv`;
@@ -211,7 +213,7 @@ const fetches = [`/nix/store/${H('5')}-glibc-2.40-36`, `/nix/store/${H('6')}-ngi
 const loc = (label: string, line: number, column: number) => ({ file: `${INFRA}/${label}`, label, line, column });
 
 const messages = {
-  init: { type: 'init', protocolVersion: 1, hosts, selected: { flake: INFRA, host: 'db' }, runs: [] },
+  init: { type: 'init', protocolVersion: 2, hosts, selected: { flake: INFRA, host: 'db' }, runs: [] },
   started1: { type: 'runStarted', runId: 'r1', flake: INFRA, host: 'web', startedAt: Date.now() - 4200 },
   finished1: {
     type: 'runFinished',
@@ -275,6 +277,26 @@ const messages = {
   },
   started3: { type: 'runStarted', runId: 'r3', flake: INFRA, host: HOSTILE_HOST, startedAt: Date.now() - 800 },
   progress3: { type: 'progress', runId: 'r3', text: "copying '/home/alice/src/infra' to the store <b>bold?</b>" },
+  // A home-manager configuration: its own group in the picker, its own card.
+  startedHome: { type: 'runStarted', runId: 'r4', flake: INFRA, host: 'alice@laptop', kind: 'home', startedAt: Date.now() - 1500 },
+  finishedHome: {
+    type: 'runFinished',
+    runId: 'r4',
+    state: 'failed',
+    builds: [],
+    fetches: [],
+    errors: [
+      {
+        message:
+          "The option `programs.git.userNmae' does not exist. Definition values:\n- In `/home/alice/src/infra/home/alice.nix': \"Alice\"\n\nDid you mean `programs.git.userName', `programs.git.userEmail' or `programs.git.enable'?",
+        kind: 'option-does-not-exist',
+        location: loc('home/alice.nix', 7, 3),
+        trace: [],
+      },
+    ],
+    log: ["error: The option `programs.git.userNmae' does not exist."],
+    elapsedMs: 1502,
+  },
   notice: {
     type: 'notice',
     level: 'warning',
@@ -287,7 +309,8 @@ const messages = {
     { type: 'runFinished', runId: 'r1', state: 'done', builds: ['relative'], fetches: [], errors: [], log: [], elapsedMs: 1 },
     { type: 'runFinished', runId: 'r1', state: 'done', builds: [], fetches: [], errors: [], log: [], elapsedMs: Number.NaN },
     JSON.parse('{"type":"notice","level":"info","text":"x","__proto__":{"polluted":true}}'),
-    { type: 'init', protocolVersion: 2, hosts: [], runs: [] },
+    { type: 'init', protocolVersion: 3, hosts: [], runs: [] },
+    { type: 'runStarted', runId: 'x', flake: INFRA, host: 'web', kind: 'nixos', startedAt: 1 },
     'not an object',
     null,
   ],
@@ -390,7 +413,7 @@ async function main(): Promise<void> {
     await p.waitForFunction('window.__posted.length > 0');
     check((await posted(p))[0]?.type === 'ready', 'posts ready after rendering');
     check(
-      JSON.stringify((await posted(p))[0]) === JSON.stringify({ type: 'ready', protocolVersion: 1 }),
+      JSON.stringify((await posted(p))[0]) === JSON.stringify({ type: 'ready', protocolVersion: 2 }),
       'ready carries the protocol version',
     );
     await p.screenshot({ path: join(SHOTS, 'empty-loading.png') });
@@ -520,6 +543,49 @@ async function main(): Promise<void> {
     await deliver(p, { ...messages.init, selected: { flake: LAB, host: 'pi' }, runs: [] });
     await p.waitForTimeout(50);
     check((await p.locator('vscode-collapsible.card').count()) === 0, 'init replaces the cards');
+
+    // home-manager configurations: grouped apart in the picker, run and shown with their kind.
+    check((await p.locator('.picker-label').textContent()) === 'Configuration', 'the picker is labelled Configuration');
+    await p.locator('vscode-single-select.picker').click();
+    await p.waitForTimeout(150);
+    const groups = (await p.evaluate(
+      `[...document.querySelectorAll('vscode-single-select.picker vscode-option[disabled]')].map((o) => o.textContent)`,
+    )) as string[];
+    check(
+      JSON.stringify(groups) === JSON.stringify(['INFRA · NIXOS', 'INFRA · HOME-MANAGER', 'LAB · NIXOS']),
+      `hosts and home configurations in groups of their own (${JSON.stringify(groups)})`,
+    );
+    await p.screenshot({ path: join(SHOTS, 'dark-picker-home.png') });
+    await p.locator('vscode-single-select.picker li.option', { hasText: 'alice@laptop' }).click();
+    last = (await posted(p)).at(-1);
+    check(
+      JSON.stringify(last) === JSON.stringify({ type: 'select', flake: INFRA, host: 'alice@laptop', kind: 'home' }),
+      `picking a home configuration posts select with its kind (${JSON.stringify(last)})`,
+    );
+    check((await p.locator('.host-info .host-kind').textContent()) === 'home-manager', 'the chosen configuration says home-manager');
+    await p.locator('vscode-button.run').click();
+    last = (await posted(p)).at(-1);
+    check(
+      JSON.stringify(last) === JSON.stringify({ type: 'run', flake: INFRA, host: 'alice@laptop', kind: 'home' }),
+      `Run posts run with the kind (${JSON.stringify(last)})`,
+    );
+    await deliver(p, messages.startedHome);
+    await deliver(p, messages.finishedHome);
+    await p.waitForTimeout(100);
+    const homeCard = p.locator('vscode-collapsible.card[data-run-id="r4"]');
+    check(
+      (await homeCard.locator('.installable').textContent()) === 'homeConfigurations."alice@laptop"',
+      'the home card names homeConfigurations',
+    );
+    check(
+      ((await homeCard.evaluate((c) => (c as unknown as { description: string }).description)) ?? '').includes('home-manager'),
+      'the home card says home-manager',
+    );
+    await homeCard.locator('.collapsible-header').hover();
+    await homeCard.locator('.card-actions .icon-button').first().click();
+    last = (await posted(p)).at(-1);
+    check(last?.type === 'run' && last.kind === 'home', `Dry Build Again on the home card keeps its kind (${JSON.stringify(last)})`);
+    await p.screenshot({ path: join(SHOTS, 'dark-home.png'), fullPage: true });
 
     const tags = (await p.evaluate(COUNT_TAGS)) as Record<string, number>;
     check(tags.img === 0 && tags.iframe === 0 && tags.object === 0, `no <img>/<iframe>/<object> created (${JSON.stringify(tags)})`);

@@ -1,6 +1,7 @@
-// Wires the NixOS dry-build: the panel (and its restoration after a reload), the commands that open it from the
-// palette, the Outputs tree and the view title, the quick fixes, and the diagnostics' lifetime (replaced by the
-// next run of the same host, removed when the flake's files change, optionally re-run on save).
+// Wires the dry-build of NixOS hosts and home-manager configurations: the panel (and its restoration after a reload),
+// the commands that open it from the palette, the Outputs tree and the view title, the quick fixes, and the
+// diagnostics' lifetime (replaced by the next run of the same configuration, removed when the flake's files change,
+// optionally re-run on save).
 import * as vscode from 'vscode';
 import { stat } from 'node:fs/promises';
 import type { Ctx } from '../../context';
@@ -10,6 +11,7 @@ import { asTarget } from '../../workspace/targets';
 import { DryBuilds } from './runs';
 import { VIEW_TYPE } from './panel';
 import { DryBuildFixes, ErrorIndex, registerGitAddIntent } from './fixes';
+import type { ConfigKind } from '../../protocol/dryBuild';
 
 export type { DryBuilds, DryBuildOutcome } from './runs';
 
@@ -28,15 +30,18 @@ export function registerDryBuild(ctx: Ctx, outputs: OutputsService): DryBuilds {
     }),
     vscode.commands.registerCommand('nixFlakes.dryBuild', async (arg?: unknown) => {
       const output = asTarget(arg);
-      const host = output?.kind === 'nixos-configuration' ? nixosHostOf(output.attrPath) : undefined;
-      if (output && host !== undefined) {
-        await dry.show({ flake: output.flake, host });
-        return dry.dryBuild(output.flake, host);
+      const config = output ? configOf(output.attrPath, output.kind === 'nixos-configuration') : undefined;
+      if (output && config) {
+        await dry.show({ flake: output.flake, ...config });
+        return dry.dryBuild(output.flake, config.host, config.kind);
       }
-      const target = arg as { flake?: Flake; host?: string } | undefined;
-      if (target?.flake && typeof target.host === 'string') {
-        await dry.show({ flake: target.flake, host: target.host });
-        return dry.dryBuild(target.flake, target.host);
+      // A caller's `{ flake, host }` (a NixOS host) or `{ flake, home }` (a home-manager configuration).
+      const target = arg as { flake?: Flake; host?: unknown; home?: unknown } | undefined;
+      const named =
+        typeof target?.home === 'string' ? { host: target.home, kind: 'home' as const } : { host: target?.host, kind: 'nixos' as const };
+      if (target?.flake && typeof named.host === 'string') {
+        await dry.show({ flake: target.flake, host: named.host, kind: named.kind });
+        return dry.dryBuild(target.flake, named.host, named.kind);
       }
       await dry.show();
       return undefined;
@@ -68,15 +73,22 @@ export function registerDryBuild(ctx: Ctx, outputs: OutputsService): DryBuilds {
       if (!ctx.trusted || !ctx.settings(doc.uri).dryBuildOnSave) return;
       for (const flake of await ctx.flakes()) {
         if (!doc.uri.fsPath.startsWith(`${flake.uri.fsPath}/`)) continue;
-        const host = dry.hostsRun(flake)[0];
-        if (host) void dry.dryBuild(flake, host);
+        const last = dry.hostsRun(flake)[0];
+        if (last) void dry.dryBuild(flake, last.host, last.kind);
       }
     }),
   );
   return dry;
 }
 
-/** The host of `nixosConfigurations.<host>[.config.system.build.toplevel]` (what a tree item's target is). */
-function nixosHostOf(attrPath: readonly string[]): string | undefined {
-  return attrPath.length >= 2 && attrPath[0] === 'nixosConfigurations' ? attrPath[1] : undefined;
+/**
+ * The configuration of a tree item's target: `nixosConfigurations.<host>[.config.system.build.toplevel]` (when the
+ * item is a NixOS configuration) or `homeConfigurations.<name>[.activationPackage]`.
+ */
+function configOf(attrPath: readonly string[], nixos: boolean): { host: string; kind: ConfigKind } | undefined {
+  const name = attrPath[1];
+  if (name === undefined) return undefined;
+  if (nixos && attrPath[0] === 'nixosConfigurations') return { host: name, kind: 'nixos' };
+  if (attrPath[0] === 'homeConfigurations') return { host: name, kind: 'home' };
+  return undefined;
 }

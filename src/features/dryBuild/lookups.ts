@@ -1,7 +1,8 @@
 // What a failed run looks up after it ends, to place its errors: the flake's sources in the store (`nix flake
-// metadata`, `nix flake archive --dry-run`) and where the host is defined (`nix eval` of unsafeGetAttrPos). Each call
-// takes a signal: the run's (a new run of the host, Cancel), the panel's (closed) and a deadline. A lookup that does
-// not answer in time gives nothing, and the errors are shown with the paths Nix printed.
+// metadata`, `nix flake archive --dry-run`) and where the host or home configuration is defined (`nix eval` of
+// unsafeGetAttrPos). Each call takes a signal: the run's (a new run of the configuration, Cancel), the panel's (closed)
+// and a deadline. A lookup that does not answer in time gives nothing, and the errors are shown with the paths Nix
+// printed.
 import * as vscode from 'vscode';
 import type { Ctx } from '../../context';
 import type { Flake } from '../../workspace/flakes';
@@ -78,16 +79,20 @@ export async function errorMapper(ctx: Ctx, flake: Flake, signal: AbortSignal): 
   return { map: await flakeMapper(ctx, flake, nix.storeDir, metadata, archive), root: await gitRootOf(ctx, flake) };
 }
 
-/** Where `nixosConfigurations.<host>` is defined (unsafeGetAttrPos: forces nothing), when it is in the workspace. */
+/**
+ * Where a configuration is defined, `attrPath` being `[nixosConfigurations|homeConfigurations, <name>]`
+ * (unsafeGetAttrPos: forces nothing), when it is in the workspace.
+ */
 export async function hostPosition(
   ctx: Ctx,
   flake: Flake,
-  host: string,
+  attrPath: readonly [string, string],
   map: Mapper,
   signal: AbortSignal,
 ): Promise<{ uri: vscode.Uri; range: vscode.Range } | undefined> {
   if (signal.aborted) return undefined;
-  const at = await attrPosition(ctx, flake, ['nixosConfigurations', host], { signal, mapper: map });
+  const host = attrPath[1];
+  const at = await attrPosition(ctx, flake, attrPath, { signal, mapper: map });
   if (!at || signal.aborted) return undefined;
   // The name as written: quoted when it is not a plain identifier.
   const width = host.length + (/^[A-Za-z_][\w'-]*$/.test(host) ? 0 : 2);

@@ -1,17 +1,25 @@
 // What the panel does for each message from the webview. Messages arrive checked against the protocol (panel.ts);
-// what they name is checked again here against what the extension sent: only a host of the last listing is run or
-// remembered, only a location that was sent is opened, only a finished card is removed.
+// what they name is checked again here against what the extension sent: only a configuration of the last listing is
+// run or remembered, only a location that was sent is opened, only a finished card is removed.
 import * as vscode from 'vscode';
 import type { Ctx } from '../../context';
 import type { Flake } from '../../workspace/flakes';
-import { LIMITS, PROTOCOL_VERSION, type RunState, type ToExtension, type ToWebview } from '../../protocol/dryBuild';
+import {
+  kindOf,
+  LIMITS,
+  PROTOCOL_VERSION,
+  type ConfigKind,
+  type RunState,
+  type ToExtension,
+  type ToWebview,
+} from '../../protocol/dryBuild';
 import type { HostList } from './hosts';
 
 /** What the messages act on: the runs, as the panel's owner keeps them. */
 export interface PanelRuns {
   /** Every card, newest first. */
   cards(): RunState[];
-  start(flake: Flake, host: string): void;
+  start(flake: Flake, host: string, kind: ConfigKind): void;
   cancel(runId: string): void;
   /** Removes a finished card (`undefined`: every finished card). */
   dismiss(runId: string | undefined): void;
@@ -36,15 +44,16 @@ export function panelMessages(ctx: Ctx, hosts: HostList, runs: PanelRuns, post: 
         return;
       }
       case 'select':
-        if (hosts.find(m.flake, m.host)) await hosts.remember(m);
+        if (hosts.find(m)) await hosts.remember(m);
         return;
       case 'run': {
-        const flake = hosts.find(m.flake, m.host);
+        const flake = hosts.find(m);
         if (!flake) {
-          post({ type: 'notice', level: 'error', text: 'That host is not in the list any more; refresh the list.' });
+          const what = kindOf(m) === 'home' ? 'home configuration' : 'host';
+          post({ type: 'notice', level: 'error', text: `That ${what} is not in the list any more; refresh the list.` });
           return;
         }
-        runs.start(flake, m.host);
+        runs.start(flake, m.host, kindOf(m));
         return;
       }
       case 'cancel':

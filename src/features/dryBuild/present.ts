@@ -1,5 +1,6 @@
-// How a failed run's errors are shown: as diagnostics at the user's files (with hints for the errors NixOS users hit
-// most), and as error views for the card, with links to the places in the workspace and the other places as text.
+// How a failed run's errors are shown: as diagnostics at the user's files (with hints for the errors NixOS and
+// home-manager users hit most), and as error views for the card, with links to the places in the workspace and the
+// other places as text.
 import * as vscode from 'vscode';
 import { relative } from 'node:path';
 import { fitList, fitText, LIMITS, type ErrorView, type Location } from '../../protocol/dryBuild';
@@ -18,7 +19,8 @@ export interface Presented {
 
 /**
  * Places the errors and builds their views. `map` and `root` map store paths to the workspace; `hostAt` is asked for
- * the host's own definition when an error has no place in the workspace (it may look it up, within its bound).
+ * the configuration's own definition when an error has no place in the workspace (it may look it up, within its
+ * bound).
  */
 export async function presentErrors(
   errors: readonly NixError[],
@@ -28,8 +30,8 @@ export async function presentErrors(
 ): Promise<Presented> {
   if (errors.length === 0) return { views: [], placed: [], locations: [] };
   const { placed, unplaced } = await placeDiagnostics(errors, map);
-  // An error with no position in the workspace ("was accessed but has no value defined", a bare throw) goes on
-  // the host's own entry in nixosConfigurations.
+  // An error with no position in the workspace ("was accessed but has no value defined", a bare throw, a failed
+  // assertion) goes on the configuration's own entry in nixosConfigurations or homeConfigurations.
   if (unplaced.length) {
     const at = await hostAt();
     for (const e of at ? unplaced : []) {
@@ -86,6 +88,8 @@ export async function presentErrors(
   return { views, placed, locations };
 }
 
+const FAILED_ASSERTIONS = /^\s*Failed assertions:/;
+
 /** Hints for the errors Nix users hit most, added to the diagnostic's message. */
 function addHint(p: PlacedDiagnostic): void {
   const d = p.diagnostic;
@@ -95,7 +99,12 @@ function addHint(p: PlacedDiagnostic): void {
         '\nHint: `imports` are resolved before `config` exists, so `imports = lib.optional config.… ./x.nix` recurses. Import the module unconditionally and guard its settings with `lib.mkIf`.';
       break;
     case 'option-used-but-not-defined':
-      d.message += '\nHint: set this option in the host’s configuration (or give it a default where it is declared).';
+      d.message += '\nHint: set this option in the configuration (or give it a default where it is declared).';
+      break;
+    case 'throw':
+      // NixOS and home-manager throw the assertions of their modules that do not hold, without their places.
+      if (FAILED_ASSERTIONS.test(p.error.message))
+        d.message += '\nHint: each line is an assertion a module makes about this configuration; change the settings it names.';
       break;
     case 'conflicting-definitions':
       d.message += '\nHint: keep one definition, or give one priority with `lib.mkForce` (wins) or `lib.mkDefault` (yields).';

@@ -1,6 +1,7 @@
 // Runs one dry-build: what `nixos-rebuild dry-build --flake <flake>#<host>` runs underneath (`nix build --dry-run`
 // of the host's toplevel, with internal-json logs and traces, never writing flake.lock), or the real nixos-rebuild
-// where the setting asks for it. Returns the plan (what would be built and fetched) and the errors.
+// where the setting asks for it; for a home-manager configuration, `nix build --dry-run` of its activation package
+// (what `home-manager build` builds). Returns the plan (what would be built and fetched) and the errors.
 import type { Ctx } from '../../context';
 import type { Flake } from '../../workspace/flakes';
 import { CancelledError, ExitError, RunError, type DroppedLines, type RunResult, type Truncation } from '../../core/nix/process';
@@ -12,10 +13,11 @@ import { errorsFromEvents, parseNixErrors } from '../../core/errors/fromLog';
 import type { NixError } from '../../core/errors/types';
 import { MessageLog } from '../../core/log/messages';
 import { Verbosity } from '../../core/log/types';
-import { nixosToplevelInstallable } from '../../core/flake/installable';
+import { installable, nixosToplevelInstallable } from '../../core/flake/installable';
 import { nixosRebuildArgs } from '../../core/nix/rebuild';
 import { flakeRef } from '../../workspace/mapping';
 import { stripAnsi } from '../../core/text';
+import type { ConfigKind } from '../../protocol/dryBuild';
 
 export interface DryBuildResult {
   status: 'done' | 'failed' | 'cancelled';
@@ -24,7 +26,7 @@ export interface DryBuildResult {
   /** The last lines of output, ANSI-free. */
   log: string[];
   elapsedMs: number;
-  /** Which command ran: `nix build --dry-run …` or `nixos-rebuild dry-build …`. */
+  /** Which command ran: `nix build --dry-run …` or `nixos-rebuild dry-build …` (never for a home configuration). */
   command: string;
   /** What the run left out to stay within its bounds; absent when nothing was. */
   lost?: RunLoss;
@@ -48,10 +50,16 @@ const LOG_TAIL = 200;
 /** The messages kept for the errors: errors and warnings only (the informational ones are not read). */
 const MESSAGES = { maxErrors: 200, maxOthers: 2000, maxChars: 16 * 1024 * 1024 };
 
+/** The installable a dry-build of a configuration builds: a host's toplevel, a home configuration's activation package. */
+export function dryBuildInstallable(ref: string, host: string, kind: ConfigKind): ReturnType<typeof installable> {
+  return kind === 'home' ? installable(ref, ['homeConfigurations', host, 'activationPackage']) : nixosToplevelInstallable(ref, host);
+}
+
 export async function runDryBuild(
   ctx: Ctx,
   flake: Flake,
   host: string,
+  kind: ConfigKind,
   signal: AbortSignal,
   onProgress: (text: string) => void,
 ): Promise<DryBuildResult> {
@@ -91,7 +99,7 @@ export async function runDryBuild(
   try {
     const ref = await flakeRef(ctx, flake);
     let command: string;
-    if (mode === 'nixos-rebuild') {
+    if (mode === 'nixos-rebuild' && kind === 'nixos') {
       const rebuild = await which('nixos-rebuild');
       if (!rebuild)
         throw new Error('nixos-rebuild was not found on PATH; set nixFlakes.dryBuild.command to "nix" to use nix build --dry-run.');
@@ -112,7 +120,7 @@ export async function runDryBuild(
       command = r.command;
       return { status: 'done', plan: plan.plan ?? empty(), errors: [], log, elapsedMs: Date.now() - started, command, ...lost(r) };
     }
-    const inst = nixosToplevelInstallable(ref, host);
+    const inst = dryBuildInstallable(ref, host, kind);
     if (!inst.ok) throw new Error(inst.error.message);
     // A diagnostics run: before 2.23 the eval cache answers a failure it remembers without its position.
     const noEvalCache = (await ctx.requireNix()).caps.evalCacheKeepsErrors ? [] : ['--no-eval-cache'];

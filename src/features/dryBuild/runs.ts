@@ -1,14 +1,15 @@
-// The NixOS dry-builds: runs one after another, a card per host (a new run of a host replaces its card, its
-// diagnostics and cancels what is left of the old one), errors placed in the user's files within a time bound, and
-// what the panel and other features see of them. The panel (panel.ts) shows the cards; messages.ts answers it.
+// The dry-builds of NixOS hosts and home-manager configurations: runs one after another, a card per configuration
+// (a new run of one replaces its card, its diagnostics and cancels what is left of the old one), errors placed in the
+// user's files within a time bound, and what the panel and other features see of them. The panel (panel.ts) shows
+// the cards; messages.ts answers it.
 import * as vscode from 'vscode';
 import type { Ctx } from '../../context';
 import type { Flake } from '../../workspace/flakes';
 import type { OutputsService } from '../../workspace/outputs';
 import { OwnedDiagnostics, type PlacedDiagnostic } from '../../workspace/diagnostics';
-import { fitText, LIMITS, type HostEntry, type RunState } from '../../protocol/dryBuild';
+import { fitText, hostRef, kindOf, LIMITS, sameHost, type ConfigKind, type HostEntry, type RunState } from '../../protocol/dryBuild';
 import { DryBuildPanel } from './panel';
-import { HostList } from './hosts';
+import { CATEGORY, HostList } from './hosts';
 import { panelMessages, type PanelRuns } from './messages';
 import { runDryBuild, type DryBuildResult } from './runner';
 import { Deadline, errorMapper, hostPosition } from './lookups';
@@ -18,7 +19,7 @@ import { cardResult, type LookupMiss } from './result';
 interface HostRun {
   state: RunState;
   flake: Flake;
-  /** Until the run is over (its lookups included): a new run of the host, Cancel or dispose abort it. */
+  /** Until the run is over (its lookups included): a new run of the configuration, Cancel or dispose abort it. */
   abort?: AbortController;
   result?: DryBuildResult;
   /** The locations this run's card links to (`file:line:column`). */
@@ -61,10 +62,10 @@ export class DryBuilds implements vscode.Disposable, PanelRuns {
     );
   }
 
-  /** Shows the panel (creating it if needed) and optionally selects a host. */
-  async show(select?: { flake: Flake; host: string }): Promise<void> {
+  /** Shows the panel (creating it if needed) and optionally selects a configuration (a NixOS host by default). */
+  async show(select?: { flake: Flake; host: string; kind?: ConfigKind }): Promise<void> {
     this.panel.show();
-    if (select) await this.hosts.remember({ flake: select.flake.uri.fsPath, host: select.host });
+    if (select) await this.hosts.remember(hostRef(select.flake.uri.fsPath, select.host, select.kind ?? 'nixos'));
     this.panel.post({ type: 'hosts', hosts: [], loading: true });
     const hosts = await this.hosts.list();
     this.panel.post({ type: 'hosts', hosts, selected: this.hosts.selected(hosts) });
@@ -75,7 +76,10 @@ export class DryBuilds implements vscode.Disposable, PanelRuns {
     this.panel.revive(panel);
   }
 
-  /** Every host of every flake's nixosConfigurations, from the outputs listing (which never evaluates the hosts). */
+  /**
+   * Every host of every flake's nixosConfigurations and every configuration of its homeConfigurations (`kind:
+   * 'home'`), from the outputs listing (which evaluates none of them).
+   */
   listHosts(): Promise<HostEntry[]> {
     return this.hosts.list();
   }
@@ -89,8 +93,8 @@ export class DryBuilds implements vscode.Disposable, PanelRuns {
     }));
   }
 
-  start(flake: Flake, host: string): void {
-    void this.dryBuild(flake, host);
+  start(flake: Flake, host: string, kind: ConfigKind): void {
+    void this.dryBuild(flake, host, kind);
   }
 
   cancel(runId: string): void {
@@ -111,14 +115,18 @@ export class DryBuilds implements vscode.Disposable, PanelRuns {
 
   // ---
 
-  /** Dry-builds one host; the result replaces that host's earlier card and diagnostics. */
-  async dryBuild(flake: Flake, host: string): Promise<DryBuildOutcome> {
+  /**
+   * Dry-builds one NixOS host (`kind: 'home'`: one home-manager configuration); the result replaces that
+   * configuration's earlier card and diagnostics.
+   */
+  async dryBuild(flake: Flake, host: string, kind: ConfigKind = 'nixos'): Promise<DryBuildOutcome> {
     const runId = `run-${Date.now().toString(36)}-${++this.counter}`;
     const startedAt = Date.now();
     const key = flake.uri.fsPath;
+    const ref = hostRef(key, host, kind);
     for (let i = this.runs.length - 1; i >= 0; i--) {
       const r = this.runs[i]!;
-      if (r.state.flake === key && r.state.host === host) {
+      if (sameHost(r.state, ref)) {
         r.abort?.abort();
         this.runs.splice(i, 1);
       }
@@ -128,24 +136,24 @@ export class DryBuilds implements vscode.Disposable, PanelRuns {
       flake,
       abort,
       locations: new Set(),
-      state: { runId, flake: key, host, state: 'evaluating', startedAt, elapsedMs: 0, builds: [], fetches: [], errors: [], log: [] },
+      state: { runId, ...ref, state: 'evaluating', startedAt, elapsedMs: 0, builds: [], fetches: [], errors: [], log: [] },
     };
     this.runs.unshift(entry);
     // The oldest finished cards go past the limit the webview keeps.
     for (let i = this.runs.length - 1; i >= LIMITS.runs; i--) if (this.runs[i]!.state.state !== 'evaluating') this.runs.splice(i, 1);
-    this.panel.post({ type: 'runStarted', runId, flake: key, host, startedAt });
+    this.panel.post({ type: 'runStarted', runId, ...ref, startedAt });
     const progress = (text: string) => {
       entry.state.progress = fitText(text, LIMITS.progress);
       this.panel.post({ type: 'progress', runId, text: entry.state.progress });
     };
-    const result = await runDryBuild(this.ctx, flake, host, abort.signal, progress);
+    const result = await runDryBuild(this.ctx, flake, host, kind, abort.signal, progress);
     entry.result = result;
     if (result.errors.length) progress('Finding the errors’ places in your files…');
-    const { views, placed, locations, miss } = await this.place(flake, host, result, abort.signal);
+    const { views, placed, locations, miss } = await this.place(flake, host, kind, result, abort.signal);
     entry.abort = undefined;
     const current = this.runs.includes(entry);
-    const owner = `${key}#${host}`;
-    // A run replaced by a newer one of the same host leaves that one's diagnostics alone.
+    const owner = `${key}#${JSON.stringify([kind, host])}`;
+    // A run replaced by a newer one of the same configuration leaves that one's diagnostics alone.
     if (current) {
       this.diagnostics.set(owner, placed);
       this.startedAt.set(owner, startedAt);
@@ -161,11 +169,12 @@ export class DryBuilds implements vscode.Disposable, PanelRuns {
 
   /**
    * Places a run's errors: the lookups are bounded by `lookupTimeoutMs` and stop when the run is aborted (a new run
-   * of the host, Cancel) or the panel closes. Whatever they did not find, the errors are shown.
+   * of the configuration, Cancel) or the panel closes. Whatever they did not find, the errors are shown.
    */
   private async place(
     flake: Flake,
     host: string,
+    kind: ConfigKind,
     result: DryBuildResult,
     runSignal: AbortSignal,
   ): Promise<Presented & { miss?: LookupMiss }> {
@@ -173,7 +182,9 @@ export class DryBuilds implements vscode.Disposable, PanelRuns {
     const deadline = new Deadline(this.lookupTimeoutMs, [runSignal, this.panel.signal]);
     try {
       const { map, root } = await errorMapper(this.ctx, flake, deadline.signal);
-      const presented = await presentErrors(result.errors, map, root, () => hostPosition(this.ctx, flake, host, map, deadline.signal));
+      const presented = await presentErrors(result.errors, map, root, () =>
+        hostPosition(this.ctx, flake, [CATEGORY[kind], host], map, deadline.signal),
+      );
       const miss = deadline.miss();
       return miss ? { ...presented, miss } : presented;
     } catch (e) {
@@ -202,9 +213,11 @@ export class DryBuilds implements vscode.Disposable, PanelRuns {
     }
   }
 
-  /** The hosts of a flake that were dry-built, newest first. */
-  hostsRun(flake: Flake): string[] {
-    return this.runs.filter((r) => r.flake.uri.fsPath === flake.uri.fsPath && r.state.state !== 'evaluating').map((r) => r.state.host);
+  /** The configurations of a flake that were dry-built, newest first. */
+  hostsRun(flake: Flake): { host: string; kind: ConfigKind }[] {
+    return this.runs
+      .filter((r) => r.flake.uri.fsPath === flake.uri.fsPath && r.state.state !== 'evaluating')
+      .map((r) => ({ host: r.state.host, kind: kindOf(r.state) }));
   }
 
   dispose(): void {
