@@ -42,6 +42,8 @@ interface CacheEntry {
   key: string;
   stdout: string;
   warnings: string;
+  /** The names listed for the outputs `nix flake show` has no schema for (`expandUnknown`), by category. */
+  unknown?: Record<string, string[]>;
 }
 
 const CACHE_PREFIX = 'nixFlakes.outputs:';
@@ -188,10 +190,12 @@ export class OutputsService implements vscode.Disposable {
     const nix = await this.ctx.requireNix();
     const cacheId = CACHE_PREFIX + flake.uri.toString();
     const cached = this.ctx.extension.workspaceState.get<CacheEntry>(cacheId);
-    if (!force && key && cached?.key === key) {
+    // An entry without `unknown` was written before names were kept: a miss, so that they are listed once.
+    if (!force && key && cached?.key === key && cached.unknown) {
       const parsed = parseFlakeShow(cached.stdout, { system: nix.system });
       if (parsed.ok) {
         this.ctx.log.info(`outputs of ${flake.label}: unchanged, shown from the cache`);
+        for (const [category, names] of Object.entries(cached.unknown ?? {})) expandCategory(parsed.model, category, names);
         Object.assign(s, {
           model: parsed.model,
           partial: false,
@@ -214,7 +218,7 @@ export class OutputsService implements vscode.Disposable {
       const warnings = parseFlakeShowWarnings(stderr);
       const parsed = parseFlakeShow(r.stdout, { system: nix.system, warnings });
       if (!parsed.ok) throw new Error(parsed.error.message);
-      await this.expandUnknown(flake, parsed.model, signal);
+      const unknown = await this.expandUnknown(flake, parsed.model, signal);
       for (const w of warnings) if (w.kind !== 'omitted') this.ctx.log.warn(`${flake.label}: ${w.text} — ${w.explanation}`);
       Object.assign(s, {
         model: parsed.model,
@@ -226,7 +230,8 @@ export class OutputsService implements vscode.Disposable {
         systems,
         cacheKey: key,
       });
-      if (key) await this.ctx.extension.workspaceState.update(cacheId, { key, stdout: r.stdout, warnings: stderr } satisfies CacheEntry);
+      if (key)
+        await this.ctx.extension.workspaceState.update(cacheId, { key, stdout: r.stdout, warnings: stderr, unknown } satisfies CacheEntry);
     } catch (e) {
       if (!(e instanceof ExitError)) throw e;
       let stderr = e.stderrLines.join('\n');
@@ -251,10 +256,12 @@ export class OutputsService implements vscode.Disposable {
 
   /**
    * `nix flake show` reports outputs it has no schema for (homeConfigurations, darwinConfigurations, lib…) as one
-   * `unknown` leaf. List their names with one cheap evaluation each (attribute names only, nothing forced).
+   * `unknown` leaf. List their names with one cheap evaluation each (attribute names only, nothing forced); returns
+   * them by category, for the cache.
    */
-  private async expandUnknown(flake: Flake, model: FlakeShowModel, signal: AbortSignal): Promise<void> {
-    for (const [i, c] of model.categories.entries()) {
+  private async expandUnknown(flake: Flake, model: FlakeShowModel, signal: AbortSignal): Promise<Record<string, string[]>> {
+    const listed = Object.create(null) as Record<string, string[]>;
+    for (const c of model.categories) {
       const only = c.leaves.length === 1 ? c.leaves[0] : undefined;
       if (!only || only.kind !== 'unknown' || only.attrPath.length !== 1 || c.name === 'lib') continue;
       try {
@@ -269,16 +276,14 @@ export class OutputsService implements vscode.Disposable {
           { cwd: flake.uri.fsPath, signal, scope: flake.folder },
         );
         if (!Array.isArray(names) || names.length === 0) continue;
-        const json = {
-          [c.name]: Object.fromEntries(names.filter((n): n is string => typeof n === 'string').map((n) => [n, { type: 'unknown' }])),
-        };
-        const expanded = parseFlakeShow(JSON.stringify(json));
-        if (expanded.ok && expanded.model.categories[0]) model.categories[i] = expanded.model.categories[0];
+        const strings = names.filter((n): n is string => typeof n === 'string');
+        if (expandCategory(model, c.name, strings)) listed[c.name] = strings;
       } catch (e) {
         if (e instanceof CancelledError) throw e;
         // Keep the single unknown leaf.
       }
     }
+    return listed;
   }
 
   /** Lists a flake whose `nix flake show` failed with one guarded evaluation per category (core: listGuarded). */
@@ -334,4 +339,14 @@ export class OutputsService implements vscode.Disposable {
     for (const r of this.running.values()) r.ac.abort();
     this.changed.dispose();
   }
+}
+
+/** Replaces a category's single `unknown` leaf with one leaf per name (listed by `expandUnknown`); false if it did not. */
+function expandCategory(model: FlakeShowModel, category: string, names: readonly string[]): boolean {
+  const i = model.categories.findIndex((c) => c.name === category);
+  if (i < 0 || names.length === 0) return false;
+  const expanded = parseFlakeShow(JSON.stringify({ [category]: Object.fromEntries(names.map((n) => [n, { type: 'unknown' }])) }));
+  if (!expanded.ok || !expanded.model.categories[0]) return false;
+  model.categories[i] = expanded.model.categories[0];
+  return true;
 }
