@@ -13,6 +13,7 @@ export const WORKSPACE_FIXTURES = [
   'unlocked',
   'multi',
   'hosts',
+  'homes',
   'lens-broken',
   'lens-builders',
   'deploy-host',
