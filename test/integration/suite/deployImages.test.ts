@@ -187,7 +187,7 @@ describe('VM and images of a NixOS host', function () {
       const options = terminal.creationOptions as vscode.TerminalOptions;
       assert.equal(options.shellPath, script);
       assert.equal(String(options.cwd), fixture('hosts'));
-      assert.equal(readFileSync(disk, 'utf8'), 'qcow2 stand-in\n', "the VM made its disk in the extension's storage");
+      assert.equal(readFileSync(disk!, 'utf8'), 'qcow2 stand-in\n', "the VM made its disk in the extension's storage");
       assert.deepEqual(inFolders.filter(existsSync), [], 'no disk image in a workspace folder');
     } finally {
       sub.dispose();
