@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseManifest } from '../../src/core/airgap/medium';
 import { scratchDir } from '../support/nix';
 import { copyDeployFixture, editFixture, makeSigningKey } from '../support/testHost';
-import { openNixView, openWorkbench, SHOTS, treeRow, waitUntil } from './workbench';
+import { contextMenuItem, openNixView, openWorkbench, SHOTS, treeRow, waitUntil } from './workbench';
 
 function assert(cond: unknown, message: string): asserts cond {
   if (!cond) throw new Error(message);
@@ -35,10 +35,7 @@ export const airgapScenarios = [
         await openNixView(page);
         const row = treeRow(page, 'web', { exact: true });
         await row.waitFor({ timeout: 60_000 });
-        await row.click({ button: 'right' });
-        const item = page.locator('.context-view .action-label', { hasText: 'Export for Offline Use…' });
-        await item.waitFor({ timeout: 10_000 });
-        await item.hover();
+        const item = await contextMenuItem(page, row, ['Export for Offline Use…']);
         await wb.shot('airgap-context-menu');
         await item.click();
 

@@ -8,7 +8,7 @@ import { deploySteps } from '../../src/core/deploy/plan';
 import { deploy } from '../../src/core/deploy/runner';
 import { nixTestEnv, testNix } from '../support/nix';
 import { copyDeployFixture, editFixture, makeSigningKey, removeTestHost, startTestHost, testHostUnavailable } from '../support/testHost';
-import { openNixView, openWorkbench, treeRow, waitUntil } from './workbench';
+import { contextMenuItem, openNixView, openWorkbench, treeRow, waitUntil } from './workbench';
 
 function assert(cond: unknown, message: string): asserts cond {
   if (!cond) throw new Error(message);
@@ -65,12 +65,7 @@ export const deployScenarios = [
           await openNixView(page);
           const row = treeRow(page, 'web', { exact: true });
           await row.waitFor({ timeout: 60_000 });
-          await row.click({ button: 'right' });
-          const menu = page.locator('.context-view');
-          await menu.locator('.action-label', { hasText: /^Deploy$/ }).hover();
-          const item = menu.locator('.action-label', { hasText: 'Switch (Deploy and Activate)' });
-          await item.waitFor({ timeout: 10_000 });
-          await item.hover();
+          const item = await contextMenuItem(page, row, [/^Deploy$/, 'Switch (Deploy and Activate)']);
           await wb.shot('deploy-context-menu');
           await item.click();
 

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { copyFixture } from '../support/nix';
-import { openNixView, openWorkbench, treeRow, waitUntil } from './workbench';
+import { contextMenuItem, openNixView, openWorkbench, treeRow, waitUntil } from './workbench';
 
 function assert(cond: unknown, message: string): asserts cond {
   if (!cond) throw new Error(message);
@@ -23,10 +23,7 @@ export const resultsScenarios = [
         await openNixView(page);
         const row = treeRow(page, 'manifests', { exact: true });
         await row.waitFor({ timeout: 60_000 });
-        await row.click({ button: 'right' });
-        const item = page.locator('.context-view .action-label', { hasText: 'Diff with HEAD' });
-        await item.waitFor({ timeout: 10_000 });
-        await item.hover();
+        const item = await contextMenuItem(page, row, ['Diff with HEAD']);
         await wb.shot('results-context-menu');
         await item.click();
         const tab = page.locator('.tabs-container .tab', { hasText: 'Deployment shop/app' });

@@ -165,6 +165,23 @@ export function treeRow(page: Page, label: string, opts: { exact?: boolean } = {
     : rows.filter({ hasText: label }).first();
 }
 
+/**
+ * Right-clicks `row` and hovers the menu path to its last item (`['Deploy', 'Switch …']`: a submenu, then its item),
+ * which is returned hovered, for a screenshot and a click.
+ */
+export async function contextMenuItem(page: Page, row: Locator, path: readonly (string | RegExp)[]): Promise<Locator> {
+  await row.click({ button: 'right' });
+  const menu = page.locator('.context-view');
+  let item: Locator | undefined;
+  for (const label of path) {
+    item = menu.locator('.action-label', { hasText: label }).last();
+    await item.waitFor({ timeout: 10_000 });
+    await item.hover();
+  }
+  if (!item) throw new Error('an empty menu path');
+  return item;
+}
+
 /** A multi-root .code-workspace of fixture flakes, each copied into a fresh git repository (named after the fixture). */
 export function fixtureWorkspace(name: string, fixtures: readonly string[]): string {
   const copies = new Map<string, string>();
