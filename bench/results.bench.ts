@@ -1,11 +1,11 @@
 // Diff with HEAD against the two bare `nix build` runs it needs. The results fixture's manifests package with a value
 // changed in the working tree (not committed), so the two builds give different results. Subject: what the command
-// does outside the UI — git rev-parse HEAD, the two builds through the process layer (`nix build --log-format
-// internal-json -v --json --no-link --no-write-lock-file`, of `git+file://…?rev=<HEAD>` and of the working tree,
-// concurrently, every stderr line read into the build progress), and the two results compared per file and per YAML
-// resource. Baseline: `nix build --no-link --no-write-lock-file` of the same two installables, concurrently, spawned
-// bare. Both results are in the store after the warm-up (what a repeated diff meets: nix evaluates and finds them
-// built). Interleaved, elapsed time. Goal: ratio ≤ 1.2.
+// does outside the UI — the two builds through the process layer (`nix build --log-format internal-json -v --json
+// --no-link --no-write-lock-file`, of `git+file://…?rev=<HEAD>` and of the working tree, concurrently, every stderr
+// line read into the build progress; git rev-parse HEAD beside the working tree's build, before HEAD's), and the two
+// results compared per file and per YAML resource. Baseline: `nix build --no-link --no-write-lock-file` of the same
+// two installables, concurrently, spawned bare. Both results are in the store after the warm-up (what a repeated
+// diff meets: nix evaluates and finds them built). Interleaved, elapsed time. Goal: ratio ≤ 1.2.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { interleave, judge, main, pairedDetail } from './lib';
@@ -27,8 +27,6 @@ main(async () => {
   const installables = [`${revisionFlakeRef(flake, flake, head)}${attr}`, `${flake}${attr}`];
   let changed = 0;
   const subject = async () => {
-    const rev = (await run('git', ['rev-parse', '--verify', '-q', 'HEAD^{commit}'], { cwd: flake })).stdout.trim();
-    const ref = revisionFlakeRef(flake, flake, rev)!;
     const build = async (inst: string) => {
       const progress = new BuildProgress();
       const r = await run(testNix(), [...EXPERIMENTAL, 'build', '--no-write-lock-file', ...buildArgs(inst)], {
@@ -38,7 +36,12 @@ main(async () => {
       });
       return readBuildOutputs(r.stdout).out!;
     };
-    const [before, after] = await Promise.all([build(`${ref}${attr}`), build(`${flake}${attr}`)]);
+    // As the command does: the working tree builds while git names HEAD and that build starts.
+    const atHead = async () => {
+      const rev = (await run('git', ['rev-parse', '--verify', '-q', 'HEAD^{commit}'], { cwd: flake })).stdout.trim();
+      return build(`${revisionFlakeRef(flake, flake, rev)!}${attr}`);
+    };
+    const [before, after] = await Promise.all([atHead(), build(`${flake}${attr}`)]);
     const d = await diffResults(before, after);
     changed = d.changes.reduce((n, c) => n + (c.resources?.length ?? 1), 0);
   };

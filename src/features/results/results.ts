@@ -7,7 +7,8 @@
 // (for callers and tests).
 import * as vscode from 'vscode';
 import { readdir, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Ctx } from '../../context';
 import type { OutputsService } from '../../workspace/outputs';
 import { runNixBuild } from '../../workspace/build';
@@ -61,6 +62,9 @@ export interface ImageCompareOutcome {
   message?: string;
 }
 
+/** One build of a diff: the first output's store path, or why not. */
+type BuildOutcome = { path?: string; status: 'built' | 'failed' | 'cancelled'; message?: string };
+
 export class Results {
   readonly files: ResultFiles;
   readonly reports = new Reports();
@@ -87,12 +91,7 @@ export class Results {
   }
 
   /** Builds an installable with a cancellable notification; the first output's store path, or why not. */
-  private async build(
-    t: OutputTarget,
-    ref: string,
-    title: string,
-    signal?: AbortSignal,
-  ): Promise<{ path?: string; status: 'built' | 'failed' | 'cancelled'; message?: string }> {
+  private async build(t: OutputTarget, ref: string, title: string, signal?: AbortSignal): Promise<BuildOutcome> {
     const inst = installable(ref, t.attrPath);
     if (!inst.ok) return { status: 'failed', message: inst.error.message };
     const r = await runNixBuild(this.ctx, t.flake, [inst.value], { signal, onLog: (l) => this.ctx.log.trace(l) });
@@ -157,34 +156,39 @@ export class Results {
   async diffWithHead(arg?: unknown): Promise<DiffOutcome> {
     const t = await this.target(arg);
     if (!t) return this.done({ status: 'cancelled' });
-    const root = await gitRootOf(this.ctx, t.flake);
-    let head: string;
-    try {
-      head = (
-        await this.ctx.git(['rev-parse', '--verify', '-q', 'HEAD^{commit}'], {
-          cwd: t.flake.uri.fsPath,
-          signal: AbortSignal.timeout(10_000),
-        })
-      ).stdout.trim();
-    } catch {
-      return this.done(
-        { status: 'not-git', message: `${t.flake.label} is not in a git repository with a commit: there is no HEAD to compare with.` },
-        true,
-      );
-    }
-    const headRef = revisionFlakeRef(t.flake.uri.fsPath, root, head);
-    if (!headRef)
-      return this.done({ status: 'not-git', message: `No flake reference for ${t.flake.label} at ${head.slice(0, 12)}.` }, true);
-    const workRef = await flakeRef(this.ctx, t.flake);
+    // The working tree builds while git names HEAD and its build starts: git is off the critical path.
+    const notGit = (message: string) => ({ status: 'not-git' as const, message });
+    const [root, workRef] = await Promise.all([gitRootOf(this.ctx, t.flake), flakeRef(this.ctx, t.flake)]);
+    const noHead = `${t.flake.label} is not in a git repository with a commit: there is no HEAD to compare with.`;
+    if (!existsSync(join(root, '.git'))) return this.done(notGit(noHead), true);
+    let head = '';
+    let refused: { status: 'not-git'; message: string } | undefined;
     const started = Date.now();
-    const builds = await this.withProgress(
-      `Diff with HEAD: building ${t.display} at ${head.slice(0, 7)} and in the working tree`,
-      (signal) =>
-        Promise.all([
-          this.build(t, headRef, `Building ${t.display} at HEAD`, signal),
-          this.build(t, workRef, `Building ${t.display}`, signal),
-        ]),
-    );
+    const builds = await this.withProgress(`Diff with HEAD: building ${t.display} at HEAD and in the working tree`, (signal) => {
+      const stop = new AbortController();
+      const either = AbortSignal.any([signal, stop.signal]);
+      const atHead = async (): Promise<BuildOutcome> => {
+        try {
+          head = (
+            await this.ctx.git(['rev-parse', '--verify', '-q', 'HEAD^{commit}'], {
+              cwd: t.flake.uri.fsPath,
+              signal: AbortSignal.timeout(10_000),
+            })
+          ).stdout.trim();
+        } catch {
+          refused = notGit(noHead);
+        }
+        const headRef = refused ? undefined : revisionFlakeRef(t.flake.uri.fsPath, root, head);
+        if (!headRef) {
+          refused ??= notGit(`No flake reference for ${t.flake.label} at ${head.slice(0, 12)}.`);
+          stop.abort();
+          return { status: 'cancelled', message: refused.message };
+        }
+        return this.build(t, headRef, `Building ${t.display} at HEAD (${head.slice(0, 7)})`, either);
+      };
+      return Promise.all([atHead(), this.build(t, workRef, `Building ${t.display}`, either)]);
+    });
+    if (refused) return this.done(refused, true);
     const buildMs = Date.now() - started;
     const [before, after] = builds;
     const bad = builds.find((b) => b.status !== 'built');
