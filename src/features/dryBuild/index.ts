@@ -28,6 +28,9 @@ export function registerDryBuild(ctx: Ctx, outputs: OutputsService): DryBuilds {
     vscode.languages.registerCodeActionsProvider({ language: 'nix', scheme: 'file' }, new DryBuildFixes(errors), {
       providedCodeActionKinds: DryBuildFixes.kinds,
     }),
+    vscode.commands.registerCommand('nixFlakes.home.dryBuild', (arg?: unknown) =>
+      vscode.commands.executeCommand('nixFlakes.dryBuild', arg),
+    ),
     vscode.commands.registerCommand('nixFlakes.dryBuild', async (arg?: unknown) => {
       const output = asTarget(arg);
       const config = output ? configOf(output.attrPath, output.kind === 'nixos-configuration') : undefined;

@@ -74,6 +74,17 @@ describe('home-manager dry-build', () => {
     assert.match(erin.result.command, /homeConfigurations\."erin@laptop"\.activationPackage/);
   });
 
+  it("the Home Manager menu's Dry Build (nixFlakes.home.dryBuild, with the tree item's target) dry-builds that configuration", async () => {
+    const flake = await flakeOf('homes');
+    const s = await settled(flake);
+    const leaf = s.model!.categories.find((c) => c.name === 'homeConfigurations')!.leaves.find((l) => l.attrPath[1] === 'alice')!;
+    const target = { flake, attrPath: leaf.attrPath, display: '.#homeConfigurations.alice', kind: leaf.kind };
+    const o = await vscode.commands.executeCommand<DryBuildOutcome>('nixFlakes.home.dryBuild', target);
+    assert.equal(o.result.status, 'done', JSON.stringify(o.result.errors.map((e) => e.message)));
+    assert.match(o.result.command, /homeConfigurations\.alice\.activationPackage/);
+    assert.equal(o.card.kind, 'home');
+  });
+
   it('bob’s unknown option is in Problems at his line; the quick fix, saved, makes the next run pass and clears it', async () => {
     const file = homeFile('bob');
     const original = readFileSync(file, 'utf8');
