@@ -38,6 +38,7 @@ describe('Restricted Mode', () => {
       ['nixFlakes.revealDefinition', [{ flake, leaf }]],
       ['nixFlakes.revealDefinition', [host]],
       ['nixFlakes.dryBuild', [{ flake, host: 'web' }]],
+      ['nixFlakes.home.dryBuild', [{ flake, home: 'alice' }]],
       ['nixFlakes.updateInput', [flake, 'nixpkgs']],
       ['nixFlakes.updateAllInputs', [flake]],
       ['nixFlakes.lockFlake', [flake]],
