@@ -280,6 +280,9 @@ export class Ctx implements vscode.Disposable {
   /** The git work tree root of each flake folder (it does not change while the window is open). */
   readonly gitRoots = new Map<string, Promise<string>>();
 
+  /** Nix's answers about flakes' sources, per flake, question and state of its files (workspace/flakeInfo.ts). */
+  readonly flakeAnswers = new Map<string, { key: string; answer: Promise<unknown> }>();
+
   /** The last processes started through the gateway (nix, git, terminals), newest last (bounded). */
   readonly recentRuns: RecentRun[] = [];
 

@@ -49,6 +49,8 @@ export interface NixFlakesApi {
   recentRuns(): readonly RecentRun[];
   /** How many processes (nix, git…) the extension has started. */
   startedProcesses(): number;
+  /** Forgets Nix's kept answers about the flakes' sources (`nix flake metadata`/`archive`): the next use asks again. */
+  forgetFlakeAnswers(): void;
 }
 
 let ctx: Ctx | undefined;
@@ -120,6 +122,7 @@ export function activate(context: vscode.ExtensionContext): NixFlakesApi {
       walkthrough,
       recentRuns: () => c.recentRuns,
       startedProcesses,
+      forgetFlakeAnswers: () => c.flakeAnswers.clear(),
     };
   } catch (e) {
     if (ctx) reportActivationError(ctx, e);

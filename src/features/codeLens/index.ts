@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { RestrictedError, type Ctx } from '../../context';
 import { flakesHolding, type Flake } from '../../workspace/flakes';
 import type { OutputsService } from '../../workspace/outputs';
+import { flakeAnswer } from '../../workspace/flakeInfo';
 import { attrPosition, flakeMapper, flakeRef } from '../../workspace/mapping';
 import { ExitError } from '../../core/nix/process';
 import { DEFAULT_BUILDERS, LineIndex } from '../../core/source';
@@ -199,16 +200,15 @@ export class BuildLenses implements vscode.CodeLensProvider, vscode.Disposable {
     const stored = this.ctx.extension.workspaceState.get<StoredPositions>(STORE_KEY + k);
     let records: PositionRecord[];
     let metadata: unknown;
-    const json = (sub: string[], rest: string[]) =>
-      this.ctx
-        .nixJson(sub, rest, { cwd: flake.uri.fsPath, scope: flake.folder, signal: AbortSignal.timeout(LENS_QUERY_TIMEOUT_MS) })
-        .catch(() => undefined);
     if (cacheKey && stored?.key === cacheKey) {
       records = stored.records;
       metadata = undefined;
     } else {
       const folderRef = await flakeRef(this.ctx, flake);
-      metadata = await json(['flake', 'metadata'], ['--json', folderRef]);
+      metadata = await flakeAnswer(this.ctx, flake, 'metadata', folderRef, {
+        key: cacheKey,
+        signal: AbortSignal.timeout(LENS_QUERY_TIMEOUT_MS),
+      });
       const ref = positionsFlakeRef(metadata, folderRef);
       if (!ref) return;
       const result = await queryPositions(

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../../context';
 import type { Flake } from '../../workspace/flakes';
 import { attrPosition, flakeMapper, flakeRef, gitRootOf, type Mapper } from '../../workspace/mapping';
+import { flakeAnswer } from '../../workspace/flakeInfo';
 import type { LookupMiss } from './result';
 
 /** One bound for all the lookups of a run: aborted by any of `signals` or when `ms` have passed. */
@@ -53,17 +54,13 @@ export function orWhenAborted<T>(work: Promise<T>, signal: AbortSignal, fallback
   });
 }
 
-/** `nix <sub> … --json` parsed, or undefined when it fails, is cancelled or is not JSON. */
-function nixJson(ctx: Ctx, flake: Flake, sub: string[], rest: string[], signal: AbortSignal): Promise<unknown> {
-  return ctx.nixJson(sub, rest, { cwd: flake.uri.fsPath, scope: flake.folder, signal }).catch(() => undefined);
-}
-
 /**
- * Maps the paths in a flake's errors to workspace files: the flake's source and inputs in the store, so that
+ * Maps the paths in a flake's errors to workspace files: the flake's source and inputs in the store (Nix's answers
+ * kept for `key`, the state of the flake's files), so that
  * positions in inputs are labelled ("nixpkgs: lib/…"). Without an answer from Nix in time, by the path relative to
  * the git root (and the lock file), which needs no process.
  */
-export async function errorMapper(ctx: Ctx, flake: Flake, signal: AbortSignal): Promise<{ map: Mapper; root: string }> {
+export async function errorMapper(ctx: Ctx, flake: Flake, signal: AbortSignal, key?: string): Promise<{ map: Mapper; root: string }> {
   const nix = await ctx.requireNix();
   const ref = await orWhenAborted(
     flakeRef(ctx, flake).catch(() => undefined),
@@ -72,8 +69,8 @@ export async function errorMapper(ctx: Ctx, flake: Flake, signal: AbortSignal): 
   );
   const [metadata, archive] = ref
     ? await Promise.all([
-        nixJson(ctx, flake, ['flake', 'metadata'], ['--json', ref], signal),
-        nixJson(ctx, flake, ['flake', 'archive'], ['--json', '--dry-run', ref], signal),
+        flakeAnswer(ctx, flake, 'metadata', ref, { key, signal }),
+        flakeAnswer(ctx, flake, 'archive', ref, { key, signal }),
       ])
     : [undefined, undefined];
   return { map: await flakeMapper(ctx, flake, nix.storeDir, metadata, archive), root: await gitRootOf(ctx, flake) };

@@ -53,7 +53,7 @@ export class DryBuilds implements vscode.Disposable, PanelRuns {
 
   constructor(
     private readonly ctx: Ctx,
-    outputs: OutputsService,
+    private readonly outputs: OutputsService,
   ) {
     this.hosts = new HostList(ctx, outputs);
     this.panel = new DryBuildPanel(
@@ -181,7 +181,8 @@ export class DryBuilds implements vscode.Disposable, PanelRuns {
     if (result.errors.length === 0) return { views: [], placed: [], locations: [] };
     const deadline = new Deadline(this.lookupTimeoutMs, [runSignal, this.panel.signal]);
     try {
-      const { map, root } = await errorMapper(this.ctx, flake, deadline.signal);
+      const key = await this.outputs.currentKey(flake, deadline.signal).catch(() => undefined);
+      const { map, root } = await errorMapper(this.ctx, flake, deadline.signal, key);
       const presented = await presentErrors(result.errors, map, root, () =>
         hostPosition(this.ctx, flake, [CATEGORY[kind], host], map, deadline.signal),
       );

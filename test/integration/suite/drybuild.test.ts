@@ -145,6 +145,35 @@ describe('NixOS dry-build', () => {
     assert.match(d[0].message, /lib\.mkIf/);
   });
 
+  it("failing again with nothing changed asks Nix about the flake's sources only once (nix flake metadata, archive)", async () => {
+    const api = await extension();
+    await settled(await flakeOf('hosts'));
+    const asked = (since: number) =>
+      api
+        .recentRuns()
+        .filter((r) => r.startedAt >= since && /\bflake (metadata|archive)\b/.test(r.command) && r.command.includes(fixture('hosts')));
+    const first = Date.now();
+    assert.equal((await dry('wrongType')).result.status, 'failed');
+    const second = Date.now();
+    assert.equal((await dry('wrongType')).result.status, 'failed');
+    const third = Date.now();
+    assert.equal((await dry('missingAttr')).result.status, 'failed');
+    // (an earlier failure of this flake in the same state may have asked already)
+    assert.ok(
+      asked(first).length <= 2,
+      asked(first)
+        .map((r) => r.command)
+        .join('\n'),
+    );
+    assert.deepEqual(
+      asked(second).map((r) => r.command),
+      [],
+      'the second failure of the same host, and another host of the same flake, used the answers',
+    );
+    assert.ok(third > second);
+    assert.equal(diagnosticsOf(join(fixture('hosts'), 'hosts', 'missing-attr.nix')).length, 1, 'its error still placed');
+  });
+
   it('diagnostics are replaced by the next run of the same host and removed when the flake changes', async () => {
     const file = join(fixture('hosts'), 'hosts', 'unknown-option.nix');
     await dry('unknownOption');
@@ -300,6 +329,7 @@ exec '${testNix()}' "$@"
     api.dryBuilds.lookupTimeoutMs = 3000;
     rmSync(hung, { force: true });
     writeFileSync(hang, '');
+    api.forgetFlakeAnswers();
     const t0 = Date.now();
     const o = await dry('missingAttr');
     const took = Date.now() - t0;
@@ -321,6 +351,7 @@ exec '${testNix()}' "$@"
     for (const close of [false, true]) {
       rmSync(hung, { force: true });
       writeFileSync(hang, '');
+      api.forgetFlakeAnswers(); // else the lookup the last run finished is not made again
       if (close) await api.dryBuilds.show();
       const t0 = Date.now();
       const first = dry('missingAttr');
