@@ -8,11 +8,10 @@
 //   for the next time (the flake's key from git, the record written atomically, older generations removed) runs
 //   after the environment is applied, as in the extension; it is awaited untimed after each run (`afterSubject`),
 //   so that it slows neither side, and its own time is printed.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { interleave, judge, main, median, pairedDetail } from './lib';
+import { bareRun, interleave, judge, main, median, pairedDetail } from './lib';
 import { performance } from 'node:perf_hooks';
 import {
   applyMutations,
@@ -27,18 +26,6 @@ import { flakeCacheKey } from '../src/core/flake/cacheKey';
 import { nixArgs } from '../src/core/nix/args';
 import { run } from '../src/core/nix/process';
 import { copyFixture, nixTestEnv, scratchDir, testNix } from '../test/support/nix';
-
-/** A bare nix run, as a user starts it: spawn in a session of its own (as run() starts every program), stdout kept. */
-function bare(file: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
-    const out: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.resume();
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out).toString('utf8')) : reject(new Error(`exit ${code}`))));
-  });
-}
 
 main(async () => {
   const dir = copyFixture('devshell');
@@ -87,7 +74,7 @@ main(async () => {
       save = async () => saveDevShell({ installable: inst, profile, json: r.json, key: await key() });
     },
     async () => {
-      const out = await bare(nix, bareArgs, env);
+      const out = await bareRun(nix, bareArgs, { env });
       if (!out.includes('PROBE_VAR')) throw new Error('bare print-dev-env printed no PROBE_VAR');
     },
     {

@@ -4,11 +4,10 @@
 // (as run() must start every program, so that cancel reaches what it starts), the text written to stdin, stdout
 // collected. The program is the test fixture's formatter (test/fixtures/flakes/format/fmt.sh: awk over the text),
 // the one its flake builds. Measured interleaved, elapsed time. Goal: time ratio ≤ 1.2.
-import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { interleave, judge, main, pairedDetail } from './lib';
+import { bareRun, interleave, judge, main, pairedDetail } from './lib';
 import { formatText } from '../src/core/flake/formatter';
 import { run } from '../src/core/nix/process';
 import { fixtureSource } from '../test/support/nix';
@@ -27,17 +26,7 @@ function document(): string {
 }
 
 /** The formatter run directly: spawn, stdin, stdout. */
-function direct(program: string, text: string, cwd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, [], { cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    const out: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.resume();
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out).toString('utf8')) : reject(new Error(`exit ${code}`))));
-    child.stdin.end(text);
-  });
-}
+const direct = (program: string, text: string, cwd: string) => bareRun(program, [], { cwd, input: text });
 
 main(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nix-flakes-fmt-bench-'));

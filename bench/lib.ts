@@ -4,6 +4,7 @@
 // then states its goal and judges itself: `<name>: <figure> (goal <goal>) met|MISSED`.
 // A goal in milliseconds is judged on the subject's median time, which no method can shield from a machine that is
 // slower as a whole; its ratio to the baseline, printed beside it, is the figure to compare between runs.
+import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
@@ -208,6 +209,34 @@ export function pairedDetail(p: Paired, subject: string, baseline: string): stri
     `${subject} ${p.subjectMs.toFixed(2)} ms, ${baseline} ${p.baselineMs.toFixed(2)} ms (medians, ${p.clock === 'cpu' ? 'CPU time' : 'elapsed time'}); ` +
     `ratio ${p.ratio.toFixed(3)} (95% CI ${p.ratioLow.toFixed(3)}–${p.ratioHigh.toFixed(3)}, ${p.pairs} interleaved pairs)`
   );
+}
+
+/**
+ * The bare baseline of a process: spawned in a session of its own, as run() starts every program (with autogroup
+ * scheduling a new session is a scheduling group of its own, which alone moves a ratio under load: both sides pay
+ * for it alike), stdout collected, stderr read and dropped. Rejects on a non-zero exit.
+ */
+export function bareRun(
+  file: string,
+  args: readonly string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      cwd: opts.cwd,
+      env: opts.env,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const out: Buffer[] = [];
+    child.stdout?.on('data', (b: Buffer) => out.push(b));
+    child.stderr?.resume();
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve(Buffer.concat(out).toString('utf8')) : reject(new Error(`${file} exited with ${code}`)),
+    );
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
 }
 
 /** Runs a benchmark's main function; a crash is reported and fails the run. */

@@ -9,10 +9,10 @@
 //    and git status — then the cached output parsed into the model), at 2,000 packages. Goal: ≤ 50 ms.
 //  - outputs-warm-flat: the same at 2,000 packages against 200 packages, interleaved. Goal: ratio ≤ 1.25 (ten
 //    times the packages may cost at most a quarter more: the reopen does not grow with the flake).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { interleave, judge, main, pairedDetail } from './lib';
+import { bareRun, interleave, judge, main, pairedDetail } from './lib';
 import { makeRepo, nixTestEnv, scratchDir, testNix } from '../test/support/nix';
 import { run } from '../src/core/nix/process';
 import { nixArgs, nixEnv } from '../src/core/nix/args';
@@ -56,18 +56,7 @@ main(async () => {
   const dir = dirs[200];
   const args = nixArgs(['flake', 'show'], ['--json', dir]);
   const childEnv = nixEnv(env);
-  const bare = () =>
-    new Promise<string>((resolve, reject) => {
-      // In a session of its own, as run() starts every command (so that a cancel reaches nix's whole process
-      // group): with autogroup scheduling a new session is a scheduling group of its own, which alone moves the
-      // ratio under load; both sides pay for it alike.
-      const p = spawn(nix, args, { cwd: dir, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      const out: Buffer[] = [];
-      p.stdout.on('data', (b: Buffer) => out.push(b));
-      p.stderr.resume();
-      p.on('error', reject);
-      p.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out).toString('utf8')) : reject(new Error(`nix exited with ${code}`))));
-    });
+  const bare = () => bareRun(nix, args, { cwd: dir, env: childEnv });
   const ours = async () => {
     const r = await run(nix, args, { cwd: dir, env: childEnv, log: () => undefined });
     const stderr = r.stderrLines.join('\n');
