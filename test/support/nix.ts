@@ -1,6 +1,6 @@
 // Test support shared by unit and in-host tests: an offline Nix environment and fixture flakes copied into fresh
 // git repositories. Uses the real nix and git.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -70,6 +70,19 @@ export function nixConfig(extra: string[] = []): string {
 
 export function nixTestEnv(extra: string[] = []): NodeJS.ProcessEnv {
   return { ...process.env, NIX_CONFIG: nixConfig(extra) };
+}
+
+/** What a nix run left: its exit status and its whole output. */
+export interface NixRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the test's nix (testNix()) offline, output kept whole (a failure is a result, not an exception). */
+export function runTestNix(args: readonly string[], cwd?: string, extraConfig: string[] = []): NixRun {
+  const r = spawnSync(testNix(), args, { cwd, env: nixTestEnv(extraConfig), encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 function git(cwd: string, ...args: string[]): string {

@@ -1,16 +1,17 @@
-// The version of the `nix` the tests run (the first on PATH, as test/support/nix.ts runs it), so that a test can
-// expect what that version really prints. One place: no test reads `nix --version` itself.
+// The version of the `nix` the tests run (test/support/nix.ts's testNix(): NIX_FLAKES_TEST_NIX, else the first on
+// PATH), so that a test can expect what that version really prints. One place: no test reads `nix --version` itself.
 import { execFileSync } from 'node:child_process';
 import { atLeast, parseNixVersion, type NixVersion } from '../../src/core/nix/version';
+import { testNix as testNixProgram } from './nix';
 
 let detected: NixVersion | undefined;
 
 /** The Nix the tests run, from `nix --version` (asked once per test process). */
 export function testNix(): NixVersion {
   if (!detected) {
-    const out = execFileSync('nix', ['--version'], { encoding: 'utf8' });
+    const out = execFileSync(testNixProgram(), ['--version'], { encoding: 'utf8' });
     const v = parseNixVersion(out);
-    if (!v) throw new Error(`cannot read the version of the nix on PATH from ${JSON.stringify(out)}`);
+    if (!v) throw new Error(`cannot read the version of ${testNixProgram()} from ${JSON.stringify(out)}`);
     detected = v;
   }
   return detected;

@@ -18,21 +18,10 @@ import { parseDryRun } from '../../src/core/log/dryRun';
 import { parseLog } from '../../src/core/log/internalJson';
 import { stripAnsi } from '../../src/core/text';
 import { findOptionDefinitions, LineIndex } from '../../src/core/source';
-import { copyFixture, nixTestEnv } from '../support/nix';
+import { runTestNix, type NixRun, copyFixture } from '../support/nix';
 import { nixAtLeast } from '../support/nixVersion';
 
-const env = nixTestEnv();
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function nix(args: readonly string[], cwd?: string): Run {
-  const r = spawnSync('nix', args, { env, cwd, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const nix = (args: readonly string[], cwd?: string): NixRun => runTestNix(args, cwd);
 
 let dir: string;
 let map: (file: string) => MappedFile;
@@ -61,7 +50,7 @@ function activation(name: string): string {
 }
 
 /** The dry-build the panel runs (features/dryBuild/runner.ts): internal-json, traces, no eval cache before 2.23. */
-function dryBuild(name: string): Run {
+function dryBuild(name: string): NixRun {
   const noEvalCache = nixAtLeast(2, 23) ? [] : ['--no-eval-cache'];
   return nix([
     'build',

@@ -7,7 +7,6 @@
 // lines around `at`), so only 2.8 is compared with the capture as a whole.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseNixErrors } from '../../src/core/errors/fromLog';
@@ -15,21 +14,10 @@ import type { NixError } from '../../src/core/errors/types';
 import { parseDryRun } from '../../src/core/log/dryRun';
 import { positionFromJson } from '../../src/core/log/position';
 import { stripAnsi } from '../../src/core/text';
-import { copyFixture, makeRepo, nixTestEnv, repoRoot, scratchDir } from '../support/nix';
+import { runTestNix, type NixRun, copyFixture, makeRepo, repoRoot, scratchDir } from '../support/nix';
 import { byVersion, nixAtLeast } from '../support/nixVersion';
 
-const env = nixTestEnv();
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function nix(args: readonly string[], cwd?: string): Run {
-  const r = spawnSync('nix', args, { env, cwd, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const nix = (args: readonly string[], cwd?: string): NixRun => runTestNix(args, cwd);
 
 /** `nixosConfigurations."<host>"`, usable in an installable: characters a URL fragment cannot hold are %-escaped. */
 function hostAttr(host: string): string {
@@ -39,7 +27,7 @@ function hostAttr(host: string): string {
 const toplevel = (dir: string, host: string) => `${dir}#${hostAttr(host)}.config.system.build.toplevel`;
 
 /** `nix eval --raw` of the toplevel's drvPath, as the extension's evaluation does. */
-function evalHost(dir: string, host: string, ...extra: string[]): Run {
+function evalHost(dir: string, host: string, ...extra: string[]): NixRun {
   return nix(['eval', '--raw', '--no-write-lock-file', ...extra, `${toplevel(dir, host)}.drvPath`]);
 }
 

@@ -3,7 +3,7 @@
 // version prints, the parsed result must be the same; errorsVersions.test.ts holds the captured texts.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseNixErrors } from '../../src/core/errors/fromLog';
@@ -11,16 +11,13 @@ import { placeError } from '../../src/core/errors/placement';
 import { createStoreMapper, sourcesFromFlake } from '../../src/core/errors/storePath';
 import { parseLog } from '../../src/core/log/internalJson';
 import { BuildProgress } from '../../src/core/log/progress';
-import { copyFixture, nixTestEnv } from '../support/nix';
+import { copyFixture, runTestNix } from '../support/nix';
 import { nixAtLeast } from '../support/nixVersion';
 
 /** Control characters other than newline and tab: none may reach a person. */
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
 
-function nix(args: string[], cwd: string, extraConfig: string[] = []) {
-  const r = spawnSync('nix', args, { cwd, env: nixTestEnv(extraConfig), encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const nix = (args: string[], cwd: string, extraConfig: string[] = []) => runTestNix(args, cwd, extraConfig);
 
 function git(cwd: string, ...args: string[]): void {
   execFileSync('git', args, {

@@ -15,6 +15,8 @@ let
 in
 {
   inherit lib system;
+  # The tree itself, as nixpkgs' `pkgs.path` (home-manager imports nixos/modules/misc/assertions.nix from it).
+  path = ../.;
   bashInteractive = stub "bash-interactive" "5.2" "GNU Bourne-Again Shell" "bash";
   coreutils = stub "coreutils" "9.5" "The GNU Core Utilities" "ls";
   hello = stub "hello" "2.12.1" "A program that produces a familiar, friendly greeting" "hello";
