@@ -397,6 +397,8 @@ export class DevShells implements vscode.Disposable {
     const profile = join(dir, devShellId(choice.flakeDir, nix.system, choice.name));
     this.loads++;
     const started = Date.now();
+    // The flake's state before nix reads it: the environment is kept for this key only if the state is the same after.
+    const keyBefore = await this.currentKey(flake, choice.name).catch(() => undefined);
     let r: Awaited<ReturnType<typeof evaluateDevShell>>;
     try {
       r = await vscode.window.withProgress(
@@ -421,10 +423,10 @@ export class DevShells implements vscode.Disposable {
     this.ctx.log.info(
       `dev shell ${choice.name} of ${flake.label}: ${Object.keys(r.env.variables).length} variables applied (left out: ${r.env.dropped.join(' ') || 'none'})`,
     );
-    // Then kept for the next time, by the flake's state: read after the evaluation, so a file that changed since it
-    // started (a watcher event) leaves no key (the shell shows as stale) rather than a key nix did not see.
-    const key = await this.currentKey(flake, choice.name).catch(() => undefined);
-    const known = fs.lastChange < started ? key : undefined;
+    // Then kept for the next time, by the flake's state: the same before and after the evaluation (and no watcher
+    // event since it started), else no key (the shell shows as stale) rather than a key of files nix did not see.
+    const keyAfter = await this.currentKey(flake, choice.name).catch(() => undefined);
+    const known = keyBefore !== undefined && keyAfter === keyBefore && fs.lastChange < started ? keyBefore : undefined;
     await saveDevShell({ installable: inst, profile, json: r.json, key: known });
     if (fs.applied === applied) applied.key = known;
     void this.checkStale(fs);

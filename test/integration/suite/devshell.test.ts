@@ -204,6 +204,48 @@ describe('Dev shells in the editor', () => {
     await until('the shell to be current again', () => !api.devShells.state(folder()).stale, 15_000);
   });
 
+  it("a file edited while the shell evaluates: the environment is not kept as that state's (it stays stale)", async () => {
+    const api = await extension();
+    await select('default');
+    await api.devShells.whenIdle(folder());
+    const n = await api.nix();
+    assert.ok(n.ok);
+    // A nix that, once print-dev-env has read the flake, edits flake.nix: an edit made while the shell evaluated.
+    const dir = mkdtempSync(join(tmpdir(), 'nix-flakes-edit-'));
+    const wrapper = join(dir, 'nix');
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh
+case " $* " in
+  *" print-dev-env "*) '${n.nix.path}' "$@"; s=$?; printf '\\n# edited while nix ran\\n' >> '${flakeNix()}'; exit $s ;;
+esac
+exec '${n.nix.path}' "$@"
+`,
+      { mode: 0o755 },
+    );
+    const conf = () => vscode.workspace.getConfiguration('nixFlakes');
+    const previous = conf().inspect<string>('nixPath')?.globalValue;
+    await conf().update('nixPath', wrapper, vscode.ConfigurationTarget.Global);
+    try {
+      await until('the stand-in nix to be used', async () => {
+        const m = await api.nix();
+        return m.ok && m.nix.path === wrapper;
+      });
+      writeFileSync(flakeNix(), `${original}\n# an edit\n`);
+      await until('the shell to be marked stale', () => api.devShells.state(folder()).stale, 15_000);
+      const loads = api.devShells.loads;
+      await reload();
+      assert.equal(api.devShells.loads, loads + 1, 'nix evaluated the shell');
+      assert.match(readFileSync(flakeNix(), 'utf8'), /# edited while nix ran/);
+      // However late the watcher reports the edit, the state nix saw is not the one on disk now.
+      await new Promise((r) => setTimeout(r, 2000));
+      assert.equal(api.devShells.state(folder()).stale, true, 'stale: made from the files before the edit');
+    } finally {
+      await conf().update('nixPath', previous, vscode.ConfigurationTarget.Global);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a broken shell keeps the previous environment and shows its error at its definition', async () => {
     const api = await extension();
     await select('default');
