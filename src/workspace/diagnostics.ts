@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { readFile } from 'node:fs/promises';
 import type { NixError } from '../core/errors/types';
 import { placeError, type ErrorPlacement } from '../core/errors/placement';
-import { findOptionDefinitions, LineIndex } from '../core/source';
+import { findOptionDefinitions, LineIndex, parseOptionPath } from '../core/source';
 import { localizeMessage, type Mapper } from './mapping';
 
 export interface PlacedDiagnostic {
@@ -54,7 +54,7 @@ async function optionRange(path: string, optionPath: string, cache: Map<string, 
     text = await readFile(path, 'utf8').catch(() => '');
     cache.set(path, text);
   }
-  const found = findOptionDefinitions(text, optionPath.split('.'));
+  const found = findOptionDefinitions(text, parseOptionPath(optionPath));
   if (found.length) {
     const idx = new LineIndex(text);
     const printed = value.trim();

@@ -6,5 +6,6 @@ export * from './tokens';
 export * from './syntax';
 export * from './walk';
 export * from './modules';
+export * from './optionPath';
 export * from './derivations';
 export * from './flake';

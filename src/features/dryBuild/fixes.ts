@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { dirname } from 'node:path';
 import type { Ctx } from '../../context';
 import type { NixError } from '../../core/errors/types';
-import { findOptionDefinitions, LineIndex } from '../../core/source';
+import { findOptionDefinitions, LineIndex, parseOptionPath, showOptionPath } from '../../core/source';
 
 /** Errors behind the diagnostics, by document and range (diagnostics carry no data of their own). */
 export class ErrorIndex {
@@ -59,20 +59,18 @@ export class DryBuildFixes implements vscode.CodeActionProvider {
 /** "Did you mean": replaces the option name as written at the diagnostic (a full path or its last segments). */
 function renameActions(doc: vscode.TextDocument, d: vscode.Diagnostic, optionPath: string, suggestions: string[]): vscode.CodeAction[] {
   const written = doc.getText(d.range).trim();
-  const writtenSegs = written.split('.');
-  const pathSegs = optionPath.split('.');
-  if (!written || writtenSegs.length > pathSegs.length || pathSegs.slice(-writtenSegs.length).join('.') !== written) return [];
+  // Parts, not text split at dots: `users.users."alice.smith".uid` has four.
+  const writtenSegs = parseOptionPath(written);
+  const pathSegs = parseOptionPath(optionPath);
+  const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+  if (!written || writtenSegs.length > pathSegs.length || !same(pathSegs.slice(-writtenSegs.length), writtenSegs)) return [];
   return suggestions.flatMap((s, i) => {
-    const segs = s.split('.');
+    const segs = parseOptionPath(s);
     // A bare suggestion ("Did you mean motd?") names the last segment.
-    const full = segs.length === 1 ? [...pathSegs.slice(0, -1), s] : segs;
-    if (
-      full.length !== pathSegs.length ||
-      full.slice(0, -writtenSegs.length).join('.') !== pathSegs.slice(0, -writtenSegs.length).join('.')
-    )
-      return [];
-    const replacement = full.slice(-writtenSegs.length).join('.');
-    const a = new vscode.CodeAction(`Change to \`${full.join('.')}\``, vscode.CodeActionKind.QuickFix);
+    const full = segs.length === 1 ? [...pathSegs.slice(0, -1), segs[0]!] : segs;
+    if (full.length !== pathSegs.length || !same(full.slice(0, -writtenSegs.length), pathSegs.slice(0, -writtenSegs.length))) return [];
+    const replacement = showOptionPath(full.slice(-writtenSegs.length));
+    const a = new vscode.CodeAction(`Change to \`${showOptionPath(full)}\``, vscode.CodeActionKind.QuickFix);
     a.edit = new vscode.WorkspaceEdit();
     a.edit.replace(doc.uri, d.range, replacement);
     a.diagnostics = [d];
@@ -88,7 +86,7 @@ function priorityActions(doc: vscode.TextDocument, d: vscode.Diagnostic, optionP
   if (!/^\s*(?:#[^\n]*\n\s*)*\{[^}]*\blib\b[^}]*\}\s*:/.test(text)) return [];
   const idx = new LineIndex(text);
   const start = doc.offsetAt(d.range.start);
-  const def = findOptionDefinitions(text, optionPath.split('.')).find((x) => x.range.start <= start && start <= x.range.end);
+  const def = findOptionDefinitions(text, parseOptionPath(optionPath)).find((x) => x.range.start <= start && start <= x.range.end);
   if (!def) return [];
   const v = def.binding.valueRange;
   const value = text.slice(v.start, v.end).trim();

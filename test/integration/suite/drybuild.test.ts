@@ -116,6 +116,17 @@ describe('NixOS dry-build', () => {
       na.find((a) => a.title === 'Change to `services.openssh.enable`')?.edit?.get(vscode.Uri.file(nested))[0].newText,
       'enable',
     );
+
+    // Under a name with a dot: `users.users."alice.smith".uidd` has four parts, not five.
+    await dry('quotedUser');
+    const quoted = join(fixture('hosts'), 'hosts', 'quoted-user.nix');
+    const q = diagnosticsOf(quoted);
+    assert.equal(q.length, 1);
+    assert.equal(q[0].range.start.line, lineOf(quoted, 'uidd = 1000'));
+    const qa = await actionsAt(quoted, q[0].range);
+    const qfix = qa.find((a) => a.title === 'Change to `users.users."alice.smith".uid`');
+    assert.ok(qfix?.edit, qa.map((a) => a.title).join(', '));
+    assert.equal(qfix.edit.get(vscode.Uri.file(quoted))[0].newText, 'uid');
   });
 
   it('a type mismatch lands on the defining line; conflicting definitions on every site, with mkForce/mkDefault fixes', async () => {
