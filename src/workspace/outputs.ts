@@ -44,6 +44,8 @@ interface CacheEntry {
   warnings: string;
   /** The names listed for the outputs `nix flake show` has no schema for (`expandUnknown`), by category. */
   unknown?: Record<string, string[]>;
+  /** Such categories whose names could not be listed then: listed again when the entry is used. */
+  unlisted?: string[];
 }
 
 const CACHE_PREFIX = 'nixFlakes.outputs:';
@@ -196,6 +198,15 @@ export class OutputsService implements vscode.Disposable {
       if (parsed.ok) {
         this.ctx.log.info(`outputs of ${flake.label}: unchanged, shown from the cache`);
         for (const [category, names] of Object.entries(cached.unknown ?? {})) expandCategory(parsed.model, category, names);
+        if (cached.unlisted?.length) {
+          // Names that could not be listed last time (a failure, not the flake): asked again, and kept when listed.
+          const again = await this.expandUnknown(flake, parsed.model, signal, new Set(cached.unlisted));
+          await this.ctx.extension.workspaceState.update(cacheId, {
+            ...cached,
+            unknown: { ...cached.unknown, ...again.listed },
+            unlisted: again.unlisted,
+          } satisfies CacheEntry);
+        }
         Object.assign(s, {
           model: parsed.model,
           partial: false,
@@ -218,7 +229,7 @@ export class OutputsService implements vscode.Disposable {
       const warnings = parseFlakeShowWarnings(stderr);
       const parsed = parseFlakeShow(r.stdout, { system: nix.system, warnings });
       if (!parsed.ok) throw new Error(parsed.error.message);
-      const unknown = await this.expandUnknown(flake, parsed.model, signal);
+      const { listed: unknown, unlisted } = await this.expandUnknown(flake, parsed.model, signal);
       for (const w of warnings) if (w.kind !== 'omitted') this.ctx.log.warn(`${flake.label}: ${w.text} — ${w.explanation}`);
       Object.assign(s, {
         model: parsed.model,
@@ -231,7 +242,13 @@ export class OutputsService implements vscode.Disposable {
         cacheKey: key,
       });
       if (key)
-        await this.ctx.extension.workspaceState.update(cacheId, { key, stdout: r.stdout, warnings: stderr, unknown } satisfies CacheEntry);
+        await this.ctx.extension.workspaceState.update(cacheId, {
+          key,
+          stdout: r.stdout,
+          warnings: stderr,
+          unknown,
+          unlisted,
+        } satisfies CacheEntry);
     } catch (e) {
       if (!(e instanceof ExitError)) throw e;
       let stderr = e.stderrLines.join('\n');
@@ -257,13 +274,20 @@ export class OutputsService implements vscode.Disposable {
   /**
    * `nix flake show` reports outputs it has no schema for (homeConfigurations, darwinConfigurations, lib…) as one
    * `unknown` leaf. List their names with one cheap evaluation each (attribute names only, nothing forced); returns
-   * them by category, for the cache.
+   * them by category, for the cache, with the categories whose listing failed (`only`: just these categories).
    */
-  private async expandUnknown(flake: Flake, model: FlakeShowModel, signal: AbortSignal): Promise<Record<string, string[]>> {
+  private async expandUnknown(
+    flake: Flake,
+    model: FlakeShowModel,
+    signal: AbortSignal,
+    only?: ReadonlySet<string>,
+  ): Promise<{ listed: Record<string, string[]>; unlisted: string[] }> {
     const listed = Object.create(null) as Record<string, string[]>;
+    const unlisted: string[] = [];
     for (const c of model.categories) {
-      const only = c.leaves.length === 1 ? c.leaves[0] : undefined;
-      if (!only || only.kind !== 'unknown' || only.attrPath.length !== 1 || c.name === 'lib') continue;
+      const single = c.leaves.length === 1 ? c.leaves[0] : undefined;
+      if (!single || single.kind !== 'unknown' || single.attrPath.length !== 1 || c.name === 'lib') continue;
+      if (only && !only.has(c.name)) continue;
       try {
         const names = await this.ctx.nixJson(
           ['eval'],
@@ -280,10 +304,11 @@ export class OutputsService implements vscode.Disposable {
         if (expandCategory(model, c.name, strings)) listed[c.name] = strings;
       } catch (e) {
         if (e instanceof CancelledError) throw e;
-        // Keep the single unknown leaf.
+        // Keep the single unknown leaf for now; the cache says to ask again.
+        unlisted.push(c.name);
       }
     }
-    return listed;
+    return { listed, unlisted };
   }
 
   /** Lists a flake whose `nix flake show` failed with one guarded evaluation per category (core: listGuarded). */
