@@ -43,12 +43,32 @@ export const airgapScenarios = [
         const input = page.locator('.quick-input-widget input');
         await input.waitFor({ state: 'visible', timeout: 15_000 });
         await input.fill(`${medium}/`);
-        await page.waitForTimeout(500);
+        // The dialog opens the typed folder a moment later; accepted before that, it takes the folder it showed first
+        // (the workspace folder, with flake.nix in its list). The medium is empty: wait for that list to go.
+        await waitUntil(
+          page,
+          'the folder dialog to open the typed folder',
+          async () =>
+            (await input.inputValue().catch(() => '')) === `${medium}/` &&
+            (await page.locator('.quick-input-list .monaco-list-row', { hasText: 'flake.nix' }).count()) === 0,
+          15_000,
+        );
+        await page.waitForTimeout(300);
         // Signing: the configured key is the first choice.
         const signRow = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Sign with the configured key' });
         // The dialog's OK button ("Export Here") accepts the folder typed.
         const ok = page.locator('.quick-input-widget .monaco-button', { hasText: 'Export Here' });
         for (let i = 0; i < 10 && !(await signRow.isVisible().catch(() => false)); i++) {
+          // "Export into this folder?" means a folder that is not empty was chosen: not the one typed.
+          if (
+            await page
+              .locator('.monaco-dialog-box')
+              .isVisible()
+              .catch(() => false)
+          ) {
+            await wb.shot('airgap-folder-dialog-wrong');
+            throw new Error('the folder dialog chose a folder that is not empty, not the one typed');
+          }
           if (await ok.isVisible().catch(() => false)) await ok.click();
           else await page.keyboard.press('Enter');
           await signRow.waitFor({ timeout: 2_000 }).catch(() => undefined);
@@ -84,6 +104,7 @@ export const airgapScenarios = [
         const progress = [...seen].filter((t) => /paths, /.test(t));
         assert(progress.length > 0, `the progress in paths and bytes was shown: ${[...seen].join(' | ')}`);
         const text = await done.innerText();
+        assert(text.replace(/\n/g, ' ').includes(` to ${medium}: `), `exported to the folder typed: ${text}`);
         assert(/store paths .* signed with airgap-e2e-/.test(text.replace(/\n/g, ' ')), `the message: ${text}`);
         await done.locator('.monaco-button', { hasText: 'Open Instructions' }).click();
         await page.locator('.tab', { hasText: 'OFFLINE.txt' }).waitFor({ timeout: 15_000 });
