@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { extension, fixture, lineOf, nixDiagnostics, until } from './helpers';
+import { extension, fixture, lineOf, nixDiagnostics, until, withStandInNix } from './helpers';
 import type { DevShellState } from '../../../src/features/devShell';
 
 const STORE_TOOL = (tool: string) => new RegExp(`^/nix/store/[a-z0-9]{32}-${tool}/bin/${tool}$`);
@@ -208,29 +208,10 @@ describe('Dev shells in the editor', () => {
     const api = await extension();
     await select('default');
     await api.devShells.whenIdle(folder());
-    const n = await api.nix();
-    assert.ok(n.ok);
     // A nix that, once print-dev-env has read the flake, edits flake.nix: an edit made while the shell evaluated.
-    const dir = mkdtempSync(join(tmpdir(), 'nix-flakes-edit-'));
-    const wrapper = join(dir, 'nix');
-    writeFileSync(
-      wrapper,
-      `#!/bin/sh
-case " $* " in
-  *" print-dev-env "*) '${n.nix.path}' "$@"; s=$?; printf '\\n# edited while nix ran\\n' >> '${flakeNix()}'; exit $s ;;
-esac
-exec '${n.nix.path}' "$@"
-`,
-      { mode: 0o755 },
-    );
-    const conf = () => vscode.workspace.getConfiguration('nixFlakes');
-    const previous = conf().inspect<string>('nixPath')?.globalValue;
-    await conf().update('nixPath', wrapper, vscode.ConfigurationTarget.Global);
-    try {
-      await until('the stand-in nix to be used', async () => {
-        const m = await api.nix();
-        return m.ok && m.nix.path === wrapper;
-      });
+    const arms = (real: string) =>
+      `  *" print-dev-env "*) '${real}' "$@"; s=$?; printf '\\n# edited while nix ran\\n' >> '${flakeNix()}'; exit $s ;;`;
+    await withStandInNix(arms, async () => {
       writeFileSync(flakeNix(), `${original}\n# an edit\n`);
       await until('the shell to be marked stale', () => api.devShells.state(folder()).stale, 15_000);
       const loads = api.devShells.loads;
@@ -240,10 +221,7 @@ exec '${n.nix.path}' "$@"
       // However late the watcher reports the edit, the state nix saw is not the one on disk now.
       await new Promise((r) => setTimeout(r, 2000));
       assert.equal(api.devShells.state(folder()).stale, true, 'stale: made from the files before the edit');
-    } finally {
-      await conf().update('nixPath', previous, vscode.ConfigurationTarget.Global);
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a broken shell keeps the previous environment and shows its error at its definition', async () => {

@@ -1,10 +1,9 @@
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { DryBuildOutcome } from '../../../src/features/dryBuild';
-import { extension, fixture, flakeOf, lineOf, nixDiagnostics, settled, until } from './helpers';
+import { extension, fixture, flakeOf, lineOf, nixDiagnostics, settled, withStandInNix } from './helpers';
 
 /** The file's nix diagnostics, possibly none. */
 function diagnosticsOf(path: string): vscode.Diagnostic[] {
@@ -57,57 +56,38 @@ describe('home-manager dry-build', () => {
     const api = await extension();
     const flake = await flakeOf('homes');
     await settled(flake);
-    const n = await api.nix();
-    assert.ok(n.ok);
     // A nix whose listing of the home configurations' names fails while a file says so.
-    const dir = mkdtempSync(join(tmpdir(), 'nix-flakes-list-'));
-    const wrapper = join(dir, 'nix');
-    const fail = join(dir, 'fail');
-    writeFileSync(
-      wrapper,
-      `#!/bin/sh
-case " $* " in
-  *"#homeConfigurations --apply "*) if [ -e '${fail}' ]; then echo 'error: the listing failed (test)' >&2; exit 1; fi ;;
-esac
-exec '${n.nix.path}' "$@"
-`,
-      { mode: 0o755 },
-    );
-    const conf = () => vscode.workspace.getConfiguration('nixFlakes');
-    const previous = conf().inspect<string>('nixPath')?.globalValue;
+    const arms = (_real: string, dir: string) =>
+      `  *"#homeConfigurations --apply "*) if [ -e '${dir}/fail' ]; then echo 'error: the listing failed (test)' >&2; exit 1; fi ;;`;
     const homes = () =>
       api.outputs.service
         .get(flake)
         .model?.categories.find((c) => c.name === 'homeConfigurations')
         ?.leaves.map((l) => l.attrPath.join('.'));
     try {
-      await conf().update('nixPath', wrapper, vscode.ConfigurationTarget.Global);
-      await until('the stand-in nix to be used', async () => {
-        const m = await api.nix();
-        return m.ok && m.nix.path === wrapper;
+      await withStandInNix(arms, async (dir) => {
+        await settled(flake); // the refresh a change of nix starts is over
+        writeFileSync(join(dir, 'fail'), '');
+        await api.outputs.service.evaluate(flake, { force: true });
+        assert.deepEqual(homes(), ['homeConfigurations'], 'one unnamed entry while the names cannot be listed');
+        rmSync(join(dir, 'fail'));
+        const t0 = Date.now();
+        await api.outputs.service.evaluate(flake);
+        assert.equal(api.outputs.service.get(flake).fromCache, true, 'shown from the cache');
+        assert.deepEqual(
+          homes(),
+          ['alice', 'bob', 'carol', 'dave', 'erin@laptop'].map((h) => `homeConfigurations.${h}`),
+        );
+        assert.deepEqual(
+          api
+            .recentRuns()
+            .filter((r) => r.startedAt >= t0 && / flake show /.test(r.command))
+            .map((r) => r.command),
+          [],
+          'no nix flake show: only the names were asked again',
+        );
       });
-      writeFileSync(fail, '');
-      await api.outputs.service.evaluate(flake, { force: true });
-      assert.deepEqual(homes(), ['homeConfigurations'], 'one unnamed entry while the names cannot be listed');
-      rmSync(fail);
-      const t0 = Date.now();
-      await api.outputs.service.evaluate(flake);
-      assert.equal(api.outputs.service.get(flake).fromCache, true, 'shown from the cache');
-      assert.deepEqual(
-        homes(),
-        ['alice', 'bob', 'carol', 'dave', 'erin@laptop'].map((h) => `homeConfigurations.${h}`),
-      );
-      assert.deepEqual(
-        api
-          .recentRuns()
-          .filter((r) => r.startedAt >= t0 && / flake show /.test(r.command))
-          .map((r) => r.command),
-        [],
-        'no nix flake show: only the names were asked again',
-      );
     } finally {
-      await conf().update('nixPath', previous, vscode.ConfigurationTarget.Global);
-      rmSync(dir, { recursive: true, force: true });
       await settled(flake);
     }
   });

@@ -1,5 +1,7 @@
 // Helpers for the in-host suites (this file is bundled into each suite; it has no tests of its own).
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { NixFlakesApi } from '../../../src/extension';
 
@@ -43,6 +45,33 @@ export async function until<T>(
     if (v) return v as Exclude<T, undefined | null | false | 0 | ''>;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Runs `fn` with a stand-in nix as nixFlakes.nixPath: a shell script whose `case " $* " in` arms (`arms`, given the
+ * real nix and a folder of the test's) act on some commands; every other command goes to the real nix. The setting
+ * is put back and the folder removed afterwards.
+ */
+export async function withStandInNix<T>(arms: (real: string, dir: string) => string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const api = await extension();
+  const n = await api.nix();
+  if (!n.ok) throw new Error('no nix for the stand-in to run');
+  const dir = mkdtempSync(join(tmpdir(), 'nix-flakes-standin-'));
+  const wrapper = join(dir, 'nix');
+  writeFileSync(wrapper, `#!/bin/sh\ncase " $* " in\n${arms(n.nix.path, dir)}\nesac\nexec '${n.nix.path}' "$@"\n`, { mode: 0o755 });
+  const conf = () => vscode.workspace.getConfiguration('nixFlakes');
+  const previous = conf().inspect<string>('nixPath')?.globalValue;
+  await conf().update('nixPath', wrapper, vscode.ConfigurationTarget.Global);
+  try {
+    await until('the stand-in nix to be used', async () => {
+      const m = await api.nix();
+      return m.ok && m.nix.path === wrapper;
+    });
+    return await fn(dir);
+  } finally {
+    await conf().update('nixPath', previous, vscode.ConfigurationTarget.Global);
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
