@@ -42,17 +42,29 @@ export const airgapScenarios = [
         // The folder dialog (code-server's own: a path typed into the quick input).
         const input = page.locator('.quick-input-widget input');
         await input.waitFor({ state: 'visible', timeout: 15_000 });
-        await input.fill(`${medium}/`);
-        // The dialog opens the typed folder a moment later; accepted before that, it takes the folder it showed first
-        // (the workspace folder, with flake.nix in its list). The medium is empty: wait for that list to go.
-        await waitUntil(
-          page,
-          'the folder dialog to open the typed folder',
-          async () =>
-            (await input.inputValue().catch(() => '')) === `${medium}/` &&
-            (await page.locator('.quick-input-list .monaco-list-row', { hasText: 'flake.nix' }).count()) === 0,
-          15_000,
-        );
+        // The dialog starts, then sets its own value to the workspace folder (its list: `..`, `.git`): a path typed
+        // before that is overwritten, and one accepted while the dialog still navigates to it gives the folder it
+        // showed first. So: type once it has started, and go on once it shows the typed (empty) folder.
+        const rows = page.locator('.quick-input-list .monaco-list-row');
+        const texts = () => rows.allInnerTexts().catch(() => [] as string[]);
+        await waitUntil(page, 'the folder dialog to start', async () => (await texts()).includes('.git'), 15_000).catch(() => undefined);
+        for (let attempt = 1; ; attempt++) {
+          await input.fill(`${medium}/`);
+          const opened = await waitUntil(
+            page,
+            'the folder dialog to open the typed folder',
+            async () => (await input.inputValue().catch(() => '')) === `${medium}/` && !(await texts()).includes('.git'),
+            5_000,
+          ).then(
+            () => true,
+            () => false,
+          );
+          if (opened) break;
+          if (attempt >= 4) {
+            await wb.shot('airgap-folder-dialog-stuck');
+            throw new Error(`the folder dialog did not open ${medium}/ (its value: ${await input.inputValue().catch(() => '?')})`);
+          }
+        }
         await page.waitForTimeout(300);
         // Signing: the configured key is the first choice.
         const signRow = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Sign with the configured key' });
